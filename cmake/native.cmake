@@ -1,0 +1,38 @@
+# Native build: portable code under ASan+UBSan, Criterion tests, benchmarks,
+# and the independent Linux echo client used against the Windows server.
+option(RIOX_SANITIZE "Build native code with ASan+UBSan" ON)
+if(RIOX_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+find_library(CRITERION_LIB criterion REQUIRED)
+find_package(Threads REQUIRED)
+
+file(GLOB RIOX_NATIVE_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/native/test_*.c)
+foreach(src ${RIOX_NATIVE_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name} ${src})
+  target_link_libraries(${name} PRIVATE riox_common ${CRITERION_LIB} Threads::Threads)
+  add_test(NAME native/${name} COMMAND ${name})
+  set_tests_properties(native/${name} PROPERTIES TIMEOUT 120)
+endforeach()
+
+if(EXISTS ${CMAKE_SOURCE_DIR}/tests/tools/echo_client.c)
+  add_executable(echo_client ${CMAKE_SOURCE_DIR}/tests/tools/echo_client.c)
+endif()
+
+# End-to-end: the native echo client against riox-echo.exe under Wine.
+set(RIOX_WINDOWS_BIN "" CACHE PATH "build/windows/bin, for the end-to-end echo tests")
+if(RIOX_WINDOWS_BIN AND TARGET echo_client)
+  foreach(backend iocp)
+    add_test(NAME e2e/echo-${backend}
+      COMMAND ${CMAKE_SOURCE_DIR}/tests/e2e/echo.sh $<TARGET_FILE:echo_client>
+              ${RIOX_WINDOWS_BIN}/riox-echo.exe ${backend})
+    set_tests_properties(e2e/echo-${backend} PROPERTIES TIMEOUT 600)
+  endforeach()
+endif()
+
+if(EXISTS ${CMAKE_SOURCE_DIR}/bench/CMakeLists.txt)
+  add_subdirectory(bench)
+endif()

@@ -1,0 +1,336 @@
+/* riox-echo: an RFC 862 echo server on riox (UDP and TCP).
+ *
+ *   riox-echo [--udp PORT] [--tcp PORT] [--bind ADDR] [--backend auto|iocp|rio]
+ *             [--seconds N] [--udp-depth N] [--buf-count N] [--quiet]
+ *
+ * Prints exactly one line when listening: "ready backend=<name> udp=<port>
+ * tcp=<port>" (0 for a protocol not served). Every UDP datagram goes back to
+ * its sender unchanged; every TCP byte is echoed, and after the peer's FIN
+ * the server finishes echoing, sends its own FIN and closes.
+ *
+ * Buffers: each UDP receive owns one pool buffer, which carries the reply and
+ * then the next receive; each TCP connection uses at most two (one being
+ * echoed, one receiving), so memory use is fixed whatever the load. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "riox.h"
+#ifdef RIOX_WITH_RIO_EMU
+#include "rio_emu.h"
+#include "riox_test.h"
+#endif
+
+#define ECHO_BUF_SIZE 65536u /* holds the largest UDP datagram (65507/65527) */
+
+typedef struct echo_opts {
+  long udp_port, tcp_port; /* -1 = not served */
+  const char *bind;
+  const char *backend;
+  long seconds; /* 0 = until killed */
+  long udp_depth;
+  long buf_count;
+  int quiet;
+} echo_opts;
+
+typedef struct conn {
+  int recv_posted;
+  int eof;
+  int sends;
+  int closing;
+} conn;
+
+static riox_loop *g_loop;
+static uint32_t g_bufsz;
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: riox-echo [--udp PORT] [--tcp PORT] [--bind ADDR] [--backend auto|iocp|rio]\n"
+          "                 [--seconds N] [--udp-depth N] [--buf-count N] [--quiet]\n"
+          "  --udp PORT      serve UDP echo on PORT (0 = ephemeral)\n"
+          "  --tcp PORT      serve TCP echo on PORT (0 = ephemeral)\n"
+          "  --bind ADDR     local IP (default 0.0.0.0; \"::\" serves IPv6 and IPv4)\n"
+          "  --backend NAME  auto (default), iocp or rio; RIOX_BACKEND overrides\n"
+          "  --seconds N     exit after N seconds (default: run until killed)\n"
+          "  --udp-depth N   UDP receives kept posted (default 64)\n"
+          "  --buf-count N   pool buffers of 64 KiB (default 1024)\n");
+}
+
+static int parse_long(const char *opt, const char *v, long lo, long hi, long *out) {
+  char *end = NULL;
+  long x;
+  if (v == NULL) {
+    fprintf(stderr, "riox-echo: %s needs a value\n", opt);
+    return -1;
+  }
+  x = strtol(v, &end, 10);
+  if (end == v || *end != '\0' || x < lo || x > hi) {
+    fprintf(stderr, "riox-echo: %s '%s' is not a number in %ld..%ld\n", opt, v, lo, hi);
+    return -1;
+  }
+  *out = x;
+  return 0;
+}
+
+static int parse_args(int argc, char **argv, echo_opts *o) {
+  int i;
+  memset(o, 0, sizeof *o);
+  o->udp_port = o->tcp_port = -1;
+  o->bind = "0.0.0.0";
+  o->backend = "auto";
+  o->udp_depth = 64;
+  o->buf_count = 1024;
+  for (i = 1; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    int rc = 0;
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      usage(stdout);
+      exit(0);
+    } else if (strcmp(a, "--quiet") == 0) {
+      o->quiet = 1;
+      continue;
+    } else if (strcmp(a, "--udp") == 0) {
+      rc = parse_long(a, v, 0, 65535, &o->udp_port);
+    } else if (strcmp(a, "--tcp") == 0) {
+      rc = parse_long(a, v, 0, 65535, &o->tcp_port);
+    } else if (strcmp(a, "--seconds") == 0) {
+      rc = parse_long(a, v, 1, 86400 * 365, &o->seconds);
+    } else if (strcmp(a, "--udp-depth") == 0) {
+      rc = parse_long(a, v, 1, 4096, &o->udp_depth);
+    } else if (strcmp(a, "--buf-count") == 0) {
+      rc = parse_long(a, v, 16, 65536, &o->buf_count);
+    } else if (strcmp(a, "--bind") == 0 || strcmp(a, "--backend") == 0) {
+      if (v == NULL) {
+        fprintf(stderr, "riox-echo: %s needs a value\n", a);
+        return -1;
+      }
+      if (a[2] == 'b' && a[3] == 'i') o->bind = v;
+      else o->backend = v;
+    } else {
+      fprintf(stderr, "riox-echo: unknown option '%s' (try --help)\n", a);
+      return -1;
+    }
+    if (rc < 0) return -1;
+    i++;
+  }
+  if (o->udp_port < 0 && o->tcp_port < 0) {
+    fprintf(stderr, "riox-echo: nothing to serve: give --udp PORT and/or --tcp PORT\n");
+    return -1;
+  }
+  return 0;
+}
+
+static void fail(const char *what, int rc) {
+  fprintf(stderr, "riox-echo: %s: %s (%s)\n", what, riox_strerror(rc), riox_last_detail());
+}
+
+/* ------------------------------------------------------------------ UDP */
+
+static void udp_repost(riox_sock *s, char *buf) {
+  if (riox_recv(s, buf, g_bufsz, NULL) < 0) riox_buf_put(g_loop, buf);
+}
+
+static void udp_event(const riox_event *ev) {
+  if (ev->type == RIOX_EV_RECV) {
+    if (ev->status == 0) {
+      /* Echo in place: the buffer travels with the reply. */
+      if (riox_sendto(ev->sock, ev->data, ev->len, &ev->addr, 0, NULL) == 0) return;
+      udp_repost(ev->sock, ev->data); /* out of request slots: drop it */
+    } else if (ev->status == RIOX_ECANCELED || ev->status == RIOX_ECLOSING) {
+      riox_buf_put(g_loop, ev->data);
+    } else {
+      udp_repost(ev->sock, ev->data); /* e.g. EMSGSIZE: keep serving */
+    }
+  } else if (ev->type == RIOX_EV_SEND) {
+    if (ev->status == RIOX_ECANCELED) riox_buf_put(g_loop, ev->data);
+    else udp_repost(ev->sock, ev->data);
+  }
+}
+
+/* ------------------------------------------------------------------ TCP */
+
+static void conn_maybe_finish(riox_sock *s, conn *c) {
+  if (c->eof && c->sends == 0 && !c->closing) {
+    c->closing = 1;
+    if (riox_shutdown(s, NULL) < 0) riox_close(s);
+  }
+}
+
+static void conn_post_recv(riox_sock *s, conn *c, char *buf) {
+  if (buf == NULL && riox_buf_get(g_loop, &buf) < 0) return; /* retried after a send */
+  if (riox_recv(s, buf, g_bufsz, NULL) < 0) {
+    riox_buf_put(g_loop, buf);
+    return;
+  }
+  c->recv_posted = 1;
+}
+
+static void tcp_accept(riox_sock *s) {
+  conn *c = (conn *)calloc(1, sizeof *c);
+  if (c == NULL) {
+    riox_close(s);
+    return;
+  }
+  riox_sock_set_ctx(s, c);
+  conn_post_recv(s, c, NULL);
+  if (!c->recv_posted) {
+    c->closing = 1;
+    riox_abort(s); /* no buffer at all: shed load, keep serving others */
+  }
+}
+
+static void tcp_event(const riox_event *ev) {
+  riox_sock *s = ev->sock;
+  conn *c = (conn *)ev->sock_ctx;
+  switch (ev->type) {
+  case RIOX_EV_ACCEPT:
+    if (ev->status == 0) tcp_accept(ev->accepted);
+    break;
+  case RIOX_EV_RECV:
+    c->recv_posted = 0;
+    if (ev->status == 0) {
+      if (riox_send(s, ev->data, ev->len, 0, NULL) < 0) {
+        riox_buf_put(g_loop, ev->data);
+        if (!c->closing) {
+          c->closing = 1;
+          riox_abort(s);
+        }
+        break;
+      }
+      c->sends++;
+      conn_post_recv(s, c, NULL); /* keep reading while the echo is sent */
+    } else {
+      riox_buf_put(g_loop, ev->data);
+      if (ev->status == RIOX_EOF) {
+        c->eof = 1;
+        conn_maybe_finish(s, c);
+      } else if (!c->closing) {
+        c->closing = 1;
+        riox_close(s); /* reset or cancelled */
+      }
+    }
+    break;
+  case RIOX_EV_SEND:
+    c->sends--;
+    if (ev->status == 0 && !c->eof && !c->recv_posted && !c->closing) {
+      conn_post_recv(s, c, ev->data);
+    } else {
+      riox_buf_put(g_loop, ev->data);
+    }
+    if (ev->status < 0 && !c->closing) {
+      c->closing = 1;
+      riox_close(s);
+    }
+    conn_maybe_finish(s, c);
+    break;
+  case RIOX_EV_SHUTDOWN:
+    riox_close(s);
+    break;
+  case RIOX_EV_CLOSE:
+    free(c);
+    break;
+  default:
+    break;
+  }
+}
+
+/* ----------------------------------------------------------------- main */
+
+int main(int argc, char **argv) {
+  echo_opts o;
+  riox_loop_config cfg;
+  riox_addr bind_addr, a;
+  riox_sock *udp = NULL, *tcp = NULL;
+  riox_stats st;
+  unsigned udp_port = 0, tcp_port = 0;
+  uint32_t flags = 0;
+  int rc;
+  long i;
+  if (parse_args(argc, argv, &o) < 0) return 2;
+  if (riox_addr_parse(o.bind, 0, &bind_addr) < 0) {
+    fprintf(stderr, "riox-echo: --bind '%s': %s\n", o.bind, riox_last_detail());
+    return 2;
+  }
+#ifdef RIOX_WITH_RIO_EMU
+  {
+    const char *emu = getenv("RIOX_RIO_EMULATION");
+    if (emu != NULL && strcmp(emu, "1") == 0) riox_test_set_rio_table(rio_emu_table());
+  }
+#endif
+  riox_loop_config_init(&cfg);
+  cfg.backend = o.backend;
+  cfg.buf_size = ECHO_BUF_SIZE;
+  cfg.buf_count = (uint32_t)o.buf_count;
+  rc = riox_loop_create(&cfg, &g_loop);
+  if (rc < 0) {
+    fail("cannot create the loop", rc);
+    return 1;
+  }
+  g_bufsz = riox_loop_buf_size(g_loop);
+  /* "::" serves both families. */
+  if (bind_addr.family == RIOX_AF_INET6) {
+    static const uint8_t zero[16];
+    if (memcmp(bind_addr.ip, zero, 16) == 0) flags |= RIOX_SOCK_DUALSTACK;
+  }
+  if (o.udp_port >= 0) {
+    bind_addr.port = (uint16_t)o.udp_port;
+    rc = riox_udp_open(g_loop, &bind_addr, NULL, flags, NULL, &udp);
+    if (rc < 0) {
+      fail("cannot open the UDP socket", rc);
+      riox_loop_close(g_loop);
+      return 1;
+    }
+    for (i = 0; i < o.udp_depth; i++) {
+      char *buf;
+      if (riox_buf_get(g_loop, &buf) < 0) break;
+      udp_repost(udp, buf);
+    }
+    if (riox_sock_local(udp, &a) == 0) udp_port = a.port;
+  }
+  if (o.tcp_port >= 0) {
+    bind_addr.port = (uint16_t)o.tcp_port;
+    rc = riox_tcp_listen(g_loop, &bind_addr, 0, flags, NULL, &tcp);
+    if (rc < 0) {
+      fail("cannot listen on TCP", rc);
+      riox_loop_close(g_loop);
+      return 1;
+    }
+    if (riox_sock_local(tcp, &a) == 0) tcp_port = a.port;
+  }
+  printf("ready backend=%s udp=%u tcp=%u\n", riox_loop_backend(g_loop), udp_port, tcp_port);
+  fflush(stdout);
+  {
+    riox_event evs[128];
+    uint64_t timer = 0;
+    int running = 1;
+    if (o.seconds > 0) riox_timer_start(g_loop, (uint64_t)o.seconds * 1000u, NULL, &timer);
+    while (running) {
+      int n = riox_wait(g_loop, evs, 128, -1), k;
+      if (n < 0) {
+        fail("riox_wait", n);
+        break;
+      }
+      for (k = 0; k < n; k++) {
+        const riox_event *ev = &evs[k];
+        if (ev->type == RIOX_EV_TIMER) running = 0;
+        else if (ev->type == RIOX_EV_ERROR)
+          fprintf(stderr, "riox-echo: loop error: %s\n", riox_strerror(ev->status));
+        else if (ev->sock == udp) udp_event(ev);
+        else tcp_event(ev);
+      }
+    }
+  }
+  riox_loop_stats(g_loop, &st);
+  if (!o.quiet)
+    fprintf(stderr,
+            "riox-echo: recv %llu (%llu bytes) send %llu (%llu bytes) accepts %llu os_calls %llu "
+            "waits %llu drops %llu icmp %llu buffers high-water %llu/%llu\n",
+            (unsigned long long)st.recv_ops, (unsigned long long)st.recv_bytes,
+            (unsigned long long)st.send_ops, (unsigned long long)st.send_bytes,
+            (unsigned long long)st.accepts, (unsigned long long)st.os_calls,
+            (unsigned long long)st.waits, (unsigned long long)st.drops,
+            (unsigned long long)st.icmp_errors, (unsigned long long)st.buf_high_water,
+            (unsigned long long)st.buf_total);
+  riox_loop_close(g_loop);
+  return 0;
+}

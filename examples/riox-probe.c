@@ -1,0 +1,65 @@
+/* riox-probe: print what this machine's Winsock offers riox.
+ *   riox-probe          human-readable report
+ *   riox-probe --json   one JSON object */
+#include <stdio.h>
+#include <string.h>
+
+#include "riox.h"
+#ifdef RIOX_WITH_RIO_EMU
+#include "rio_emu.h"
+#include "riox_test.h"
+#endif
+
+static const char *yn(int v) { return v ? "yes" : "no"; }
+static const char *tf(int v) { return v ? "true" : "false"; }
+
+int main(int argc, char **argv) {
+  riox_probe_report r;
+  int json = 0, i, rc;
+  for (i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--json") == 0) {
+      json = 1;
+    } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      printf("usage: riox-probe [--json]\n");
+      return 0;
+    } else {
+      fprintf(stderr, "riox-probe: unknown option '%s' (try --help)\n", argv[i]);
+      return 2;
+    }
+  }
+#ifdef RIOX_WITH_RIO_EMU
+  {
+    const char *emu = getenv("RIOX_RIO_EMULATION");
+    if (emu != NULL && strcmp(emu, "1") == 0) riox_test_set_rio_table(rio_emu_table());
+  }
+#endif
+  rc = riox_probe(&r);
+  if (rc < 0) {
+    fprintf(stderr, "riox-probe: %s (%s)\n", riox_strerror(rc), riox_last_detail());
+    return 1;
+  }
+  if (json) {
+    printf("{\"winsock\":%s,\"rio\":%s,\"rio_emulated\":%s,\"rio_error\":%d,\"acceptex\":%s,"
+           "\"connectex\":%s,\"getacceptexsockaddrs\":%s,\"disconnectex\":%s,\"wsarecvmsg\":%s,"
+           "\"wsasendmsg\":%s,\"skip_on_success\":%s,\"ipv6\":%s}\n",
+           tf(r.winsock), tf(r.rio), tf(r.rio_emulated), r.rio_error, tf(r.acceptex),
+           tf(r.connectex), tf(r.getacceptexsockaddrs), tf(r.disconnectex), tf(r.wsarecvmsg),
+           tf(r.wsasendmsg), tf(r.skip_on_success), tf(r.ipv6));
+    return 0;
+  }
+  printf("riox %d.%d.%d capability probe\n", RIOX_VERSION_MAJOR, RIOX_VERSION_MINOR,
+         RIOX_VERSION_PATCH);
+  printf("  Winsock 2.2           %s\n", yn(r.winsock));
+  printf("  Registered I/O (RIO)  %s%s\n", yn(r.rio), r.rio_emulated ? " (test emulator)" : "");
+  printf("  AcceptEx              %s\n", yn(r.acceptex));
+  printf("  ConnectEx             %s\n", yn(r.connectex));
+  printf("  GetAcceptExSockaddrs  %s\n", yn(r.getacceptexsockaddrs));
+  printf("  DisconnectEx          %s\n", yn(r.disconnectex));
+  printf("  WSARecvMsg            %s\n", yn(r.wsarecvmsg));
+  printf("  WSASendMsg            %s\n", yn(r.wsasendmsg));
+  printf("  skip-on-success (IFS) %s\n", yn(r.skip_on_success));
+  printf("  IPv6                  %s\n", yn(r.ipv6));
+  printf("  backend \"auto\" picks  %s\n", r.rio ? (r.rio_emulated ? "rio-emulated" : "rio") : "iocp");
+  printf("  %s\n", r.detail);
+  return 0;
+}

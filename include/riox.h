@@ -1,0 +1,344 @@
+/*
+ * riox — high-throughput UDP and TCP for Windows Registered I/O (RIO) with a
+ * classic IOCP overlapped fallback, behind one OS-neutral API.
+ *
+ * This header includes no system header beyond <stddef.h> and <stdint.h>: no
+ * windows.h, no SOCKET. Every type is opaque except the small value types
+ * (riox_addr, riox_event, riox_stats, riox_loop_config).
+ *
+ * Model
+ * -----
+ * - One loop per thread. A loop and everything it owns (sockets, buffers,
+ *   timers) is used from the thread that created it; the only exception is
+ *   riox_wake(), which any thread may call.
+ * - Completion style: the application posts operations (riox_recv, riox_send,
+ *   riox_sendto, riox_shutdown, riox_tcp_connect) and later receives exactly one
+ *   event per posted operation from riox_wait(): success, error or
+ *   cancellation. A call that returns an error posted nothing and will never
+ *   produce an event. I/O failures that happen after a successful post (a reset
+ *   peer, a refused connection) arrive as the event's status, never as the
+ *   return value of the post.
+ * - Status values are 0 or a negative RIOX_E* code. riox_strerror() explains
+ *   each; riox_last_detail() adds a sentence about the most recent failing call
+ *   of this thread (for example, which OS call failed and with what code).
+ *
+ * Buffer ownership
+ * ----------------
+ * Data buffers come from the loop's pool: large regions allocated once when the
+ * loop is created (so the RIO backend registers each region once), cut into
+ * slots of cfg.buf_size bytes.
+ *   riox_buf_get()  -> the application owns the slot.
+ *   riox_recv()/riox_send()/riox_sendto() succeed -> the loop (and the OS) own
+ *       the slot until the operation's event has been returned by riox_wait();
+ *       the event hands it back (ev.data). Touching it in between is a bug.
+ *   riox_buf_put()  -> the slot goes back to the pool.
+ * A send may cover any byte range inside one slot. riox_buf_put() accepts any
+ * pointer inside a slot.
+ *
+ * Socket lifecycle
+ * ----------------
+ *   open/listen/connect/accept -> OPEN
+ *   riox_close(sock)           -> CLOSING: every pending operation is cancelled
+ *                                 (or completes), each still yields its own event
+ *                                 (status RIOX_ECANCELED when it was cancelled);
+ *                                 then exactly one RIOX_EV_CLOSE event.
+ *   RIOX_EV_CLOSE returned     -> the socket's memory is freed; the pointer is
+ *                                 only an identifier from then on.
+ * The loop never frees a socket, a request or a buffer the OS may still write.
+ *
+ * Loop lifecycle
+ * --------------
+ *   riox_loop_close() closes every socket still open, cancels every timer,
+ *   waits until the OS has finished with every request (the events of that
+ *   teardown are discarded: nobody is left to receive them), then frees the
+ *   pool. To see every event, close your sockets first and run riox_wait()
+ *   until their RIOX_EV_CLOSE events have arrived.
+ */
+#ifndef RIOX_H
+#define RIOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RIOX_VERSION_MAJOR 0
+#define RIOX_VERSION_MINOR 1
+#define RIOX_VERSION_PATCH 0
+
+/* ---------------------------------------------------------------- errors */
+
+/* One table: name, value, explanation. Values are negative and stable. */
+#define RIOX_ERRNO_MAP(XX)                                                        \
+  XX(EINVAL, -1, "invalid argument")                                              \
+  XX(ENOMEM, -2, "out of memory")                                                 \
+  XX(ENOBUFS, -3, "no buffer or request slot available (back-pressure)")          \
+  XX(EAGAIN, -4, "resource temporarily unavailable, try again")                   \
+  XX(EADDRINUSE, -5, "address already in use")                                    \
+  XX(EADDRNOTAVAIL, -6, "address not available on this host")                     \
+  XX(EAFNOSUPPORT, -7, "address family not supported")                            \
+  XX(ECONNREFUSED, -8, "connection refused")                                      \
+  XX(ECONNRESET, -9, "connection reset by peer")                                  \
+  XX(ECONNABORTED, -10, "connection aborted")                                     \
+  XX(ETIMEDOUT, -11, "operation timed out")                                       \
+  XX(ENETUNREACH, -12, "network unreachable")                                     \
+  XX(EHOSTUNREACH, -13, "host unreachable")                                       \
+  XX(ENOTCONN, -14, "socket is not connected")                                    \
+  XX(EISCONN, -15, "socket is already connected")                                 \
+  XX(ESHUTDOWN, -16, "cannot send after the socket was shut down")                \
+  XX(EMSGSIZE, -17, "message too long for the buffer or the protocol")            \
+  XX(ECANCELED, -18, "operation cancelled")                                       \
+  XX(ENOTSUP, -19, "operation or backend not supported here")                     \
+  XX(EBUSY, -20, "resource busy")                                                 \
+  XX(ECLOSING, -21, "socket or loop is closing")                                  \
+  XX(ENOENT, -22, "no such timer or object")                                      \
+  XX(EALREADY, -23, "operation already in progress")                              \
+  XX(EACCES, -24, "permission denied")                                            \
+  XX(EOF, -25, "end of stream: the peer closed its sending side")                 \
+  XX(EPROTO, -26, "wrong socket type for this operation")                         \
+  XX(ELOOP, -27, "loop failure (a queue became unusable)")                        \
+  XX(EIO, -28, "unexpected system error (see riox_last_detail)")
+
+enum riox_errno {
+#define RIOX__ERR_ENUM(name, value, text) RIOX_##name = (value),
+  RIOX_ERRNO_MAP(RIOX__ERR_ENUM)
+#undef RIOX__ERR_ENUM
+  RIOX_OK = 0
+};
+
+/* Explanation of a RIOX_E* value ("unknown error" for anything else). */
+const char *riox_strerror(int err);
+/* Symbolic name, e.g. "RIOX_EINVAL" ("RIOX_OK" for 0). */
+const char *riox_err_name(int err);
+/* A sentence about the most recent failure of a riox call on this thread:
+ * which argument was wrong, or which OS call failed with which code. Empty
+ * string when there is none. Valid until the next failing call. */
+const char *riox_last_detail(void);
+
+/* ------------------------------------------------------------ addresses */
+
+enum { RIOX_AF_UNSPEC = 0, RIOX_AF_INET = 4, RIOX_AF_INET6 = 6 };
+
+/* An IPv4 or IPv6 endpoint, in host-neutral form. ip[] holds the address in
+ * network byte order (4 or 16 bytes); port is in host byte order. */
+typedef struct riox_addr {
+  uint16_t family; /* RIOX_AF_INET or RIOX_AF_INET6 */
+  uint16_t port;
+  uint32_t scope_id; /* IPv6 zone index, 0 otherwise */
+  uint8_t ip[16];
+} riox_addr;
+
+/* Longest string riox_addr_format() writes, NUL included:
+ * "[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255%4294967295]:65535". */
+#define RIOX_ADDRSTRLEN 64
+
+/* Parse an IP literal ("127.0.0.1", "::1", "fe80::1%3") and a port. */
+int riox_addr_parse(const char *ip, uint16_t port, riox_addr *out);
+/* Parse "1.2.3.4:80", "[::1]:80" or "[fe80::1%3]:80". */
+int riox_addr_parse_endpoint(const char *text, riox_addr *out);
+/* Format as "1.2.3.4:80" or "[::1]:80". Returns the length written (without
+ * NUL) or RIOX_EINVAL / RIOX_ENOBUFS when size is too small. */
+int riox_addr_format(const riox_addr *addr, char *buf, size_t size);
+/* Format only the IP ("1.2.3.4", "::1", "fe80::1%3"). */
+int riox_addr_format_ip(const riox_addr *addr, char *buf, size_t size);
+
+/* ----------------------------------------------------------------- loop */
+
+typedef struct riox_loop riox_loop;
+typedef struct riox_sock riox_sock;
+
+/* How a RIO loop learns that completions are waiting (ignored by IOCP). */
+enum riox_rio_notify {
+  RIOX_RIO_NOTIFY_IOCP = 0, /* RIONotify through the loop's completion port */
+  RIOX_RIO_NOTIFY_POLL = 1, /* busy-poll the completion queue, no kernel wait */
+  RIOX_RIO_NOTIFY_EVENT = 2 /* RIONotify signals an event; the loop waits on it */
+};
+
+typedef struct riox_loop_config {
+  const char *backend;   /* "auto" (or NULL), "iocp", "rio"; env RIOX_BACKEND wins */
+  uint32_t buf_size;     /* bytes per pool slot (default 2048; max 1 MiB) */
+  uint32_t buf_count;    /* slots in the pool (default 4096) */
+  uint32_t max_requests; /* in-flight operations per loop (default 8192) */
+  uint32_t accept_depth; /* AcceptEx kept posted per listener (default 8) */
+  uint32_t rio_notify;   /* enum riox_rio_notify */
+  uint32_t reserved[8];  /* zero */
+} riox_loop_config;
+
+/* Fill *cfg with the defaults. */
+void riox_loop_config_init(riox_loop_config *cfg);
+
+/* Create a loop (cfg NULL = defaults). Unknown backend name -> RIOX_EINVAL;
+ * "rio" where RIO is absent -> RIOX_ENOTSUP (riox_last_detail says why). */
+int riox_loop_create(const riox_loop_config *cfg, riox_loop **out);
+/* Tear down (see "Loop lifecycle" above). */
+void riox_loop_close(riox_loop *loop);
+/* "iocp", "rio" or "rio-emulated". */
+const char *riox_loop_backend(const riox_loop *loop);
+uint32_t riox_loop_buf_size(const riox_loop *loop);
+
+/* ---------------------------------------------------------------- events */
+
+enum riox_event_type {
+  RIOX_EV_RECV = 1,     /* data, len, addr (UDP source) */
+  RIOX_EV_SEND = 2,     /* data, len (bytes sent) */
+  RIOX_EV_ACCEPT = 3,   /* accepted (new socket, ctx NULL), addr (peer) */
+  RIOX_EV_CONNECT = 4,  /* status: 0 connected, or why not */
+  RIOX_EV_SHUTDOWN = 5, /* riox_shutdown() finished: FIN sent after all sends */
+  RIOX_EV_CLOSE = 6,    /* the last event of a socket */
+  RIOX_EV_TIMER = 7,    /* timer_id; status RIOX_ECANCELED if cancelled */
+  RIOX_EV_WAKE = 8,     /* ctx given to riox_wake() */
+  RIOX_EV_ERROR = 9     /* a loop-level failure (status); sock may be NULL */
+};
+
+typedef struct riox_event {
+  uint32_t type;       /* enum riox_event_type */
+  int32_t status;      /* 0 or RIOX_E*; RIOX_EOF on a TCP receive at end of stream */
+  riox_sock *sock;     /* the socket, or NULL for timers and wakes */
+  void *sock_ctx;      /* the socket's context (riox_sock_set_ctx) */
+  void *ctx;           /* the context given when the operation was posted */
+  char *data;          /* RECV/SEND: the buffer handed back to the application */
+  uint32_t len;        /* RECV: bytes received; SEND: bytes sent */
+  uint32_t reserved;
+  riox_addr addr;      /* RECV on UDP: source; ACCEPT: peer */
+  riox_sock *accepted; /* ACCEPT: the new connection (owned by the app now) */
+  uint64_t timer_id;   /* TIMER */
+} riox_event;
+
+/* Issue deferred sends, wait up to timeout_ms (-1 = forever, 0 = poll) for
+ * events and copy at most max of them into events. Returns the count (0 on
+ * timeout) or a negative RIOX_E*. Events not copied stay queued, in order. */
+int riox_wait(riox_loop *loop, riox_event *events, int max, int timeout_ms);
+/* Issue every deferred send now. Returns the number issued or RIOX_E*. */
+int riox_flush(riox_loop *loop);
+/* Thread-safe: make riox_wait() return a RIOX_EV_WAKE event carrying ctx.
+ * Each successful call yields exactly one event. */
+int riox_wake(riox_loop *loop, void *ctx);
+
+/* ---------------------------------------------------------------- timers */
+
+/* One-shot timer: a RIOX_EV_TIMER event after delay_ms. Timers due at the
+ * same time fire in the order they were started. */
+int riox_timer_start(riox_loop *loop, uint64_t delay_ms, void *ctx, uint64_t *id);
+/* The timer's event arrives with status RIOX_ECANCELED. RIOX_ENOENT if it has
+ * already fired or been cancelled. */
+int riox_timer_cancel(riox_loop *loop, uint64_t id);
+
+/* --------------------------------------------------------------- buffers */
+
+/* A free slot of riox_loop_buf_size() bytes, or RIOX_ENOBUFS. */
+int riox_buf_get(riox_loop *loop, char **buf);
+/* Return a slot (any pointer inside it). RIOX_EINVAL if it is not a slot of
+ * this loop or is already free. */
+int riox_buf_put(riox_loop *loop, char *buf);
+
+/* --------------------------------------------------------------- sockets */
+
+enum riox_sock_flags {
+  RIOX_SOCK_DUALSTACK = 1u << 0,     /* IPv6 socket that also serves IPv4 */
+  RIOX_SOCK_V6ONLY = 1u << 1,        /* IPv6 socket, IPv6 only (the default) */
+  RIOX_UDP_REPORT_UNREACH = 1u << 2, /* see "UDP and ICMP" below */
+  RIOX_SOCK_REUSEADDR = 1u << 3      /* allow binding a port in TIME_WAIT */
+};
+
+/* UDP and ICMP: Windows reports an ICMP port-unreachable (the answer to a
+ * datagram sent to a closed port) as a failed receive (WSAECONNRESET) on the
+ * sending socket. By default riox turns that report off (SIO_UDP_CONNRESET)
+ * and, should one still arrive, re-posts the receive silently and counts it
+ * in riox_stats.icmp_errors: a server keeps serving. With
+ * RIOX_UDP_REPORT_UNREACH the receive completes with RIOX_ECONNRESET
+ * instead (useful for connected clients). */
+
+/* A UDP socket bound to local (port 0 = ephemeral; NULL = 0.0.0.0:0) and,
+ * when remote is not NULL, connected to it. */
+int riox_udp_open(riox_loop *loop, const riox_addr *local, const riox_addr *remote,
+                  uint32_t flags, void *ctx, riox_sock **out);
+/* A TCP listener; accepted connections arrive as RIOX_EV_ACCEPT events with
+ * cfg.accept_depth AcceptEx calls kept posted. backlog <= 0 = system maximum. */
+int riox_tcp_listen(riox_loop *loop, const riox_addr *local, int backlog, uint32_t flags,
+                    void *ctx, riox_sock **out);
+/* Start a TCP connection (ConnectEx). The socket is usable for riox_recv and
+ * riox_send once RIOX_EV_CONNECT reports status 0; posts made earlier fail
+ * with RIOX_ENOTCONN. local may be NULL. */
+int riox_tcp_connect(riox_loop *loop, const riox_addr *remote, const riox_addr *local,
+                     uint32_t flags, void *ctx, riox_sock **out);
+
+void riox_sock_set_ctx(riox_sock *sock, void *ctx);
+void *riox_sock_ctx(const riox_sock *sock);
+/* The bound local address (with the port the OS chose). */
+int riox_sock_local(const riox_sock *sock, riox_addr *out);
+/* The connected peer (TCP, connected UDP); RIOX_ENOTCONN otherwise. */
+int riox_sock_peer(const riox_sock *sock, riox_addr *out);
+
+/* Post a receive into buf[0..cap) (a pool slot). On UDP one datagram; a
+ * datagram larger than cap completes with RIOX_EMSGSIZE and the bytes that
+ * fit. On TCP any number of bytes, or status RIOX_EOF at end of stream.
+ * Receives may be posted many deep; they complete in posting order. */
+int riox_recv(riox_sock *sock, char *buf, uint32_t cap, void *ctx);
+
+enum riox_send_flags {
+  RIOX_SEND_DEFER = 1u << 0 /* queue; issue on riox_flush() or the next riox_wait() */
+};
+
+/* Send data[0..len) (inside one pool slot) on a TCP or connected UDP socket.
+ * TCP sends are issued in order and complete only when every byte is sent.
+ * len 0 is allowed on UDP (an empty datagram), RIOX_EINVAL on TCP. */
+int riox_send(riox_sock *sock, char *data, uint32_t len, uint32_t flags, void *ctx);
+/* Send one datagram to `to` on a UDP socket (len 0..65507). */
+int riox_sendto(riox_sock *sock, char *data, uint32_t len, const riox_addr *to,
+                uint32_t flags, void *ctx);
+/* TCP half-close: after every send posted before it has completed, send FIN.
+ * Yields one RIOX_EV_SHUTDOWN; later sends fail with RIOX_ESHUTDOWN. Receives
+ * keep working. */
+int riox_shutdown(riox_sock *sock, void *ctx);
+/* Cancel every pending receive and send of the socket (each completes with
+ * RIOX_ECANCELED unless it finished first). The socket stays open. */
+int riox_cancel(riox_sock *sock);
+/* Close (see "Socket lifecycle"). Idempotent: a second call returns
+ * RIOX_ECLOSING and does nothing. */
+int riox_close(riox_sock *sock);
+/* TCP: close with RST instead of FIN (SO_LINGER 0), then as riox_close. */
+int riox_abort(riox_sock *sock);
+
+/* ------------------------------------------------------------ statistics */
+
+typedef struct riox_stats {
+  uint64_t recv_ops, recv_bytes;   /* completed receives */
+  uint64_t send_ops, send_bytes;   /* completed sends */
+  uint64_t accepts, connects;      /* completed accepts and connects */
+  uint64_t completions;            /* OS completions processed */
+  uint64_t waits;                  /* kernel waits (GetQueuedCompletionStatusEx) */
+  uint64_t batches;                /* flushes that issued deferred sends */
+  uint64_t os_calls;               /* every OS call on the I/O path */
+  uint64_t events;                 /* events returned by riox_wait */
+  uint64_t drops;                  /* work the loop had to give up (see docs) */
+  uint64_t icmp_errors;            /* UDP ICMP reports swallowed (see above) */
+  uint64_t errors;                 /* events delivered with a failure status */
+  uint64_t buf_total, buf_in_use, buf_high_water, buf_exhausted;
+  uint64_t req_in_use, req_high_water, req_exhausted;
+} riox_stats;
+
+void riox_loop_stats(const riox_loop *loop, riox_stats *out);
+
+/* ----------------------------------------------------------------- probe */
+
+/* What the OS offers, found through WSAIoctl on a scratch socket. */
+typedef struct riox_probe_report {
+  int winsock;      /* Winsock 2.2 started */
+  int rio;          /* RIO function table loaded */
+  int rio_emulated; /* the table came from the test emulator, not the OS */
+  int acceptex, connectex, getacceptexsockaddrs, disconnectex;
+  int wsarecvmsg, wsasendmsg;
+  int skip_on_success; /* FILE_SKIP_COMPLETION_PORT_ON_SUCCESS usable on UDP/TCP */
+  int ipv6;
+  int rio_error;    /* WSA error code of the RIO lookup, 0 when found */
+  char detail[160]; /* human summary of what is missing */
+} riox_probe_report;
+
+int riox_probe(riox_probe_report *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RIOX_H */

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The README's test command: install what is missing, build both trees, run
+# every test through CTest (Windows tests under Wine, native tests with
+# Criterion under ASan+UBSan, end-to-end echo against the server under Wine).
+# Exits non-zero when anything fails.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+# shellcheck source=scripts/setup.sh
+. "$root/scripts/setup.sh"
+riox_setup
+riox_build
+riox_wine_prefix
+
+status=0
+echo "== native tests (Criterion, ASan+UBSan) and end-to-end echo under Wine"
+ctest --test-dir build/native --output-on-failure -j 2 || status=1
+echo "== Windows tests under Wine"
+ctest --test-dir build/windows --output-on-failure -j 2 || status=1
+if [ "$status" -ne 0 ]; then
+  echo "test.sh: FAILED"
+  exit 1
+fi
+echo "test.sh: all tests passed"

@@ -1,0 +1,178 @@
+/* IOCP backend: the classic overlapped data path. Every receive and send is
+ * one WSARecv(From)/WSASend(To) with its OVERLAPPED inside a win_req_t from
+ * the loop's slab; completions arrive on the loop's port (or inline, for TCP
+ * sockets with FILE_SKIP_COMPLETION_PORT_ON_SUCCESS). Deferred sends wait in
+ * a per-loop queue until riox_flush or the next riox_wait. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+typedef struct iocp_loop {
+  list_node_t deferred; /* win_req_t.node, in posting order */
+} iocp_loop_t;
+
+static int iocp__loop_init(riox_loop *loop) {
+  iocp_loop_t *il = (iocp_loop_t *)calloc(1, sizeof *il);
+  if (il == NULL) return error_detail(RIOX_ENOMEM, "no memory for the IOCP backend");
+  list_init(&il->deferred);
+  loop->be_data = il;
+  return 0;
+}
+
+static void iocp__loop_fini(riox_loop *loop) {
+  free(loop->be_data);
+  loop->be_data = NULL;
+}
+
+static int iocp__sock_attach(riox_sock *sock) {
+  (void)sock;
+  return 0;
+}
+
+static void iocp__sock_detach(riox_sock *sock) { (void)sock; }
+
+/* What happened to a call that was just issued. rc is the WSA call's return. */
+static int iocp__issued(riox_sock *sock, win_req_t *req, int rc, DWORD bytes) {
+  int err;
+  if (rc == 0) {
+    /* Success now: with skip-on-success no packet follows, so finish it in
+     * the next riox_wait; otherwise the packet is on its way. */
+    if (sock->skip_iocp) loop_complete_inline(sock->loop, req, 0, bytes);
+    return 0;
+  }
+  err = WSAGetLastError();
+  if (err == WSA_IO_PENDING) return 0;
+  /* A datagram larger than the buffer is a warning status (buffer
+   * overflow): the request completes with data and still queues a packet
+   * (UDP sockets never use skip-on-success). */
+  if (err == WSAEMSGSIZE && !sock->skip_iocp) return 0;
+  /* Failed at once: no packet will come. Report it as this request's
+   * completion, so the application sees I/O errors in one place. */
+  loop_complete_inline(sock->loop, req,
+                       error_detail(error_from_win32((uint32_t)err), "overlapped I/O: WSA error %d", err),
+                       0);
+  return 0;
+}
+
+static void iocp__recv_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes);
+
+static int iocp__post_recv(riox_sock *sock, win_req_t *req) {
+  WSABUF wb;
+  DWORD bytes = 0;
+  int rc;
+  memset(&req->ov, 0, sizeof req->ov);
+  req->complete = iocp__recv_done;
+  req->flags = 0;
+  wb.buf = req->data;
+  wb.len = req->len;
+  LOOP_OSCALL(sock->loop);
+  if (sock->kind == WIN_SOCK_UDP) {
+    req->has_addr = 1;
+    req->addrlen = (INT)sizeof req->u.addr;
+    rc = WSARecvFrom(sock->s, &wb, 1, &bytes, &req->flags, (struct sockaddr *)&req->u.addr,
+                     &req->addrlen, &req->ov, NULL);
+  } else {
+    rc = WSARecv(sock->s, &wb, 1, &bytes, &req->flags, &req->ov, NULL);
+  }
+  return iocp__issued(sock, req, rc, bytes);
+}
+
+static int iocp__is_icmp_report(int status) {
+  return status == RIOX_ECONNRESET || status == RIOX_ENETUNREACH || status == RIOX_EHOSTUNREACH;
+}
+
+static void iocp__recv_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
+  riox_sock *sock = req->sock;
+  /* See "UDP and ICMP" in riox.h: the receive stays posted. */
+  if (sock->kind == WIN_SOCK_UDP && iocp__is_icmp_report(status) &&
+      !(sock->flags & RIOX_UDP_REPORT_UNREACH) && sock->state != WIN_SOCK_CLOSING) {
+    loop->stats.icmp_errors++;
+    if (iocp__post_recv(sock, req) == 0) return;
+  }
+  sock_io_complete(loop, req, status, bytes);
+}
+
+static int iocp__recv(riox_sock *sock, win_req_t *req) { return iocp__post_recv(sock, req); }
+
+static void iocp__send_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes);
+
+static int iocp__issue_send(riox_sock *sock, win_req_t *req) {
+  WSABUF wb;
+  DWORD bytes = 0;
+  int rc;
+  memset(&req->ov, 0, sizeof req->ov);
+  req->complete = iocp__send_done;
+  wb.buf = req->data + req->done;
+  wb.len = req->len - req->done;
+  LOOP_OSCALL(sock->loop);
+  if (sock->kind == WIN_SOCK_UDP && req->has_addr)
+    rc = WSASendTo(sock->s, &wb, 1, &bytes, 0, (struct sockaddr *)&req->u.addr, req->addrlen,
+                   &req->ov, NULL);
+  else
+    rc = WSASend(sock->s, &wb, 1, &bytes, 0, &req->ov, NULL);
+  return iocp__issued(sock, req, rc, bytes);
+}
+
+static void iocp__send_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
+  riox_sock *sock = req->sock;
+  /* A stream send that moved only part of its bytes continues from there;
+   * the application sees one completion for the whole range. */
+  if (sock->kind == WIN_SOCK_TCP && status == 0 && bytes > 0 && req->done + bytes < req->len &&
+      sock->state != WIN_SOCK_CLOSING) {
+    req->done += bytes;
+    (void)iocp__issue_send(sock, req);
+    return;
+  }
+  sock_io_complete(loop, req, status, bytes);
+}
+
+static int iocp__send(riox_sock *sock, win_req_t *req, uint32_t flags) {
+  if (flags & RIOX_SEND_DEFER) {
+    iocp_loop_t *il = (iocp_loop_t *)sock->loop->be_data;
+    list_insert_tail(&il->deferred, &req->node);
+    return 0;
+  }
+  return iocp__issue_send(sock, req);
+}
+
+static int iocp__flush(riox_loop *loop) {
+  iocp_loop_t *il = (iocp_loop_t *)loop->be_data;
+  list_node_t *node;
+  int n = 0;
+  while ((node = list_pop_front(&il->deferred)) != NULL) {
+    win_req_t *req = container_of(node, win_req_t, node);
+    (void)iocp__issue_send(req->sock, req);
+    n++;
+  }
+  return n;
+}
+
+static void iocp__sock_cancel(riox_sock *sock) {
+  iocp_loop_t *il = (iocp_loop_t *)sock->loop->be_data;
+  list_node_t *node, *tmp;
+  list_for_each_safe(node, tmp, &il->deferred) {
+    win_req_t *req = container_of(node, win_req_t, node);
+    if (req->sock != sock) continue;
+    list_remove(node);
+    req->complete = iocp__send_done;
+    loop_complete_inline(sock->loop, req, RIOX_ECANCELED, 0);
+  }
+}
+
+static int iocp__before_wait(riox_loop *loop, DWORD *timeout_ms) {
+  (void)loop;
+  (void)timeout_ms;
+  return 0;
+}
+
+static void iocp__on_packet(riox_loop *loop, OVERLAPPED_ENTRY *entry) {
+  (void)loop;
+  (void)entry;
+}
+
+const backend_ops_t iocp_backend = {
+    "iocp",           0,                 iocp__loop_init,   iocp__loop_fini,
+    iocp__sock_attach, iocp__sock_cancel, iocp__sock_detach, iocp__recv,
+    iocp__send,       iocp__flush,       iocp__before_wait, iocp__on_packet,
+};

@@ -1,0 +1,185 @@
+/* Windows core shared by both backends: the loop (one completion port), the
+ * socket state machine, requests that embed their OVERLAPPED, and the backend
+ * vtable (the one place the RIO-vs-IOCP choice is made at run time).
+ *
+ * Layering: api (loop.c, sock.c, tcp.c) -> backend (src/iocp, src/rio) -> OS.
+ * Completion path: GetQueuedCompletionStatusEx -> OVERLAPPED -> container_of ->
+ * req->complete(); backends that find completions elsewhere (a RIO CQ) call
+ * the same req->complete(). */
+#ifndef RIOX_WIN_CORE_H
+#define RIOX_WIN_CORE_H
+
+#include "winapi.h"
+
+#include "error.h"
+#include "evq.h"
+#include "list.h"
+#include "pool.h"
+#include "riox.h"
+#include "slab.h"
+#include "timer.h"
+
+/* Completion keys: where a packet on the loop's port came from. */
+enum {
+  WIN_KEY_REQ = 1,     /* an overlapped request: lpOverlapped is in a win_req_t */
+  WIN_KEY_WAKE = 2,    /* riox_wake: lpOverlapped carries the user's ctx */
+  WIN_KEY_BACKEND = 3  /* backend-private packet (RIONotify) */
+};
+
+typedef struct win_req win_req_t;
+/* status is 0 or RIOX_E*; bytes as reported by the OS. */
+typedef void (*win_req_cb)(riox_loop *loop, win_req_t *req, int status, uint32_t bytes);
+
+enum win_req_kind {
+  WIN_REQ_RECV = 1,
+  WIN_REQ_SEND,
+  WIN_REQ_ACCEPT,
+  WIN_REQ_CONNECT,
+  WIN_REQ_SHUTDOWN
+};
+
+/* One in-flight operation. Lives in the loop's slab, so its address (and its
+ * OVERLAPPED's) is stable until the completion has been processed. */
+struct win_req {
+  OVERLAPPED ov;
+  win_req_cb complete;
+  list_node_t node; /* inline-done list, backend queues */
+  riox_sock *sock;
+  void *ctx;
+  char *data;
+  uint32_t len;   /* bytes asked for */
+  uint32_t done;  /* bytes already sent (TCP partial sends) */
+  uint8_t kind;   /* enum win_req_kind */
+  uint8_t user;   /* posted by the application: yields an event */
+  uint8_t has_addr;
+  int32_t status; /* inline completion result */
+  uint32_t bytes;
+  DWORD flags;    /* WSARecv flags (in/out) */
+  INT addrlen;
+  union {
+    SOCKADDR_STORAGE addr; /* UDP source/destination, connect target */
+    /* AcceptEx writes local + remote address, each with 16 spare bytes. */
+    char accept_buf[2 * (sizeof(SOCKADDR_STORAGE) + 16)];
+  } u;
+  SOCKET accept_sock;
+  uint64_t backend_data; /* backend-private (e.g. RIO slot bookkeeping) */
+};
+
+enum win_sock_kind { WIN_SOCK_UDP = 1, WIN_SOCK_TCP_LISTEN, WIN_SOCK_TCP };
+
+enum win_sock_state {
+  WIN_SOCK_OPEN = 0,    /* UDP, listener, established TCP */
+  WIN_SOCK_CONNECTING,  /* ConnectEx pending */
+  WIN_SOCK_CLOSING      /* riox_close called; waiting for pending == 0 */
+};
+
+struct riox_sock {
+  riox_loop *loop;
+  SOCKET s;
+  uint8_t kind;
+  uint8_t state;
+  uint8_t family;     /* AF_INET or AF_INET6 of the OS socket */
+  uint8_t connected;  /* TCP established or UDP connected */
+  uint8_t skip_iocp;  /* FILE_SKIP_COMPLETION_PORT_ON_SUCCESS is on */
+  uint8_t shut_wr;    /* riox_shutdown posted */
+  uint8_t close_queued;
+  uint32_t flags;     /* riox_sock_flags */
+  uint32_t pending;   /* requests in flight (any kind) */
+  uint32_t sends_pending;
+  uint32_t accepts_pending;
+  win_req_t *shutdown_req; /* waiting for sends_pending == 0 */
+  void *ctx;
+  list_node_t node;   /* loop->socks */
+  riox_addr peer;
+  void *backend;      /* backend-private per-socket state (RIO request queue) */
+};
+
+/* The run-time choice between RIO and IOCP: data-path operations only.
+ * Accept, connect, timers and wakes are shared and live in src/win. */
+typedef struct backend_ops {
+  const char *name;
+  DWORD wsa_flags; /* extra WSASocket flags (WSA_FLAG_REGISTERED_IO) */
+  int (*loop_init)(riox_loop *loop);
+  void (*loop_fini)(riox_loop *loop);
+  /* A socket is ready for data (UDP opened, TCP connected or accepted). */
+  int (*sock_attach)(riox_sock *sock);
+  /* riox_cancel/riox_close: complete (RIOX_ECANCELED) what the backend
+   * holds back, e.g. deferred sends not yet issued. */
+  void (*sock_cancel)(riox_sock *sock);
+  /* After the last completion: free per-socket backend state. */
+  void (*sock_detach)(riox_sock *sock);
+  /* Post a receive/send. 0: one completion will follow (maybe inline);
+   * negative: nothing posted. */
+  int (*recv)(riox_sock *sock, win_req_t *req);
+  int (*send)(riox_sock *sock, win_req_t *req, uint32_t flags);
+  /* Issue deferred work; returns requests issued or RIOX_E*. */
+  int (*flush)(riox_loop *loop);
+  /* Before the kernel wait: drain backend completions, arm notifications.
+   * *timeout_ms may be lowered (0 = don't block). Returns completions. */
+  int (*before_wait)(riox_loop *loop, DWORD *timeout_ms);
+  /* A WIN_KEY_BACKEND packet arrived. */
+  void (*on_packet)(riox_loop *loop, OVERLAPPED_ENTRY *entry);
+} backend_ops_t;
+
+struct riox_loop {
+  HANDLE port;
+  const backend_ops_t *be;
+  void *be_data;
+  const char *backend_name; /* "iocp", "rio", "rio-emulated" */
+  riox_loop_config cfg;
+  win_ext_t ext;
+  pool_t pool;
+  slab_t reqs;
+  timer_heap_t timers;
+  evq_t events;
+  list_node_t socks;       /* every socket not yet freed */
+  list_node_t inline_done; /* requests completed synchronously */
+  list_node_t dead;        /* sockets whose close event was returned */
+  riox_stats stats;
+  int closing;
+  OVERLAPPED_ENTRY *entries;
+  uint32_t nentries;
+};
+
+/* loop.c */
+riox_event *loop_push_event(riox_loop *loop, uint32_t type, riox_sock *sock, void *ctx,
+                            int status);
+win_req_t *loop_req_alloc(riox_loop *loop, riox_sock *sock, uint8_t kind, win_req_cb cb);
+void loop_req_free(riox_loop *loop, win_req_t *req);
+/* Finish a request that completed synchronously: its completion runs in the
+ * next riox_wait, like any other (events never fire from inside a post). */
+void loop_complete_inline(riox_loop *loop, win_req_t *req, int status, uint32_t bytes);
+uint64_t loop_now_ms(void);
+
+/* Count one OS call on the I/O path. */
+#define LOOP_OSCALL(loop) ((loop)->stats.os_calls++)
+
+/* sock.c */
+int sock_create(riox_loop *loop, int kind, int family, uint32_t flags, void *ctx,
+                riox_sock **out);
+/* A request of this socket has finished; when it was the last one of a
+ * closing socket, the close event is queued. */
+void sock_req_done(riox_sock *sock);
+/* Generic end of a user receive/send: builds the event, counts, frees req. */
+void sock_io_complete(riox_loop *loop, win_req_t *req, int status, uint32_t bytes);
+/* Turn on FILE_SKIP_COMPLETION_PORT_ON_SUCCESS when the provider is IFS. */
+void sock_try_skip_iocp(riox_sock *sock);
+int sock_bind(riox_sock *sock, const riox_addr *local);
+/* Wrap a connected socket made by AcceptEx. */
+int sock_adopt(riox_loop *loop, SOCKET s, int family, riox_sock **out);
+void sock_free(riox_sock *sock);
+/* TCP: a send finished; start a waiting shutdown when it was the last. */
+void sock_send_drained(riox_sock *sock);
+
+/* tcp.c */
+int tcp_accept_post(riox_sock *listener);
+
+/* sockaddr.c */
+int win_sockaddr_from(const riox_addr *addr, int family, SOCKADDR_STORAGE *ss, int *len);
+int win_sockaddr_to(const struct sockaddr *sa, riox_addr *out);
+
+/* Backends. */
+extern const backend_ops_t iocp_backend;
+extern const backend_ops_t rio_backend;
+
+#endif

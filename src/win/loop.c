@@ -1,0 +1,436 @@
+/* The loop: one completion port, the event queue, timers, wakes, the buffer
+ * pool and the request slab. riox_wait is the only place events are made
+ * visible, so a completion never runs inside the call that posted it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <winternl.h>
+
+#include "core.h"
+
+#define LOOP__ENTRIES 256
+#define LOOP__CLOSE_DRAIN_MS 30000
+
+/* ------------------------------------------------------------ config */
+
+void riox_loop_config_init(riox_loop_config *cfg) {
+  if (cfg == NULL) return;
+  memset(cfg, 0, sizeof *cfg);
+  cfg->backend = "auto";
+  cfg->buf_size = 2048;
+  cfg->buf_count = 4096;
+  cfg->max_requests = 8192;
+  cfg->accept_depth = 8;
+  cfg->rio_notify = RIOX_RIO_NOTIFY_IOCP;
+}
+
+static int loop__check_config(const riox_loop_config *cfg) {
+  if (cfg->buf_size == 0 || cfg->buf_size > POOL_BUF_SIZE_MAX)
+    return error_detail(RIOX_EINVAL, "buf_size %u: must be 1..%u", cfg->buf_size,
+                        POOL_BUF_SIZE_MAX);
+  if (cfg->buf_count == 0 || cfg->buf_count > POOL_BUF_COUNT_MAX)
+    return error_detail(RIOX_EINVAL, "buf_count %u: must be 1..%u", cfg->buf_count,
+                        POOL_BUF_COUNT_MAX);
+  if (cfg->max_requests == 0 || cfg->max_requests > (1u << 24))
+    return error_detail(RIOX_EINVAL, "max_requests %u: must be 1..%u", cfg->max_requests,
+                        1u << 24);
+  if (cfg->accept_depth == 0 || cfg->accept_depth > 1024)
+    return error_detail(RIOX_EINVAL, "accept_depth %u: must be 1..1024", cfg->accept_depth);
+  if (cfg->rio_notify > RIOX_RIO_NOTIFY_EVENT)
+    return error_detail(RIOX_EINVAL, "rio_notify %u: must be 0 (iocp), 1 (poll) or 2 (event)",
+                        cfg->rio_notify);
+  return 0;
+}
+
+/* The environment (RIOX_BACKEND) wins over the config, so a deployed binary
+ * can be switched without a rebuild. */
+static int loop__choose_backend(riox_loop *loop) {
+  char env[32];
+  const char *name = loop->cfg.backend;
+  DWORD n = GetEnvironmentVariableA("RIOX_BACKEND", env, sizeof env);
+  int have_rio = loop->ext.rio.cbSize != 0;
+  if (n > 0 && n < sizeof env) name = env;
+  if (name == NULL || name[0] == '\0' || strcmp(name, "auto") == 0) {
+    name = have_rio ? "rio" : "iocp";
+  }
+  if (strcmp(name, "iocp") == 0) {
+    loop->be = &iocp_backend;
+    loop->backend_name = "iocp";
+    return 0;
+  }
+  if (strcmp(name, "rio") == 0) {
+    if (!have_rio)
+      return error_detail(RIOX_ENOTSUP,
+                          "backend \"rio\" requested but Registered I/O is not available: "
+                          "WSAIoctl(SIO_GET_MULTIPLE_EXTENSION_FUNCTION_POINTER, "
+                          "WSAID_MULTIPLE_RIO) answered WSA error %d; use \"auto\" or \"iocp\"",
+                          loop->ext.rio_error);
+#ifdef RIOX_HAVE_RIO_BACKEND
+    loop->be = &rio_backend;
+#else
+    return error_detail(RIOX_ENOTSUP, "this build of riox has no RIO backend");
+#endif
+    loop->backend_name = loop->ext.rio_emulated ? "rio-emulated" : "rio";
+    return 0;
+  }
+  return error_detail(RIOX_EINVAL, "unknown backend \"%.40s\": expected auto, iocp or rio", name);
+}
+
+/* ---------------------------------------------------------- lifecycle */
+
+int riox_loop_create(const riox_loop_config *cfg, riox_loop **out) {
+  riox_loop *loop;
+  int rc;
+  if (out == NULL) return error_detail(RIOX_EINVAL, "riox_loop_create: out is NULL");
+  *out = NULL;
+  loop = (riox_loop *)calloc(1, sizeof *loop);
+  if (loop == NULL) return error_detail(RIOX_ENOMEM, "riox_loop_create: no memory for the loop");
+  if (cfg != NULL) {
+    loop->cfg = *cfg;
+  } else {
+    riox_loop_config_init(&loop->cfg);
+  }
+  list_init(&loop->socks);
+  list_init(&loop->inline_done);
+  list_init(&loop->dead);
+  timer_heap_init(&loop->timers);
+  evq_init(&loop->events);
+  loop->port = NULL;
+  rc = loop__check_config(&loop->cfg);
+  if (rc < 0) {
+    free(loop);
+    return rc;
+  }
+  rc = win_wsa_start();
+  if (rc < 0) {
+    free(loop);
+    return rc;
+  }
+  rc = win_ext_load(&loop->ext);
+  if (rc == 0 && (loop->ext.AcceptEx == NULL || loop->ext.ConnectEx == NULL ||
+                  loop->ext.GetAcceptExSockaddrs == NULL))
+    rc = error_detail(RIOX_ENOTSUP, "the Winsock provider lacks AcceptEx/ConnectEx");
+  if (rc == 0) rc = loop__choose_backend(loop);
+  if (rc == 0) rc = pool_init(&loop->pool, loop->cfg.buf_size, loop->cfg.buf_count);
+  if (rc == 0) {
+    rc = slab_init(&loop->reqs, sizeof(win_req_t), loop->cfg.max_requests);
+    if (rc < 0) pool_destroy(&loop->pool);
+  }
+  if (rc < 0) {
+    WSACleanup();
+    timer_heap_destroy(&loop->timers);
+    free(loop);
+    return rc;
+  }
+  loop->nentries = LOOP__ENTRIES;
+  loop->entries = (OVERLAPPED_ENTRY *)calloc(loop->nentries, sizeof *loop->entries);
+  loop->port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 1);
+  if (loop->entries == NULL || loop->port == NULL) {
+    rc = loop->port == NULL
+             ? error_detail(error_from_win32(GetLastError()),
+                            "CreateIoCompletionPort failed: error %lu", GetLastError())
+             : error_detail(RIOX_ENOMEM, "no memory for completion entries");
+    goto fail;
+  }
+  rc = loop->be->loop_init(loop);
+  if (rc < 0) goto fail;
+  *out = loop;
+  return 0;
+fail:
+  if (loop->port != NULL) CloseHandle(loop->port);
+  free(loop->entries);
+  slab_destroy(&loop->reqs);
+  pool_destroy(&loop->pool);
+  timer_heap_destroy(&loop->timers);
+  WSACleanup();
+  free(loop);
+  return rc;
+}
+
+const char *riox_loop_backend(const riox_loop *loop) {
+  return loop != NULL ? loop->backend_name : "none";
+}
+
+uint32_t riox_loop_buf_size(const riox_loop *loop) {
+  return loop != NULL ? loop->pool.buf_size : 0;
+}
+
+/* ------------------------------------------------------------- events */
+
+riox_event *loop_push_event(riox_loop *loop, uint32_t type, riox_sock *sock, void *ctx,
+                            int status) {
+  static riox_event lost; /* only written when memory ran out */
+  riox_event *ev = evq_push(&loop->events);
+  if (ev == NULL) {
+    loop->stats.drops++;
+    memset(&lost, 0, sizeof lost);
+    return &lost;
+  }
+  ev->type = type;
+  ev->status = status;
+  ev->sock = sock;
+  ev->sock_ctx = sock != NULL ? sock->ctx : NULL;
+  ev->ctx = ctx;
+  if (status < 0 && status != RIOX_EOF) loop->stats.errors++;
+  return ev;
+}
+
+win_req_t *loop_req_alloc(riox_loop *loop, riox_sock *sock, uint8_t kind, win_req_cb cb) {
+  win_req_t *req = (win_req_t *)slab_alloc(&loop->reqs);
+  if (req == NULL) return NULL;
+  req->complete = cb;
+  req->sock = sock;
+  req->kind = kind;
+  req->accept_sock = INVALID_SOCKET;
+  list_init(&req->node);
+  if (sock != NULL) sock->pending++;
+  return req;
+}
+
+void loop_req_free(riox_loop *loop, win_req_t *req) {
+  riox_sock *sock = req->sock;
+  slab_free(&loop->reqs, req);
+  if (sock != NULL) sock_req_done(sock);
+}
+
+void loop_complete_inline(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
+  req->status = status;
+  req->bytes = bytes;
+  list_insert_tail(&loop->inline_done, &req->node);
+}
+
+uint64_t loop_now_ms(void) {
+  static LARGE_INTEGER freq;
+  LARGE_INTEGER now;
+  if (freq.QuadPart == 0) QueryPerformanceFrequency(&freq);
+  QueryPerformanceCounter(&now);
+  return (uint64_t)(now.QuadPart / freq.QuadPart) * 1000u +
+         (uint64_t)(now.QuadPart % freq.QuadPart) * 1000u / (uint64_t)freq.QuadPart;
+}
+
+static void loop__run_inline(riox_loop *loop) {
+  list_node_t *node;
+  /* Completions may queue more inline work (a re-post); take it all. */
+  while ((node = list_pop_front(&loop->inline_done)) != NULL) {
+    win_req_t *req = container_of(node, win_req_t, node);
+    req->complete(loop, req, req->status, req->bytes);
+  }
+}
+
+static int loop__status_of(const OVERLAPPED *ov) {
+  uint32_t st = (uint32_t)ov->Internal;
+  int rc = error_from_ntstatus(st);
+  if (rc == RIOX_EIO) {
+    /* Not in our table: let the OS name the Win32 code, then map that. */
+    ULONG code = RtlNtStatusToDosError((NTSTATUS)st);
+    rc = error_from_win32(code);
+    if (rc == RIOX_EIO) error_detail(RIOX_EIO, "I/O failed with NTSTATUS 0x%08lx", (unsigned long)st);
+  }
+  return rc;
+}
+
+/* One kernel wait; dispatch every packet it returned. */
+static void loop__poll_port(riox_loop *loop, DWORD timeout) {
+  ULONG count = 0, i;
+  BOOL ok;
+  LOOP_OSCALL(loop);
+  loop->stats.waits++;
+  ok = GetQueuedCompletionStatusEx(loop->port, loop->entries, loop->nentries, &count, timeout,
+                                   FALSE);
+  if (!ok) return; /* WAIT_TIMEOUT: nothing arrived */
+  for (i = 0; i < count; i++) {
+    OVERLAPPED_ENTRY *e = &loop->entries[i];
+    switch (e->lpCompletionKey) {
+    case WIN_KEY_REQ: {
+      win_req_t *req = container_of(e->lpOverlapped, win_req_t, ov);
+      loop->stats.completions++;
+      req->complete(loop, req, loop__status_of(e->lpOverlapped), e->dwNumberOfBytesTransferred);
+      break;
+    }
+    case WIN_KEY_WAKE:
+      loop_push_event(loop, RIOX_EV_WAKE, NULL, (void *)e->lpOverlapped, 0);
+      break;
+    case WIN_KEY_BACKEND:
+      loop->be->on_packet(loop, e);
+      break;
+    default:
+      break;
+    }
+  }
+}
+
+static void loop__expire_timers(riox_loop *loop) {
+  uint64_t now, id;
+  void *ctx;
+  if (timer_heap_count(&loop->timers) == 0) return;
+  now = loop_now_ms();
+  while (timer_heap_pop_due(&loop->timers, now, &id, &ctx)) {
+    riox_event *ev = loop_push_event(loop, RIOX_EV_TIMER, NULL, ctx, 0);
+    ev->timer_id = id;
+  }
+}
+
+static void loop__free_dead(riox_loop *loop) {
+  list_node_t *node;
+  while ((node = list_pop_front(&loop->dead)) != NULL) sock_free(container_of(node, riox_sock, node));
+}
+
+int riox_flush(riox_loop *loop) {
+  int n;
+  if (loop == NULL) return error_detail(RIOX_EINVAL, "riox_flush: loop is NULL");
+  n = loop->be->flush(loop);
+  if (n > 0) loop->stats.batches++;
+  return n;
+}
+
+/* Milliseconds to block: the caller's timeout, shortened by the next timer. */
+static DWORD loop__timeout(riox_loop *loop, uint64_t deadline) {
+  uint64_t now = loop_now_ms(), next = timer_heap_next(&loop->timers), until = deadline;
+  if (next < until) until = next;
+  if (until == UINT64_MAX) return INFINITE;
+  if (until <= now) return 0;
+  if (until - now > 0x7fffffffu) return 0x7fffffffu;
+  return (DWORD)(until - now);
+}
+
+int riox_wait(riox_loop *loop, riox_event *events, int max, int timeout_ms) {
+  uint64_t deadline;
+  uint32_t n, i;
+  if (loop == NULL || events == NULL || max <= 0)
+    return error_detail(RIOX_EINVAL, "riox_wait: loop and events must be set and max > 0 (max %d)",
+                        max);
+  if (loop->closing) return error_detail(RIOX_ECLOSING, "riox_wait: the loop is closing");
+  loop__free_dead(loop);
+  deadline = timeout_ms < 0 ? UINT64_MAX : loop_now_ms() + (uint64_t)timeout_ms;
+  for (;;) {
+    DWORD timeout;
+    riox_flush(loop);
+    loop__run_inline(loop);
+    timeout = evq_count(&loop->events) > 0 ? 0 : loop__timeout(loop, deadline);
+    loop->be->before_wait(loop, &timeout);
+    if (!list_empty(&loop->inline_done) || evq_count(&loop->events) > 0) timeout = 0;
+    /* With a full batch already queued there is nothing to gain from a call. */
+    if (evq_count(&loop->events) < (uint32_t)max) loop__poll_port(loop, timeout);
+    loop__run_inline(loop);
+    loop__expire_timers(loop);
+    if (evq_count(&loop->events) > 0) break;
+    if (timeout_ms >= 0 && loop_now_ms() >= deadline) return 0;
+  }
+  n = evq_pop(&loop->events, events, (uint32_t)max);
+  loop->stats.events += n;
+  /* A socket whose close event is now the application's is freed at the next
+   * riox_wait, so the pointer stays a valid identifier until then. */
+  for (i = 0; i < n; i++) {
+    if (events[i].type == RIOX_EV_CLOSE && events[i].sock != NULL) {
+      list_remove(&events[i].sock->node);
+      list_insert_tail(&loop->dead, &events[i].sock->node);
+    }
+  }
+  return (int)n;
+}
+
+int riox_wake(riox_loop *loop, void *ctx) {
+  if (loop == NULL) return error_detail(RIOX_EINVAL, "riox_wake: loop is NULL");
+  if (!PostQueuedCompletionStatus(loop->port, 0, WIN_KEY_WAKE, (OVERLAPPED *)ctx))
+    return error_detail(error_from_win32(GetLastError()), "PostQueuedCompletionStatus failed: %lu",
+                        GetLastError());
+  return 0;
+}
+
+void riox_loop_close(riox_loop *loop) {
+  list_node_t *node, *tmp;
+  uint64_t id, until;
+  void *ctx;
+  if (loop == NULL) return;
+  list_for_each_safe(node, tmp, &loop->socks) {
+    riox_sock *sock = container_of(node, riox_sock, node);
+    if (sock->state != WIN_SOCK_CLOSING) riox_close(sock);
+  }
+  while (timer_heap_pop_due(&loop->timers, UINT64_MAX, &id, &ctx)) {
+  }
+  loop->closing = 1;
+  /* Nothing is freed while the OS may still write into it: drain every
+   * request first. */
+  until = loop_now_ms() + LOOP__CLOSE_DRAIN_MS;
+  loop__run_inline(loop);
+  while (loop->reqs.in_use > 0 && loop_now_ms() < until) {
+    loop__poll_port(loop, 100);
+    loop__run_inline(loop);
+  }
+  loop->be->loop_fini(loop);
+  list_for_each_safe(node, tmp, &loop->socks) sock_free(container_of(node, riox_sock, node));
+  loop__free_dead(loop);
+  evq_destroy(&loop->events);
+  timer_heap_destroy(&loop->timers);
+  if (loop->reqs.in_use == 0) {
+    slab_destroy(&loop->reqs);
+    pool_destroy(&loop->pool);
+  }
+  /* else: the OS never finished some request; leaking its memory is the only
+   * safe choice left. */
+  CloseHandle(loop->port);
+  free(loop->entries);
+  WSACleanup();
+  free(loop);
+}
+
+/* ------------------------------------------------------------- timers */
+
+int riox_timer_start(riox_loop *loop, uint64_t delay_ms, void *ctx, uint64_t *id) {
+  uint64_t now;
+  if (loop == NULL || id == NULL)
+    return error_detail(RIOX_EINVAL, "riox_timer_start: loop and id must not be NULL");
+  if (delay_ms > (UINT64_MAX >> 2))
+    return error_detail(RIOX_EINVAL, "riox_timer_start: delay %llu ms is too large",
+                        (unsigned long long)delay_ms);
+  now = loop_now_ms();
+  return timer_heap_add(&loop->timers, now + delay_ms, ctx, id);
+}
+
+int riox_timer_cancel(riox_loop *loop, uint64_t id) {
+  void *ctx;
+  riox_event *ev;
+  int rc;
+  if (loop == NULL) return error_detail(RIOX_EINVAL, "riox_timer_cancel: loop is NULL");
+  rc = timer_heap_cancel(&loop->timers, id, &ctx);
+  if (rc < 0) return rc;
+  ev = loop_push_event(loop, RIOX_EV_TIMER, NULL, ctx, RIOX_ECANCELED);
+  ev->timer_id = id;
+  return 0;
+}
+
+/* ------------------------------------------------------------ buffers */
+
+int riox_buf_get(riox_loop *loop, char **buf) {
+  char *p;
+  if (loop == NULL || buf == NULL)
+    return error_detail(RIOX_EINVAL, "riox_buf_get: loop and buf must not be NULL");
+  p = pool_get(&loop->pool);
+  if (p == NULL) {
+    *buf = NULL;
+    return error_detail(RIOX_ENOBUFS, "buffer pool exhausted: all %u buffers in use",
+                        loop->pool.buf_count);
+  }
+  *buf = p;
+  return 0;
+}
+
+int riox_buf_put(riox_loop *loop, char *buf) {
+  if (loop == NULL || buf == NULL)
+    return error_detail(RIOX_EINVAL, "riox_buf_put: loop and buf must not be NULL");
+  return pool_put(&loop->pool, buf);
+}
+
+/* ---------------------------------------------------------- statistics */
+
+void riox_loop_stats(const riox_loop *loop, riox_stats *out) {
+  if (loop == NULL || out == NULL) return;
+  *out = loop->stats;
+  out->buf_total = loop->pool.buf_count;
+  out->buf_in_use = pool_in_use(&loop->pool);
+  out->buf_high_water = loop->pool.high_water;
+  out->buf_exhausted = loop->pool.exhausted;
+  out->req_in_use = loop->reqs.in_use;
+  out->req_high_water = loop->reqs.high_water;
+  out->req_exhausted = loop->reqs.exhausted;
+}

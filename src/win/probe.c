@@ -1,0 +1,126 @@
+/* Capability probe: which extension functions the Winsock provider offers.
+ * Everything is found through WSAIoctl on a scratch socket, never by linking,
+ * so one binary runs on every Windows version (and under Wine, which lacks
+ * RIO and answers WSAEOPNOTSUPP). */
+#include <stdio.h>
+#include <string.h>
+
+#include "core.h"
+#include "riox_test.h"
+
+static const RIO_EXTENSION_FUNCTION_TABLE *probe__injected_rio;
+
+void riox_test_set_rio_table(const void *table) {
+  probe__injected_rio = (const RIO_EXTENSION_FUNCTION_TABLE *)table;
+}
+
+int win_wsa_start(void) {
+  WSADATA wsa;
+  int rc = WSAStartup(MAKEWORD(2, 2), &wsa);
+  if (rc != 0) return error_detail(error_from_win32((uint32_t)rc), "WSAStartup failed: %d", rc);
+  return 0;
+}
+
+static int probe__fn(SOCKET s, GUID guid, void *fn, size_t size) {
+  DWORD bytes = 0;
+  if (WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &guid, sizeof guid, fn, (DWORD)size,
+               &bytes, NULL, NULL) != 0)
+    return WSAGetLastError();
+  return 0;
+}
+
+static int probe__rio(SOCKET s, RIO_EXTENSION_FUNCTION_TABLE *rio) {
+  GUID guid = WSAID_MULTIPLE_RIO;
+  DWORD bytes = 0;
+  memset(rio, 0, sizeof *rio);
+  rio->cbSize = sizeof *rio;
+  if (WSAIoctl(s, SIO_GET_MULTIPLE_EXTENSION_FUNCTION_POINTER, &guid, sizeof guid, rio,
+               sizeof *rio, &bytes, NULL, NULL) != 0) {
+    int err = WSAGetLastError();
+    memset(rio, 0, sizeof *rio);
+    return err ? err : WSAEOPNOTSUPP;
+  }
+  return 0;
+}
+
+int win_ext_load(win_ext_t *ext) {
+  GUID g_accept = WSAID_ACCEPTEX, g_connect = WSAID_CONNECTEX;
+  GUID g_sockaddrs = WSAID_GETACCEPTEXSOCKADDRS, g_disconnect = WSAID_DISCONNECTEX;
+  GUID g_recvmsg = WSAID_WSARECVMSG, g_sendmsg = WSAID_WSASENDMSG;
+  SOCKET s;
+  memset(ext, 0, sizeof *ext);
+  s = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0, WSA_FLAG_OVERLAPPED);
+  if (s == INVALID_SOCKET) {
+    int err = WSAGetLastError();
+    return error_detail(error_from_win32((uint32_t)err), "probe socket failed: WSA error %d", err);
+  }
+  /* A missing function leaves its pointer NULL; callers check. */
+  (void)probe__fn(s, g_accept, &ext->AcceptEx, sizeof ext->AcceptEx);
+  (void)probe__fn(s, g_connect, &ext->ConnectEx, sizeof ext->ConnectEx);
+  (void)probe__fn(s, g_sockaddrs, &ext->GetAcceptExSockaddrs, sizeof ext->GetAcceptExSockaddrs);
+  (void)probe__fn(s, g_disconnect, &ext->DisconnectEx, sizeof ext->DisconnectEx);
+  (void)probe__fn(s, g_recvmsg, &ext->WSARecvMsg, sizeof ext->WSARecvMsg);
+  (void)probe__fn(s, g_sendmsg, &ext->WSASendMsg, sizeof ext->WSASendMsg);
+  ext->rio_error = probe__rio(s, &ext->rio);
+  closesocket(s);
+  /* The test emulator stands in only where the OS has no RIO of its own. */
+  if (ext->rio.cbSize == 0 && probe__injected_rio != NULL) {
+    ext->rio = *probe__injected_rio;
+    ext->rio_emulated = 1;
+  }
+  return 0;
+}
+
+static int probe__skip_ok(int type, int proto) {
+  WSAPROTOCOL_INFOW info;
+  int len = sizeof info;
+  SOCKET s = WSASocketW(AF_INET, type, proto, NULL, 0, WSA_FLAG_OVERLAPPED);
+  int ok;
+  if (s == INVALID_SOCKET) return 0;
+  ok = getsockopt(s, SOL_SOCKET, SO_PROTOCOL_INFOW, (char *)&info, &len) == 0 &&
+       (info.dwServiceFlags1 & XP1_IFS_HANDLES);
+  closesocket(s);
+  return ok;
+}
+
+int riox_probe(riox_probe_report *out) {
+  win_ext_t ext;
+  SOCKET s6;
+  int rc;
+  if (out == NULL) return error_detail(RIOX_EINVAL, "riox_probe: out is NULL");
+  memset(out, 0, sizeof *out);
+  rc = win_wsa_start();
+  if (rc < 0) {
+    snprintf(out->detail, sizeof out->detail, "Winsock 2.2 unavailable");
+    return rc;
+  }
+  out->winsock = 1;
+  rc = win_ext_load(&ext);
+  if (rc < 0) {
+    WSACleanup();
+    return rc;
+  }
+  out->rio = ext.rio.cbSize != 0;
+  out->rio_emulated = ext.rio_emulated;
+  out->rio_error = ext.rio_error;
+  out->acceptex = ext.AcceptEx != NULL;
+  out->connectex = ext.ConnectEx != NULL;
+  out->getacceptexsockaddrs = ext.GetAcceptExSockaddrs != NULL;
+  out->disconnectex = ext.DisconnectEx != NULL;
+  out->wsarecvmsg = ext.WSARecvMsg != NULL;
+  out->wsasendmsg = ext.WSASendMsg != NULL;
+  out->skip_on_success = probe__skip_ok(SOCK_STREAM, IPPROTO_TCP) && probe__skip_ok(SOCK_DGRAM, IPPROTO_UDP);
+  s6 = WSASocketW(AF_INET6, SOCK_DGRAM, IPPROTO_UDP, NULL, 0, WSA_FLAG_OVERLAPPED);
+  out->ipv6 = s6 != INVALID_SOCKET;
+  if (s6 != INVALID_SOCKET) closesocket(s6);
+  if (out->rio && out->rio_emulated)
+    snprintf(out->detail, sizeof out->detail,
+             "RIO absent from the OS (WSA error %d); using the test emulator", ext.rio_error);
+  else if (out->rio)
+    snprintf(out->detail, sizeof out->detail, "RIO available");
+  else
+    snprintf(out->detail, sizeof out->detail,
+             "RIO function table not available (WSAIoctl answered WSA error %d)", ext.rio_error);
+  WSACleanup();
+  return 0;
+}

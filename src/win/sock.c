@@ -1,0 +1,410 @@
+/* Socket state machine and the operations every socket type shares:
+ * creation, UDP open, receive/send posting, cancel and close.
+ *
+ *   OPEN/CONNECTING --riox_close--> CLOSING --last request done--> close event
+ *   queued --event returned by riox_wait--> freed at the next riox_wait.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+/* Largest UDP payload: 65535 minus the IP (v4 only) and UDP headers. */
+#define SOCK__UDP_MAX_V4 65507u
+#define SOCK__UDP_MAX_V6 65527u
+
+static int sock__wsa_error(const char *what) {
+  int err = WSAGetLastError();
+  return error_detail(error_from_win32((uint32_t)err), "%s failed: WSA error %d", what, err);
+}
+
+static int sock__family_for(const riox_addr *a, const riox_addr *b, uint32_t flags, int *family) {
+  const riox_addr *pick = a != NULL ? a : b;
+  if (pick != NULL && pick->family != RIOX_AF_INET && pick->family != RIOX_AF_INET6)
+    return error_detail(RIOX_EINVAL, "address family %u is neither RIOX_AF_INET nor RIOX_AF_INET6",
+                        (unsigned)pick->family);
+  if (a != NULL && b != NULL && a->family != b->family && !(flags & RIOX_SOCK_DUALSTACK))
+    return error_detail(RIOX_EAFNOSUPPORT, "local and remote addresses differ in family");
+  *family = (flags & RIOX_SOCK_DUALSTACK) || (pick != NULL && pick->family == RIOX_AF_INET6)
+                ? AF_INET6
+                : AF_INET;
+  return 0;
+}
+
+/* Options every riox socket gets; called on fresh and accepted sockets. */
+static int sock__setup(riox_sock *sock) {
+  riox_loop *loop = sock->loop;
+  if (CreateIoCompletionPort((HANDLE)sock->s, loop->port, WIN_KEY_REQ, 0) == NULL)
+    return error_detail(error_from_win32(GetLastError()),
+                        "CreateIoCompletionPort(socket) failed: error %lu", GetLastError());
+  if (sock->kind == WIN_SOCK_UDP && !(sock->flags & RIOX_UDP_REPORT_UNREACH)) {
+    /* Keep a server serving: see "UDP and ICMP" in riox.h. */
+    BOOL report = FALSE;
+    DWORD bytes = 0;
+    (void)WSAIoctl(sock->s, SIO_UDP_CONNRESET, &report, sizeof report, NULL, 0, &bytes, NULL, NULL);
+  }
+  if (sock->kind == WIN_SOCK_TCP) sock_try_skip_iocp(sock);
+  return 0;
+}
+
+/* FILE_SKIP_COMPLETION_PORT_ON_SUCCESS saves one packet per operation that
+ * completes at once. It is unsafe with non-IFS layered providers (their
+ * completions may never reach the port), so only IFS handles get it, and
+ * only TCP connections: on UDP a synchronous WSAEMSGSIZE is a warning status
+ * that still queues a packet, which would make the result ambiguous. */
+void sock_try_skip_iocp(riox_sock *sock) {
+  WSAPROTOCOL_INFOW info;
+  int len = sizeof info;
+  if (getsockopt(sock->s, SOL_SOCKET, SO_PROTOCOL_INFOW, (char *)&info, &len) != 0) return;
+  if (!(info.dwServiceFlags1 & XP1_IFS_HANDLES)) return;
+  if (SetFileCompletionNotificationModes((HANDLE)sock->s, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS))
+    sock->skip_iocp = 1;
+}
+
+static riox_sock *sock__alloc(riox_loop *loop, int kind, int family, uint32_t flags, void *ctx) {
+  riox_sock *sock = (riox_sock *)calloc(1, sizeof *sock);
+  if (sock == NULL) return NULL;
+  sock->loop = loop;
+  sock->s = INVALID_SOCKET;
+  sock->kind = (uint8_t)kind;
+  sock->family = (uint8_t)family;
+  sock->flags = flags;
+  sock->ctx = ctx;
+  list_init(&sock->node);
+  return sock;
+}
+
+int sock_create(riox_loop *loop, int kind, int family, uint32_t flags, void *ctx,
+                riox_sock **out) {
+  int type = kind == WIN_SOCK_UDP ? SOCK_DGRAM : SOCK_STREAM;
+  int proto = kind == WIN_SOCK_UDP ? IPPROTO_UDP : IPPROTO_TCP;
+  riox_sock *sock = sock__alloc(loop, kind, family, flags, ctx);
+  int rc;
+  *out = NULL;
+  if (sock == NULL) return error_detail(RIOX_ENOMEM, "no memory for a socket");
+  LOOP_OSCALL(loop);
+  sock->s = WSASocketW(family, type, proto, NULL, 0, WSA_FLAG_OVERLAPPED | loop->be->wsa_flags);
+  if (sock->s == INVALID_SOCKET) {
+    rc = sock__wsa_error("WSASocket");
+    free(sock);
+    return rc;
+  }
+  if (family == AF_INET6) {
+    DWORD v6only = (flags & RIOX_SOCK_DUALSTACK) ? 0 : 1;
+    if (setsockopt(sock->s, IPPROTO_IPV6, IPV6_V6ONLY, (const char *)&v6only, sizeof v6only) != 0) {
+      rc = sock__wsa_error("setsockopt(IPV6_V6ONLY)");
+      goto fail;
+    }
+  }
+  if (flags & RIOX_SOCK_REUSEADDR) {
+    BOOL on = TRUE;
+    (void)setsockopt(sock->s, SOL_SOCKET, SO_REUSEADDR, (const char *)&on, sizeof on);
+  }
+  rc = sock__setup(sock);
+  if (rc < 0) goto fail;
+  list_insert_tail(&loop->socks, &sock->node);
+  *out = sock;
+  return 0;
+fail:
+  closesocket(sock->s);
+  free(sock);
+  return rc;
+}
+
+/* Wrap a socket that AcceptEx produced. */
+int sock_adopt(riox_loop *loop, SOCKET s, int family, riox_sock **out) {
+  riox_sock *sock = sock__alloc(loop, WIN_SOCK_TCP, family, 0, NULL);
+  int rc;
+  *out = NULL;
+  if (sock == NULL) return error_detail(RIOX_ENOMEM, "no memory for an accepted socket");
+  sock->s = s;
+  sock->connected = 1;
+  rc = sock__setup(sock);
+  if (rc == 0) rc = loop->be->sock_attach(sock);
+  if (rc < 0) {
+    free(sock);
+    return rc;
+  }
+  list_insert_tail(&loop->socks, &sock->node);
+  *out = sock;
+  return 0;
+}
+
+/* Undo sock_create for a socket that never had a request. */
+static void sock__discard(riox_sock *sock) {
+  list_remove(&sock->node);
+  if (sock->s != INVALID_SOCKET) closesocket(sock->s);
+  free(sock);
+}
+
+int sock_bind(riox_sock *sock, const riox_addr *local) {
+  SOCKADDR_STORAGE ss;
+  int len, rc;
+  riox_addr any;
+  if (local == NULL) {
+    memset(&any, 0, sizeof any);
+    any.family = sock->family == AF_INET6 ? RIOX_AF_INET6 : RIOX_AF_INET;
+    local = &any;
+  }
+  rc = win_sockaddr_from(local, sock->family, &ss, &len);
+  if (rc < 0) return rc;
+  if (bind(sock->s, (struct sockaddr *)&ss, len) != 0) return sock__wsa_error("bind");
+  return 0;
+}
+
+void sock_free(riox_sock *sock) {
+  list_remove(&sock->node);
+  if (sock->s != INVALID_SOCKET) closesocket(sock->s);
+  free(sock);
+}
+
+void sock_req_done(riox_sock *sock) {
+  sock->pending--;
+  if (sock->state == WIN_SOCK_CLOSING && sock->pending == 0 && !sock->close_queued) {
+    sock->close_queued = 1;
+    sock->loop->be->sock_detach(sock);
+    loop_push_event(sock->loop, RIOX_EV_CLOSE, sock, NULL, 0);
+  }
+}
+
+/* ------------------------------------------------------------- UDP */
+
+int riox_udp_open(riox_loop *loop, const riox_addr *local, const riox_addr *remote,
+                  uint32_t flags, void *ctx, riox_sock **out) {
+  riox_sock *sock;
+  int family = AF_INET, rc;
+  if (loop == NULL || out == NULL)
+    return error_detail(RIOX_EINVAL, "riox_udp_open: loop and out must not be NULL");
+  *out = NULL;
+  if (loop->closing) return error_detail(RIOX_ECLOSING, "riox_udp_open: the loop is closing");
+  if (remote != NULL && remote->port == 0)
+    return error_detail(RIOX_EINVAL, "riox_udp_open: remote port 0");
+  rc = sock__family_for(local, remote, flags, &family);
+  if (rc < 0) return rc;
+  rc = sock_create(loop, WIN_SOCK_UDP, family, flags, ctx, &sock);
+  if (rc < 0) return rc;
+  rc = sock_bind(sock, local);
+  if (rc == 0 && remote != NULL) {
+    SOCKADDR_STORAGE ss;
+    int len;
+    rc = win_sockaddr_from(remote, family, &ss, &len);
+    if (rc == 0 && connect(sock->s, (struct sockaddr *)&ss, len) != 0) rc = sock__wsa_error("connect");
+    if (rc == 0) {
+      sock->connected = 1;
+      sock->peer = *remote;
+    }
+  }
+  if (rc == 0) rc = loop->be->sock_attach(sock);
+  if (rc < 0) {
+    sock__discard(sock);
+    return rc;
+  }
+  *out = sock;
+  return 0;
+}
+
+/* ------------------------------------------------------- accessors */
+
+void riox_sock_set_ctx(riox_sock *sock, void *ctx) {
+  if (sock != NULL) sock->ctx = ctx;
+}
+
+void *riox_sock_ctx(const riox_sock *sock) { return sock != NULL ? sock->ctx : NULL; }
+
+int riox_sock_local(const riox_sock *sock, riox_addr *out) {
+  SOCKADDR_STORAGE ss;
+  int len = sizeof ss;
+  if (sock == NULL || out == NULL)
+    return error_detail(RIOX_EINVAL, "riox_sock_local: sock and out must not be NULL");
+  if (sock->s == INVALID_SOCKET) return error_detail(RIOX_ECLOSING, "riox_sock_local: socket closed");
+  if (getsockname(sock->s, (struct sockaddr *)&ss, &len) != 0) return sock__wsa_error("getsockname");
+  return win_sockaddr_to((struct sockaddr *)&ss, out);
+}
+
+int riox_sock_peer(const riox_sock *sock, riox_addr *out) {
+  if (sock == NULL || out == NULL)
+    return error_detail(RIOX_EINVAL, "riox_sock_peer: sock and out must not be NULL");
+  if (!sock->connected) return error_detail(RIOX_ENOTCONN, "riox_sock_peer: not connected");
+  *out = sock->peer;
+  return 0;
+}
+
+/* ---------------------------------------------------- data transfer */
+
+static int sock__usable(const riox_sock *sock, const char *what) {
+  if (sock == NULL) return error_detail(RIOX_EINVAL, "%s: sock is NULL", what);
+  if (sock->state == WIN_SOCK_CLOSING) return error_detail(RIOX_ECLOSING, "%s: socket is closing", what);
+  if (sock->kind == WIN_SOCK_TCP_LISTEN)
+    return error_detail(RIOX_EPROTO, "%s: not allowed on a listener", what);
+  if (sock->kind == WIN_SOCK_TCP && !sock->connected)
+    return error_detail(RIOX_ENOTCONN, "%s: TCP socket is not connected", what);
+  return 0;
+}
+
+static int sock__check_buf(riox_sock *sock, const char *data, uint32_t len, const char *what) {
+  uint32_t slot, region, offset;
+  if (data == NULL) return error_detail(RIOX_EINVAL, "%s: buffer is NULL", what);
+  if (pool_locate(&sock->loop->pool, data, len, &slot, &region, &offset) < 0)
+    return error_detail(RIOX_EINVAL,
+                        "%s: [%p, +%u) is not inside one in-use buffer of this loop's pool "
+                        "(buffers are %u bytes; get them with riox_buf_get)",
+                        what, (const void *)data, len, sock->loop->pool.buf_size);
+  return 0;
+}
+
+int riox_recv(riox_sock *sock, char *buf, uint32_t cap, void *ctx) {
+  win_req_t *req;
+  int rc = sock__usable(sock, "riox_recv");
+  if (rc < 0) return rc;
+  if (cap == 0) return error_detail(RIOX_EINVAL, "riox_recv: capacity 0");
+  rc = sock__check_buf(sock, buf, cap, "riox_recv");
+  if (rc < 0) return rc;
+  req = loop_req_alloc(sock->loop, sock, WIN_REQ_RECV, NULL);
+  if (req == NULL)
+    return error_detail(RIOX_ENOBUFS, "riox_recv: all %u request slots in use",
+                        sock->loop->reqs.limit);
+  req->user = 1;
+  req->ctx = ctx;
+  req->data = buf;
+  req->len = cap;
+  rc = sock->loop->be->recv(sock, req);
+  if (rc < 0) loop_req_free(sock->loop, req);
+  return rc;
+}
+
+static int sock__send(riox_sock *sock, char *data, uint32_t len, const riox_addr *to,
+                      uint32_t flags, void *ctx, const char *what) {
+  win_req_t *req;
+  int rc;
+  uint32_t max = sock->family == AF_INET6 ? SOCK__UDP_MAX_V6 : SOCK__UDP_MAX_V4;
+  if (flags & ~(uint32_t)RIOX_SEND_DEFER)
+    return error_detail(RIOX_EINVAL, "%s: unknown flags 0x%x", what, flags);
+  if (sock->kind == WIN_SOCK_TCP) {
+    if (sock->shut_wr) return error_detail(RIOX_ESHUTDOWN, "%s: riox_shutdown was called", what);
+    if (len == 0) return error_detail(RIOX_EINVAL, "%s: zero-length TCP send", what);
+  } else if (len > max) {
+    return error_detail(RIOX_EMSGSIZE, "%s: %u bytes exceed the UDP maximum of %u", what, len, max);
+  }
+  rc = sock__check_buf(sock, data, len, what);
+  if (rc < 0) return rc;
+  req = loop_req_alloc(sock->loop, sock, WIN_REQ_SEND, NULL);
+  if (req == NULL)
+    return error_detail(RIOX_ENOBUFS, "%s: all %u request slots in use", what,
+                        sock->loop->reqs.limit);
+  req->user = 1;
+  req->ctx = ctx;
+  req->data = data;
+  req->len = len;
+  if (to != NULL) {
+    rc = win_sockaddr_from(to, sock->family, &req->u.addr, &req->addrlen);
+    if (rc < 0) {
+      loop_req_free(sock->loop, req);
+      return rc;
+    }
+    req->has_addr = 1;
+  }
+  sock->sends_pending++;
+  rc = sock->loop->be->send(sock, req, flags);
+  if (rc < 0) {
+    sock->sends_pending--;
+    loop_req_free(sock->loop, req);
+  }
+  return rc;
+}
+
+int riox_send(riox_sock *sock, char *data, uint32_t len, uint32_t flags, void *ctx) {
+  int rc = sock__usable(sock, "riox_send");
+  if (rc < 0) return rc;
+  if (sock->kind == WIN_SOCK_UDP && !sock->connected)
+    return error_detail(RIOX_ENOTCONN, "riox_send: UDP socket is not connected; use riox_sendto");
+  return sock__send(sock, data, len, NULL, flags, ctx, "riox_send");
+}
+
+int riox_sendto(riox_sock *sock, char *data, uint32_t len, const riox_addr *to, uint32_t flags,
+                void *ctx) {
+  int rc = sock__usable(sock, "riox_sendto");
+  if (rc < 0) return rc;
+  if (sock->kind != WIN_SOCK_UDP) return error_detail(RIOX_EPROTO, "riox_sendto: not a UDP socket");
+  if (to == NULL) return error_detail(RIOX_EINVAL, "riox_sendto: destination is NULL");
+  if (to->port == 0) return error_detail(RIOX_EINVAL, "riox_sendto: destination port 0");
+  return sock__send(sock, data, len, to, flags, ctx, "riox_sendto");
+}
+
+void sock_io_complete(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
+  riox_sock *sock = req->sock;
+  riox_event *ev;
+  if (req->kind == WIN_REQ_RECV) {
+    if (sock->kind == WIN_SOCK_TCP && status == 0 && bytes == 0) status = RIOX_EOF;
+    ev = loop_push_event(loop, RIOX_EV_RECV, sock, req->ctx, status);
+    ev->data = req->data;
+    ev->len = bytes;
+    if (sock->kind == WIN_SOCK_UDP && req->has_addr && (status == 0 || status == RIOX_EMSGSIZE))
+      (void)win_sockaddr_to((struct sockaddr *)&req->u.addr, &ev->addr);
+    else if (sock->connected)
+      ev->addr = sock->peer;
+    if (status == 0 || status == RIOX_EMSGSIZE) {
+      loop->stats.recv_ops++;
+      loop->stats.recv_bytes += bytes;
+    }
+    loop_req_free(loop, req);
+    return;
+  }
+  /* WIN_REQ_SEND */
+  req->done += bytes;
+  ev = loop_push_event(loop, RIOX_EV_SEND, sock, req->ctx, status);
+  ev->data = req->data;
+  ev->len = req->done;
+  if (status == 0) {
+    loop->stats.send_ops++;
+    loop->stats.send_bytes += req->done;
+  }
+  sock->sends_pending--;
+  if (sock->sends_pending == 0) sock_send_drained(sock);
+  loop_req_free(loop, req);
+}
+
+/* ---------------------------------------------------- cancel, close */
+
+int riox_cancel(riox_sock *sock) {
+  if (sock == NULL) return error_detail(RIOX_EINVAL, "riox_cancel: sock is NULL");
+  if (sock->state == WIN_SOCK_CLOSING) return error_detail(RIOX_ECLOSING, "riox_cancel: socket is closing");
+  sock->loop->be->sock_cancel(sock);
+  LOOP_OSCALL(sock->loop);
+  /* ERROR_NOT_FOUND (nothing pending) is not a failure. */
+  (void)CancelIoEx((HANDLE)sock->s, NULL);
+  return 0;
+}
+
+int riox_close(riox_sock *sock) {
+  riox_loop *loop;
+  if (sock == NULL) return error_detail(RIOX_EINVAL, "riox_close: sock is NULL");
+  if (sock->state == WIN_SOCK_CLOSING)
+    return error_detail(RIOX_ECLOSING, "riox_close: socket is already closing");
+  loop = sock->loop;
+  sock->state = WIN_SOCK_CLOSING;
+  loop->be->sock_cancel(sock);
+  /* closesocket aborts every overlapped request; each still posts its
+   * packet (STATUS_CANCELLED or similar), which is how pending reaches 0. */
+  LOOP_OSCALL(loop);
+  (void)CancelIoEx((HANDLE)sock->s, NULL);
+  LOOP_OSCALL(loop);
+  closesocket(sock->s);
+  sock->s = INVALID_SOCKET;
+  /* A shutdown still waiting for sends will never run: finish it now. */
+  if (sock->shutdown_req != NULL && sock->sends_pending == 0) sock_send_drained(sock);
+  /* Hold a reference while checking, so the close event comes exactly once. */
+  sock->pending++;
+  sock_req_done(sock);
+  return 0;
+}
+
+int riox_abort(riox_sock *sock) {
+  if (sock == NULL) return error_detail(RIOX_EINVAL, "riox_abort: sock is NULL");
+  if (sock->state != WIN_SOCK_CLOSING && sock->kind == WIN_SOCK_TCP) {
+    struct linger lg;
+    lg.l_onoff = 1;
+    lg.l_linger = 0;
+    (void)setsockopt(sock->s, SOL_SOCKET, SO_LINGER, (const char *)&lg, sizeof lg);
+  }
+  return riox_close(sock);
+}

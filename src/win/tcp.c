@@ -1,0 +1,264 @@
+/* TCP connection management shared by both backends: listeners keep
+ * cfg.accept_depth AcceptEx calls posted, connects go through ConnectEx, and
+ * half-close waits for the sends posted before it. All of it completes
+ * through the loop's port; only the data path differs between backends. */
+#include <string.h>
+
+#include "core.h"
+
+#define TCP__ADDR_SPACE ((DWORD)(sizeof(SOCKADDR_STORAGE) + 16))
+
+static int tcp__wsa_error(const char *what) {
+  int err = WSAGetLastError();
+  return error_detail(error_from_win32((uint32_t)err), "%s failed: WSA error %d", what, err);
+}
+
+/* ------------------------------------------------------------- accept */
+
+static void tcp__accept_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes);
+
+int tcp_accept_post(riox_sock *listener) {
+  riox_loop *loop = listener->loop;
+  win_req_t *req;
+  DWORD bytes = 0;
+  int rc;
+  req = loop_req_alloc(loop, listener, WIN_REQ_ACCEPT, tcp__accept_done);
+  if (req == NULL)
+    return error_detail(RIOX_ENOBUFS, "AcceptEx: all %u request slots in use", loop->reqs.limit);
+  LOOP_OSCALL(loop);
+  /* RIO needs WSA_FLAG_REGISTERED_IO on every accept socket, hence wsa_flags. */
+  req->accept_sock = WSASocketW(listener->family, SOCK_STREAM, IPPROTO_TCP, NULL, 0,
+                                WSA_FLAG_OVERLAPPED | loop->be->wsa_flags);
+  if (req->accept_sock == INVALID_SOCKET) {
+    rc = tcp__wsa_error("WSASocket(accept)");
+    loop_req_free(loop, req);
+    return rc;
+  }
+  LOOP_OSCALL(loop);
+  if (!loop->ext.AcceptEx(listener->s, req->accept_sock, req->u.accept_buf, 0, TCP__ADDR_SPACE,
+                          TCP__ADDR_SPACE, &bytes, &req->ov) &&
+      WSAGetLastError() != ERROR_IO_PENDING) {
+    rc = tcp__wsa_error("AcceptEx");
+    closesocket(req->accept_sock);
+    loop_req_free(loop, req);
+    return rc;
+  }
+  /* The listener never has skip-on-success: a packet always follows. */
+  listener->accepts_pending++;
+  return 0;
+}
+
+/* Keep the listener at its accept depth; report a listener left with none. */
+static void tcp__accept_refill(riox_sock *listener) {
+  riox_loop *loop = listener->loop;
+  int rc = 0;
+  while (listener->state != WIN_SOCK_CLOSING && listener->accepts_pending < loop->cfg.accept_depth) {
+    rc = tcp_accept_post(listener);
+    if (rc < 0) break;
+  }
+  if (rc < 0 && listener->accepts_pending == 0)
+    loop_push_event(loop, RIOX_EV_ERROR, listener, NULL, rc);
+}
+
+static void tcp__accept_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
+  riox_sock *listener = req->sock, *conn = NULL;
+  SOCKET s = req->accept_sock;
+  (void)bytes;
+  listener->accepts_pending--;
+  if (status == 0 && listener->state != WIN_SOCK_CLOSING) {
+    struct sockaddr *local = NULL, *remote = NULL;
+    INT llen = 0, rlen = 0;
+    riox_addr peer;
+    LOOP_OSCALL(loop);
+    if (setsockopt(s, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, (const char *)&listener->s,
+                   sizeof listener->s) != 0)
+      status = tcp__wsa_error("setsockopt(SO_UPDATE_ACCEPT_CONTEXT)");
+    if (status == 0) {
+      loop->ext.GetAcceptExSockaddrs(req->u.accept_buf, 0, TCP__ADDR_SPACE, TCP__ADDR_SPACE, &local,
+                                     &llen, &remote, &rlen);
+      memset(&peer, 0, sizeof peer);
+      if (remote != NULL) (void)win_sockaddr_to(remote, &peer);
+      status = sock_adopt(loop, s, listener->family, &conn);
+    }
+    if (status == 0) {
+      riox_event *ev;
+      conn->peer = peer;
+      ev = loop_push_event(loop, RIOX_EV_ACCEPT, listener, NULL, 0);
+      ev->accepted = conn;
+      ev->addr = peer;
+      loop->stats.accepts++;
+      s = INVALID_SOCKET; /* owned by conn now */
+    } else {
+      /* The client is lost (it will see a reset); the listener serves on. */
+      loop->stats.drops++;
+    }
+  }
+  /* A reset before accept (ECONNRESET) or a cancelled accept is not the
+   * application's business: close and re-post. */
+  if (s != INVALID_SOCKET) closesocket(s);
+  loop_req_free(loop, req);
+  tcp__accept_refill(listener);
+}
+
+int riox_tcp_listen(riox_loop *loop, const riox_addr *local, int backlog, uint32_t flags,
+                    void *ctx, riox_sock **out) {
+  riox_sock *sock;
+  int family, rc;
+  if (loop == NULL || local == NULL || out == NULL)
+    return error_detail(RIOX_EINVAL, "riox_tcp_listen: loop, local and out must not be NULL");
+  *out = NULL;
+  if (loop->closing) return error_detail(RIOX_ECLOSING, "riox_tcp_listen: the loop is closing");
+  if (local->family != RIOX_AF_INET && local->family != RIOX_AF_INET6)
+    return error_detail(RIOX_EINVAL, "riox_tcp_listen: address family %u is not valid",
+                        (unsigned)local->family);
+  family = (local->family == RIOX_AF_INET6 || (flags & RIOX_SOCK_DUALSTACK)) ? AF_INET6 : AF_INET;
+  rc = sock_create(loop, WIN_SOCK_TCP_LISTEN, family, flags, ctx, &sock);
+  if (rc < 0) return rc;
+  rc = sock_bind(sock, local);
+  if (rc == 0 && listen(sock->s, backlog > 0 ? backlog : SOMAXCONN) != 0) rc = tcp__wsa_error("listen");
+  if (rc == 0) rc = tcp_accept_post(sock);
+  if (rc < 0) {
+    /* No accept (or only this failing one) was posted: close quietly. */
+    list_remove(&sock->node);
+    closesocket(sock->s);
+    sock->s = INVALID_SOCKET;
+    if (sock->pending == 0) {
+      sock_free(sock);
+    } else {
+      /* Unreachable today: tcp_accept_post frees its request on failure. */
+      sock->state = WIN_SOCK_CLOSING;
+      list_insert_tail(&loop->socks, &sock->node);
+    }
+    return rc;
+  }
+  tcp__accept_refill(sock);
+  *out = sock;
+  return 0;
+}
+
+/* ------------------------------------------------------------ connect */
+
+static void tcp__connect_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
+  riox_sock *sock = req->sock;
+  riox_event *ev;
+  (void)bytes;
+  if (status == 0 && sock->state == WIN_SOCK_CLOSING) status = RIOX_ECANCELED;
+  if (status == 0) {
+    LOOP_OSCALL(loop);
+    if (setsockopt(sock->s, SOL_SOCKET, SO_UPDATE_CONNECT_CONTEXT, NULL, 0) != 0)
+      status = tcp__wsa_error("setsockopt(SO_UPDATE_CONNECT_CONTEXT)");
+  }
+  if (status == 0) status = loop->be->sock_attach(sock);
+  if (sock->state == WIN_SOCK_CONNECTING) sock->state = WIN_SOCK_OPEN;
+  if (status == 0) {
+    sock->connected = 1;
+    loop->stats.connects++;
+  }
+  ev = loop_push_event(loop, RIOX_EV_CONNECT, sock, req->ctx, status);
+  ev->addr = sock->peer;
+  loop_req_free(loop, req);
+}
+
+int riox_tcp_connect(riox_loop *loop, const riox_addr *remote, const riox_addr *local,
+                     uint32_t flags, void *ctx, riox_sock **out) {
+  riox_sock *sock;
+  win_req_t *req;
+  int family, rc;
+  if (loop == NULL || remote == NULL || out == NULL)
+    return error_detail(RIOX_EINVAL, "riox_tcp_connect: loop, remote and out must not be NULL");
+  *out = NULL;
+  if (loop->closing) return error_detail(RIOX_ECLOSING, "riox_tcp_connect: the loop is closing");
+  if (remote->family != RIOX_AF_INET && remote->family != RIOX_AF_INET6)
+    return error_detail(RIOX_EINVAL, "riox_tcp_connect: address family %u is not valid",
+                        (unsigned)remote->family);
+  if (remote->port == 0) return error_detail(RIOX_EINVAL, "riox_tcp_connect: remote port 0");
+  family = (remote->family == RIOX_AF_INET6 || (flags & RIOX_SOCK_DUALSTACK)) ? AF_INET6 : AF_INET;
+  if (local != NULL && local->family == RIOX_AF_INET6 && family == AF_INET)
+    return error_detail(RIOX_EAFNOSUPPORT, "riox_tcp_connect: IPv6 local address, IPv4 remote");
+  rc = sock_create(loop, WIN_SOCK_TCP, family, flags, ctx, &sock);
+  if (rc < 0) return rc;
+  /* ConnectEx needs a bound socket. */
+  rc = sock_bind(sock, local);
+  req = NULL;
+  if (rc == 0) {
+    req = loop_req_alloc(loop, sock, WIN_REQ_CONNECT, tcp__connect_done);
+    if (req == NULL)
+      rc = error_detail(RIOX_ENOBUFS, "riox_tcp_connect: all %u request slots in use",
+                        loop->reqs.limit);
+  }
+  if (rc == 0) rc = win_sockaddr_from(remote, family, &req->u.addr, &req->addrlen);
+  if (rc < 0) {
+    if (req != NULL) {
+      slab_free(&loop->reqs, req);
+      sock->pending--;
+    }
+    list_remove(&sock->node);
+    closesocket(sock->s);
+    sock->s = INVALID_SOCKET;
+    sock_free(sock);
+    return rc;
+  }
+  req->user = 1;
+  req->ctx = ctx;
+  sock->peer = *remote;
+  sock->state = WIN_SOCK_CONNECTING;
+  LOOP_OSCALL(loop);
+  if (loop->ext.ConnectEx(sock->s, (struct sockaddr *)&req->u.addr, req->addrlen, NULL, 0, NULL,
+                          &req->ov)) {
+    if (sock->skip_iocp) loop_complete_inline(loop, req, 0, 0);
+  } else {
+    int err = WSAGetLastError();
+    /* Failing at once is still the connection's outcome: report it as the
+     * CONNECT event, like a failure that arrives later. */
+    if (err != ERROR_IO_PENDING)
+      loop_complete_inline(loop, req,
+                           error_detail(error_from_win32((uint32_t)err), "ConnectEx: WSA error %d", err),
+                           0);
+  }
+  *out = sock;
+  return 0;
+}
+
+/* ----------------------------------------------------------- shutdown */
+
+static void tcp__shutdown_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
+  (void)bytes;
+  loop_push_event(loop, RIOX_EV_SHUTDOWN, req->sock, req->ctx, status);
+  loop_req_free(loop, req);
+}
+
+/* Called when a socket's last pending send finished (or at close). */
+void sock_send_drained(riox_sock *sock) {
+  win_req_t *req = sock->shutdown_req;
+  int status = 0;
+  if (req == NULL) return;
+  sock->shutdown_req = NULL;
+  if (sock->state == WIN_SOCK_CLOSING || sock->s == INVALID_SOCKET) {
+    status = RIOX_ECANCELED;
+  } else {
+    LOOP_OSCALL(sock->loop);
+    if (shutdown(sock->s, SD_SEND) != 0) status = tcp__wsa_error("shutdown(SD_SEND)");
+  }
+  loop_complete_inline(sock->loop, req, status, 0);
+}
+
+int riox_shutdown(riox_sock *sock, void *ctx) {
+  win_req_t *req;
+  if (sock == NULL) return error_detail(RIOX_EINVAL, "riox_shutdown: sock is NULL");
+  if (sock->state == WIN_SOCK_CLOSING)
+    return error_detail(RIOX_ECLOSING, "riox_shutdown: socket is closing");
+  if (sock->kind != WIN_SOCK_TCP) return error_detail(RIOX_EPROTO, "riox_shutdown: not a TCP connection");
+  if (!sock->connected) return error_detail(RIOX_ENOTCONN, "riox_shutdown: not connected");
+  if (sock->shut_wr) return error_detail(RIOX_EALREADY, "riox_shutdown: already shut down");
+  req = loop_req_alloc(sock->loop, sock, WIN_REQ_SHUTDOWN, tcp__shutdown_done);
+  if (req == NULL)
+    return error_detail(RIOX_ENOBUFS, "riox_shutdown: all %u request slots in use",
+                        sock->loop->reqs.limit);
+  req->user = 1;
+  req->ctx = ctx;
+  sock->shut_wr = 1;
+  sock->shutdown_req = req;
+  /* Deferred sends count as pending: FIN goes after them too. */
+  if (sock->sends_pending == 0) sock_send_drained(sock);
+  return 0;
+}

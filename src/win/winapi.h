@@ -1,0 +1,43 @@
+/* The Windows headers riox needs, in the order they must come, and the
+ * extension functions found at run time through WSAIoctl. */
+#ifndef RIOX_WIN_WINAPI_H
+#define RIOX_WIN_WINAPI_H
+
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef _WIN32_WINNT
+#define _WIN32_WINNT 0x0602
+#endif
+
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <mswsock.h>
+#include <windows.h>
+
+#include "../rio/rio_api.h"
+
+#ifndef SIO_UDP_CONNRESET
+#define SIO_UDP_CONNRESET _WSAIOW(IOC_VENDOR, 12)
+#endif
+
+/* Extension functions, loaded once per loop (and by riox_probe). */
+typedef struct win_ext {
+  LPFN_ACCEPTEX AcceptEx;
+  LPFN_CONNECTEX ConnectEx;
+  LPFN_GETACCEPTEXSOCKADDRS GetAcceptExSockaddrs;
+  LPFN_DISCONNECTEX DisconnectEx;
+  LPFN_WSARECVMSG WSARecvMsg;
+  LPFN_WSASENDMSG WSASendMsg;
+  RIO_EXTENSION_FUNCTION_TABLE rio; /* rio.cbSize == 0 when absent */
+  int rio_error;                    /* WSA error of the RIO lookup */
+  int rio_emulated;                 /* the table came from riox_test_set_rio_table */
+} win_ext_t;
+
+/* probe.c: load every extension (RIO may be absent: rio.cbSize 0).
+ * 0, or RIOX_E* when Winsock itself is unusable. */
+int win_ext_load(win_ext_t *ext);
+/* Start Winsock 2.2 (reference counted by Winsock itself). */
+int win_wsa_start(void);
+
+#endif

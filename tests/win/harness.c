@@ -1,0 +1,166 @@
+#include "harness.h"
+
+#include <stdarg.h>
+
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+
+#include "riox_test.h"
+#ifdef RIOX_WITH_RIO_EMU
+#include "rio_emu.h"
+#endif
+
+const char *h_backend = "iocp";
+int h_failures;
+static const char *h__test = "?";
+
+void h_fail_at(const char *file, int line, const char *fmt, ...) {
+  va_list ap;
+  fprintf(stderr, "FAIL %s [%s] %s:%d: ", h__test, h_backend, file, line);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+  fflush(stderr);
+  h_failures++;
+}
+
+void h_skip(const char *reason) {
+  printf("SKIP %s: %s\n", h__test, reason);
+  fflush(stdout);
+  exit(H_SKIP);
+}
+
+void h_config(riox_loop_config *cfg) {
+  riox_loop_config_init(cfg);
+  cfg->backend = strcmp(h_backend, "iocp") == 0 ? "iocp" : "rio";
+}
+
+int h_loop(riox_loop **loop, const riox_loop_config *cfg) {
+  riox_loop_config c;
+  if (cfg != NULL) {
+    c = *cfg;
+  } else {
+    h_config(&c);
+  }
+  return riox_loop_create(&c, loop);
+}
+
+static int h__one(const char *backend, h_test_fn fn) {
+  int before = h_failures, rc;
+  uint64_t t0 = h_now_ms();
+  h_backend = backend;
+  rc = fn();
+  if (rc != 0 && h_failures == before) H_FAIL("test returned %d without a message", rc);
+  printf("%s %s [%s] %llu ms\n", h_failures == before ? "PASS" : "FAIL", h__test, backend,
+         (unsigned long long)(h_now_ms() - t0));
+  fflush(stdout);
+  return h_failures == before ? 0 : 1;
+}
+
+int h_run(const char *name, h_test_fn fn) {
+  riox_probe_report rep;
+  int fails = 0;
+  h__test = name;
+  fails += h__one("iocp", fn);
+  if (riox_probe(&rep) == 0 && rep.rio && !rep.rio_emulated) {
+    fails += h__one("rio", fn);
+  } else {
+#ifdef RIOX_WITH_RIO_EMU
+    riox_test_set_rio_table(rio_emu_table());
+    fails += h__one("rio-emulated", fn);
+    riox_test_set_rio_table(NULL);
+#else
+    printf("NOTE %s: RIO is absent here and the emulator is not linked; ran iocp only\n", name);
+#endif
+  }
+  return fails ? 1 : 0;
+}
+
+int h_run_once(const char *name, h_test_fn fn) {
+  h__test = name;
+  return h__one("iocp", fn);
+}
+
+riox_addr h_v4(uint16_t port) {
+  riox_addr a;
+  memset(&a, 0, sizeof a);
+  a.family = RIOX_AF_INET;
+  a.port = port;
+  a.ip[0] = 127;
+  a.ip[3] = 1;
+  return a;
+}
+
+riox_addr h_v6(uint16_t port) {
+  riox_addr a;
+  memset(&a, 0, sizeof a);
+  a.family = RIOX_AF_INET6;
+  a.port = port;
+  a.ip[15] = 1;
+  return a;
+}
+
+uint64_t h_now_ms(void) { return (uint64_t)GetTickCount64(); }
+
+static void h__log(h_log *log, const riox_event *ev) {
+  if (log != NULL && log->n < (int)(sizeof log->ev / sizeof log->ev[0])) log->ev[log->n++] = *ev;
+}
+
+int h_wait_for(riox_loop *loop, uint32_t type, riox_sock *sock, riox_event *out, h_log *others,
+               int timeout_ms) {
+  uint64_t until = h_now_ms() + (uint64_t)timeout_ms;
+  for (;;) {
+    riox_event ev;
+    uint64_t now = h_now_ms();
+    int n;
+    if (now >= until) return -1;
+    n = riox_wait(loop, &ev, 1, (int)(until - now));
+    if (n < 0) return -1;
+    if (n == 0) continue;
+    if (ev.type == type && (sock == NULL || ev.sock == sock)) {
+      *out = ev;
+      return 0;
+    }
+    h__log(others, &ev);
+  }
+}
+
+int h_collect(riox_loop *loop, uint32_t type, int count, h_log *log, int timeout_ms) {
+  uint64_t until = h_now_ms() + (uint64_t)timeout_ms;
+  int got = 0;
+  while (got < count) {
+    riox_event evs[64];
+    uint64_t now = h_now_ms();
+    int n, i;
+    if (now >= until) break;
+    n = riox_wait(loop, evs, 64, (int)(until - now));
+    if (n < 0) break;
+    for (i = 0; i < n; i++) {
+      h__log(log, &evs[i]);
+      if (evs[i].type == type) got++;
+    }
+  }
+  return got;
+}
+
+void h_fill(char *buf, uint32_t len, uint32_t seed) {
+  uint32_t x = seed * 2654435761u + 1u, i;
+  for (i = 0; i < len; i++) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    buf[i] = (char)(x & 0xff);
+  }
+}
+
+uint32_t h_verify(const char *buf, uint32_t len, uint32_t seed) {
+  uint32_t x = seed * 2654435761u + 1u, i;
+  for (i = 0; i < len; i++) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    if (buf[i] != (char)(x & 0xff)) return i + 1;
+  }
+  return 0;
+}
