@@ -78,18 +78,8 @@ static int iocp__post_recv(riox_sock *sock, win_req_t *req) {
   return iocp__issued(sock, req, rc, bytes);
 }
 
-static int iocp__is_icmp_report(int status) {
-  return status == RIOX_ECONNRESET || status == RIOX_ENETUNREACH || status == RIOX_EHOSTUNREACH;
-}
-
 static void iocp__recv_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
-  riox_sock *sock = req->sock;
-  /* See "UDP and ICMP" in riox.h: the receive stays posted. */
-  if (sock->kind == WIN_SOCK_UDP && iocp__is_icmp_report(status) &&
-      !(sock->flags & RIOX_UDP_REPORT_UNREACH) && sock->state != WIN_SOCK_CLOSING) {
-    loop->stats.icmp_errors++;
-    if (iocp__post_recv(sock, req) == 0) return;
-  }
+  if (sock_recv_swallow(req->sock, status) && iocp__post_recv(req->sock, req) == 0) return;
   sock_io_complete(loop, req, status, bytes);
 }
 
@@ -115,13 +105,9 @@ static int iocp__issue_send(riox_sock *sock, win_req_t *req) {
 }
 
 static void iocp__send_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
-  riox_sock *sock = req->sock;
-  /* A stream send that moved only part of its bytes continues from there;
-   * the application sees one completion for the whole range. */
-  if (sock->kind == WIN_SOCK_TCP && status == 0 && bytes > 0 && req->done + bytes < req->len &&
-      sock->state != WIN_SOCK_CLOSING) {
-    req->done += bytes;
-    (void)iocp__issue_send(sock, req);
+  /* The application sees one completion for the whole range. */
+  if (sock_send_continue(req, status, bytes)) {
+    (void)iocp__issue_send(req->sock, req);
     return;
   }
   sock_io_complete(loop, req, status, bytes);
@@ -148,7 +134,7 @@ static int iocp__flush(riox_loop *loop) {
   return n;
 }
 
-static void iocp__sock_cancel(riox_sock *sock) {
+static int iocp__sock_cancel(riox_sock *sock) {
   iocp_loop_t *il = (iocp_loop_t *)sock->loop->be_data;
   list_node_t *node, *tmp;
   list_for_each_safe(node, tmp, &il->deferred) {
@@ -158,6 +144,7 @@ static void iocp__sock_cancel(riox_sock *sock) {
     req->complete = iocp__send_done;
     loop_complete_inline(sock->loop, req, RIOX_ECANCELED, 0);
   }
+  return 0;
 }
 
 static int iocp__before_wait(riox_loop *loop, DWORD *timeout_ms) {

@@ -104,8 +104,9 @@ typedef struct backend_ops {
   /* A socket is ready for data (UDP opened, TCP connected or accepted). */
   int (*sock_attach)(riox_sock *sock);
   /* riox_cancel/riox_close: complete (RIOX_ECANCELED) what the backend
-   * holds back, e.g. deferred sends not yet issued. */
-  void (*sock_cancel)(riox_sock *sock);
+   * holds back, e.g. deferred sends not yet issued. RIOX_ENOTSUP when the
+   * backend cannot cancel without closing (riox_cancel reports it). */
+  int (*sock_cancel)(riox_sock *sock);
   /* After the last completion: free per-socket backend state. */
   void (*sock_detach)(riox_sock *sock);
   /* Post a receive/send. 0: one completion will follow (maybe inline);
@@ -170,6 +171,13 @@ int sock_adopt(riox_loop *loop, SOCKET s, int family, riox_sock **out);
 void sock_free(riox_sock *sock);
 /* TCP: a send finished; start a waiting shutdown when it was the last. */
 void sock_send_drained(riox_sock *sock);
+/* Policies both backends apply before sock_io_complete:
+ * a UDP receive that only reports an ICMP error is re-posted (riox.h, "UDP
+ * and ICMP"): returns 1 when the caller should re-post it; */
+int sock_recv_swallow(riox_sock *sock, int status);
+/* a TCP send that moved only part of its bytes continues: returns 1 (and
+ * advances req->done) when the caller should issue the rest. */
+int sock_send_continue(win_req_t *req, int status, uint32_t bytes);
 
 /* tcp.c */
 int tcp_accept_post(riox_sock *listener);

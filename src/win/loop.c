@@ -65,11 +65,7 @@ static int loop__choose_backend(riox_loop *loop) {
                           "WSAIoctl(SIO_GET_MULTIPLE_EXTENSION_FUNCTION_POINTER, "
                           "WSAID_MULTIPLE_RIO) answered WSA error %d; use \"auto\" or \"iocp\"",
                           loop->ext.rio_error);
-#ifdef RIOX_HAVE_RIO_BACKEND
     loop->be = &rio_backend;
-#else
-    return error_detail(RIOX_ENOTSUP, "this build of riox has no RIO backend");
-#endif
     loop->backend_name = loop->ext.rio_emulated ? "rio-emulated" : "rio";
     return 0;
   }
@@ -354,7 +350,9 @@ void riox_loop_close(riox_loop *loop) {
   until = loop_now_ms() + LOOP__CLOSE_DRAIN_MS;
   loop__run_inline(loop);
   while (loop->reqs.in_use > 0 && loop_now_ms() < until) {
-    loop__poll_port(loop, 100);
+    DWORD timeout = 100;
+    loop->be->before_wait(loop, &timeout);
+    loop__poll_port(loop, timeout);
     loop__run_inline(loop);
   }
   loop->be->loop_fini(loop);

@@ -330,6 +330,25 @@ int riox_sendto(riox_sock *sock, char *data, uint32_t len, const riox_addr *to, 
   return sock__send(sock, data, len, to, flags, ctx, "riox_sendto");
 }
 
+int sock_recv_swallow(riox_sock *sock, int status) {
+  if (sock->kind != WIN_SOCK_UDP || (sock->flags & RIOX_UDP_REPORT_UNREACH) ||
+      sock->state == WIN_SOCK_CLOSING)
+    return 0;
+  if (status != RIOX_ECONNRESET && status != RIOX_ENETUNREACH && status != RIOX_EHOSTUNREACH)
+    return 0;
+  sock->loop->stats.icmp_errors++;
+  return 1;
+}
+
+int sock_send_continue(win_req_t *req, int status, uint32_t bytes) {
+  riox_sock *sock = req->sock;
+  if (sock->kind != WIN_SOCK_TCP || status != 0 || bytes == 0 || req->done + bytes >= req->len ||
+      sock->state == WIN_SOCK_CLOSING)
+    return 0;
+  req->done += bytes;
+  return 1;
+}
+
 void sock_io_complete(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
   riox_sock *sock = req->sock;
   riox_event *ev;
@@ -367,8 +386,10 @@ void sock_io_complete(riox_loop *loop, win_req_t *req, int status, uint32_t byte
 
 int riox_cancel(riox_sock *sock) {
   if (sock == NULL) return error_detail(RIOX_EINVAL, "riox_cancel: sock is NULL");
+  int rc;
   if (sock->state == WIN_SOCK_CLOSING) return error_detail(RIOX_ECLOSING, "riox_cancel: socket is closing");
-  sock->loop->be->sock_cancel(sock);
+  rc = sock->loop->be->sock_cancel(sock);
+  if (rc < 0) return rc;
   LOOP_OSCALL(sock->loop);
   /* ERROR_NOT_FOUND (nothing pending) is not a failure. */
   (void)CancelIoEx((HANDLE)sock->s, NULL);
@@ -382,7 +403,7 @@ int riox_close(riox_sock *sock) {
     return error_detail(RIOX_ECLOSING, "riox_close: socket is already closing");
   loop = sock->loop;
   sock->state = WIN_SOCK_CLOSING;
-  loop->be->sock_cancel(sock);
+  (void)loop->be->sock_cancel(sock);
   /* closesocket aborts every overlapped request; each still posts its
    * packet (STATUS_CANCELLED or similar), which is how pending reaches 0. */
   LOOP_OSCALL(loop);

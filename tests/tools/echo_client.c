@@ -39,13 +39,14 @@
 #define UDP_BUDGET 65536      /* outstanding payload bytes over all sockets */
 #define UDP_RTO_MS 1000       /* wait this long for a reply before resending */
 #define UDP_MAX_RETX 5        /* resends before a datagram counts as lost */
+#define UDP_GIVE_UP 32        /* consecutive lost datagrams: server looks dead */
 #define UDP_MAX_PAYLOAD 65507 /* largest IPv4 UDP payload */
 #define UDP_HDR 8             /* big-endian sequence number */
 #define TCP_CHUNK 16384       /* bytes per send() call */
 #define TCP_WRITE_BURST 65536 /* max bytes written per wakeup, so reads interleave */
 #define TCP_RETRY_MS 250      /* delay before retrying a refused/reset connection */
 #define TCP_MAX_RESETS 5      /* early resets tolerated per connection */
-#define TCP_MAX_REFUSALS 40   /* ~10 s of refused connects per connection */
+#define TCP_MAX_REFUSALS 40   /* refused connects per connection (10+ s) */
 #define MAX_REPORTS 25        /* failure messages printed before going quiet */
 
 struct options {
@@ -177,9 +178,10 @@ struct udp {
     struct dgram *d;
     size_t count, done, verified, failed, sent;
     size_t inflight; /* payload bytes outstanding, kept under UDP_BUDGET */
+    size_t lost_run; /* datagrams lost since the last verified one */
     struct usock *u;
     unsigned nsock;
-    unsigned long retransmits, duplicates, bad_replies, refused;
+    unsigned long retransmits, duplicates, bad_replies, errors, refused;
     uint8_t sbuf[UDP_MAX_PAYLOAD], ebuf[UDP_MAX_PAYLOAD], rbuf[65536];
 };
 
@@ -214,10 +216,12 @@ static void udp_finish(struct udp *U, size_t i, int state)
     U->d[i].state = (uint8_t)state;
     U->inflight -= U->d[i].size;
     U->done++;
-    if (state == D_OK)
+    if (state == D_OK) {
         U->verified++;
-    else
+        U->lost_run = 0;
+    } else {
         U->failed++;
+    }
 }
 
 static void udp_reply(struct udp *U, unsigned s, const uint8_t *buf, size_t n)
@@ -298,6 +302,7 @@ static int64_t udp_service(struct udp *U, unsigned s, int64_t now)
                         g->size, g->sends, g->last_errno ? "; last send error: " : "",
                         g->last_errno ? strerror(g->last_errno) : "");
                 udp_finish(U, i, D_FAIL); /* moves another entry into slot k */
+                U->lost_run++;
                 continue;
             }
             U->retransmits++;
@@ -350,18 +355,21 @@ static bool run_udp(const struct options *o)
 
     struct sockaddr_storage sa;
     addr_with_port((unsigned)o->udp_port, &sa);
+    bool setup_ok = true, aborted = false;
     for (unsigned s = 0; s < U->nsock; s++)
         U->u[s].fd = -1;
-    for (unsigned s = 0; s < U->nsock; s++) {
+    for (unsigned s = 0; s < U->nsock && setup_ok; s++) {
         U->u[s].next = s;
         /* A connected UDP socket only receives from the server, so any
          * stray traffic cannot be confused with an echo. */
         int fd = socket(g_addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0 || connect(fd, (struct sockaddr *)&sa, g_addrlen) < 0) {
             failure("udp sock %u: socket/connect: %s", s, strerror(errno));
+            U->errors++;
             if (fd >= 0)
                 close(fd);
-            goto out;
+            setup_ok = false;
+            break;
         }
         U->u[s].fd = fd;
         pfd[s].fd = fd;
@@ -371,22 +379,32 @@ static bool run_udp(const struct options *o)
              U->count, o->udp_max, o->udp_step, U->nsock, UDP_WINDOW);
 
     size_t next_mark = U->count / 10 ? U->count / 10 : 1;
-    for (;;) {
+    for (unsigned first = 0; setup_ok; first = (first + 1) % U->nsock) {
         int64_t now = now_ms();
         if (now >= g_deadline)
             break;
         int64_t wake = g_deadline;
-        for (unsigned s = 0; s < U->nsock; s++) {
-            int64_t w = udp_service(U, s, now);
+        /* Rotate which socket goes first so none is starved of the byte
+         * budget by its lower-numbered neighbours. */
+        for (unsigned k = 0; k < U->nsock; k++) {
+            int64_t w = udp_service(U, (first + k) % U->nsock, now);
             if (w < wake)
                 wake = w;
         }
         if (U->done == U->count)
             break;
+        /* Without this a dead server would keep us busy until --timeout. */
+        if (U->lost_run >= UDP_GIVE_UP) {
+            failure("udp: giving up after %zu consecutive datagrams got no reply", U->lost_run);
+            aborted = true;
+            break;
+        }
         int r = poll(pfd, U->nsock, poll_wait(now_ms(), wake));
         if (r < 0 && errno != EINTR) {
             failure("udp: poll: %s", strerror(errno));
-            goto out;
+            U->errors++;
+            aborted = true;
+            break;
         }
         for (unsigned s = 0; r > 0 && s < U->nsock; s++) {
             if (!pfd[s].revents)
@@ -402,8 +420,10 @@ static bool run_udp(const struct options *o)
                         U->refused++;
                         continue;
                     }
-                    if (errno != EAGAIN && errno != EWOULDBLOCK)
+                    if (errno != EAGAIN && errno != EWOULDBLOCK) {
                         failure("udp sock %u: recv: %s", s, strerror(errno));
+                        U->errors++;
+                    }
                     break;
                 }
                 if ((size_t)n > sizeof U->rbuf) {
@@ -420,7 +440,7 @@ static bool run_udp(const struct options *o)
         }
     }
 
-    if (U->done < U->count) {
+    if (setup_ok && !aborted && U->done < U->count) {
         size_t unsent = 0, waiting = 0;
         for (size_t i = 0; i < U->count; i++) {
             if (U->d[i].state == D_PENDING) {
@@ -437,11 +457,11 @@ static bool run_udp(const struct options *o)
                U->refused, o->udp_port);
     printf("udp: sent %zu datagrams on %u sockets, %zu verified, %lu retransmits, %lu duplicates",
            U->sent, U->nsock, U->verified, U->retransmits, U->duplicates);
-    if (U->failed || U->bad_replies || U->done < U->count)
-        printf(", %zu failed, %zu unfinished, %lu bad replies", U->failed, U->count - U->done,
-               U->bad_replies);
+    if (U->failed || U->bad_replies || U->errors || U->done < U->count)
+        printf(", %zu failed, %zu unfinished, %lu bad replies, %lu socket errors", U->failed,
+               U->count - U->done, U->bad_replies, U->errors);
     printf("\n");
-    ok = U->verified == U->count && U->bad_replies == 0;
+    ok = U->verified == U->count && U->bad_replies == 0 && U->errors == 0;
 
 out:
     for (unsigned s = 0; U->u && s < U->nsock; s++)

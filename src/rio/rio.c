@@ -1,0 +1,97 @@
+/* The RIO backend's vtable and loop setup: register every pool region once
+ * (RIORegisterBuffer), register an array of address slots for
+ * RIOReceiveEx/RIOSendEx, create the loop's completion queue. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rio_internal.h"
+
+static int rio__register(riox_loop *loop, char *base, size_t size, RIO_BUFFERID *id) {
+  rio_loop_t *rl = rio_loop_of(loop);
+  if (size > 0xffffffffu) return error_detail(RIOX_EINVAL, "RIO: region of %llu bytes is too large",
+                                                   (unsigned long long)size);
+  LOOP_OSCALL(loop);
+  *id = rl->fn.RIORegisterBuffer(base, (DWORD)size);
+  if (*id == RIO_INVALID_BUFFERID) {
+    int err = WSAGetLastError();
+    return error_detail(error_from_win32((uint32_t)err), "RIORegisterBuffer(%llu bytes) failed: WSA error %d",
+                        (unsigned long long)size, err);
+  }
+  return 0;
+}
+
+static void rio__loop_fini(riox_loop *loop);
+
+static int rio__loop_init(riox_loop *loop) {
+  rio_loop_t *rl = (rio_loop_t *)calloc(1, sizeof *rl);
+  uint32_t i;
+  int rc;
+  if (rl == NULL) return error_detail(RIOX_ENOMEM, "no memory for the RIO backend");
+  loop->be_data = rl;
+  rl->fn = loop->ext.rio;
+  rl->cq = RIO_INVALID_CQ;
+  rl->addr_id = RIO_INVALID_BUFFERID;
+  list_init(&rl->dirty);
+  for (i = 0; i < loop->pool.nregions; i++)
+    loop->pool.regions[i].user = (void *)RIO_INVALID_BUFFERID;
+  /* One address slot per request is enough: only requests use them. */
+  rl->naddrs = loop->cfg.max_requests;
+  rl->addrs = (SOCKADDR_INET *)VirtualAlloc(NULL, (SIZE_T)rl->naddrs * sizeof(SOCKADDR_INET),
+                                            MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+  rl->addr_free = (uint32_t *)malloc((size_t)rl->naddrs * sizeof(uint32_t));
+  if (rl->addrs == NULL || rl->addr_free == NULL) {
+    rc = error_detail(RIOX_ENOMEM, "no memory for %u RIO address slots", rl->naddrs);
+    goto fail;
+  }
+  for (i = 0; i < rl->naddrs; i++) rl->addr_free[i] = rl->naddrs - 1 - i;
+  rl->addr_nfree = rl->naddrs;
+  rc = rio__register(loop, (char *)rl->addrs, (size_t)rl->naddrs * sizeof(SOCKADDR_INET), &rl->addr_id);
+  for (i = 0; rc == 0 && i < loop->pool.nregions; i++) {
+    RIO_BUFFERID id;
+    rc = rio__register(loop, loop->pool.regions[i].base, loop->pool.regions[i].size, &id);
+    if (rc == 0) loop->pool.regions[i].user = (void *)id;
+  }
+  if (rc == 0) rc = rio_cq_create(loop);
+  if (rc == 0) return 0;
+fail:
+  rio__loop_fini(loop);
+  return rc;
+}
+
+static void rio__loop_fini(riox_loop *loop) {
+  rio_loop_t *rl = rio_loop_of(loop);
+  uint32_t i;
+  if (rl == NULL) return;
+  rio_cq_destroy(loop);
+  for (i = 0; i < loop->pool.nregions; i++) {
+    RIO_BUFFERID id = (RIO_BUFFERID)loop->pool.regions[i].user;
+    if (id != RIO_INVALID_BUFFERID) rl->fn.RIODeregisterBuffer(id);
+    loop->pool.regions[i].user = NULL;
+  }
+  if (rl->addr_id != RIO_INVALID_BUFFERID) rl->fn.RIODeregisterBuffer(rl->addr_id);
+  if (rl->addrs != NULL) VirtualFree(rl->addrs, 0, MEM_RELEASE);
+  free(rl->addr_free);
+  free(rl);
+  loop->be_data = NULL;
+}
+
+static int rio__sock_cancel(riox_sock *sock) {
+  rio_rq_t *q = (rio_rq_t *)sock->backend;
+  if (sock->state == WIN_SOCK_CLOSING) {
+    /* closesocket frees the RIO queue: never commit to it afterwards. Its
+     * deferred requests are aborted with the rest. */
+    if (q != NULL) list_remove(&q->dirty);
+    return 0;
+  }
+  /* RIO has no per-request cancel; only closing the socket aborts them. */
+  return error_detail(RIOX_ENOTSUP,
+                      "riox_cancel: RIO requests cannot be cancelled one by one; riox_close aborts them");
+}
+
+static int rio__flush(riox_loop *loop) { return rio_rq_commit_all(loop); }
+
+const backend_ops_t rio_backend = {
+    "rio",          WSA_FLAG_REGISTERED_IO, rio__loop_init, rio__loop_fini,   rio_rq_attach,
+    rio__sock_cancel, rio_rq_detach,        rio_rq_recv,    rio_rq_send,      rio__flush,
+    rio_cq_before_wait, rio_cq_on_packet,
+};

@@ -1,0 +1,162 @@
+/* The loop's RIO completion queue: sizing, draining and notification.
+ *
+ * Notification modes (riox_loop_config.rio_notify):
+ *   IOCP  RIONotify posts one packet (WIN_KEY_BACKEND, &notify_ov) to the
+ *         loop's port, so RIO results, accepts, timers and wakes share one
+ *         kernel wait.
+ *   EVENT RIONotify signals an event; a thread-pool wait turns the signal
+ *         into the same packet, for applications that want the event.
+ *   POLL  no RIONotify at all: riox_wait spins on RIODequeueCompletion and a
+ *         zero-timeout port check — lowest latency, one core busy.
+ * RIONotify is one-shot and answers WSAEALREADY if called while armed, so
+ * `armed` is set when it is called and cleared only when its packet arrives. */
+#include <string.h>
+
+#include "rio_internal.h"
+
+int rio_cq_reserve(riox_loop *loop, uint32_t slots) {
+  rio_loop_t *rl = rio_loop_of(loop);
+  uint64_t need = (uint64_t)rl->cq_committed + slots;
+  if (need > RIO_MAX_CQ_SIZE)
+    return error_detail(RIOX_ENOBUFS,
+                        "RIO completion queue would need %llu slots, above RIO_MAX_CQ_SIZE (%u)",
+                        (unsigned long long)need, (unsigned)RIO_MAX_CQ_SIZE);
+  if (need > rl->cq_size) {
+    uint64_t size = (uint64_t)rl->cq_size * 2;
+    if (size < need) size = need;
+    if (size > RIO_MAX_CQ_SIZE) size = RIO_MAX_CQ_SIZE;
+    LOOP_OSCALL(loop);
+    if (!rl->fn.RIOResizeCompletionQueue(rl->cq, (DWORD)size)) {
+      int err = WSAGetLastError();
+      return error_detail(error_from_win32((uint32_t)err),
+                          "RIOResizeCompletionQueue(%u -> %llu) failed: WSA error %d", rl->cq_size,
+                          (unsigned long long)size, err);
+    }
+    rl->cq_size = (uint32_t)size;
+  }
+  rl->cq_committed = (uint32_t)need;
+  return 0;
+}
+
+void rio_cq_release(riox_loop *loop, uint32_t slots) { rio_loop_of(loop)->cq_committed -= slots; }
+
+static void rio__dispatch(riox_loop *loop, const RIORESULT *r) {
+  win_req_t *req = (win_req_t *)(uintptr_t)r->RequestContext;
+  int status = 0;
+  if (r->Status != 0) {
+    status = error_from_win32((uint32_t)r->Status);
+    if (status == RIOX_EIO) error_detail(status, "RIO request failed: WSA error %ld", (long)r->Status);
+  }
+  loop->stats.completions++;
+  rio_rq_dequeued(loop, req);
+  req->complete(loop, req, status, r->BytesTransferred);
+}
+
+/* Dequeue and dispatch everything queued. Returns the number of results. */
+int rio_cq_drain(riox_loop *loop) {
+  rio_loop_t *rl = rio_loop_of(loop);
+  int total = 0;
+  if (rl->broken) return 0;
+  for (;;) {
+    ULONG n, i;
+    LOOP_OSCALL(loop);
+    n = rl->fn.RIODequeueCompletion(rl->cq, rl->results, RIO_DEQUEUE_MAX);
+    if (n == RIO_CORRUPT_CQ) {
+      /* Nothing in the queue can be trusted any more: say so once, as an
+       * event, and let the application close the loop. */
+      rl->broken = 1;
+      loop_push_event(loop, RIOX_EV_ERROR, NULL, NULL,
+                      error_detail(RIOX_ELOOP, "RIODequeueCompletion answered RIO_CORRUPT_CQ"));
+      return total;
+    }
+    for (i = 0; i < n; i++) rio__dispatch(loop, &rl->results[i]);
+    total += (int)n;
+    if (n < RIO_DEQUEUE_MAX) return total;
+  }
+}
+
+static VOID CALLBACK rio__event_fired(PVOID ctx, BOOLEAN timed_out) {
+  riox_loop *loop = (riox_loop *)ctx;
+  (void)timed_out;
+  PostQueuedCompletionStatus(loop->port, 0, WIN_KEY_BACKEND, &rio_loop_of(loop)->notify_ov);
+}
+
+int rio_cq_create(riox_loop *loop) {
+  rio_loop_t *rl = rio_loop_of(loop);
+  RIO_NOTIFICATION_COMPLETION nc;
+  PRIO_NOTIFICATION_COMPLETION pnc = &nc;
+  memset(&nc, 0, sizeof nc);
+  if (loop->cfg.rio_notify == RIOX_RIO_NOTIFY_IOCP) {
+    nc.Type = RIO_IOCP_COMPLETION;
+    nc.Iocp.IocpHandle = loop->port;
+    nc.Iocp.CompletionKey = (PVOID)(ULONG_PTR)WIN_KEY_BACKEND;
+    nc.Iocp.Overlapped = &rl->notify_ov;
+  } else if (loop->cfg.rio_notify == RIOX_RIO_NOTIFY_EVENT) {
+    rl->event = CreateEventW(NULL, FALSE, FALSE, NULL);
+    if (rl->event == NULL)
+      return error_detail(error_from_win32(GetLastError()), "CreateEvent failed: %lu", GetLastError());
+    nc.Type = RIO_EVENT_COMPLETION;
+    nc.Event.EventHandle = rl->event;
+    nc.Event.NotifyReset = FALSE; /* auto-reset event: the wait consumes it */
+    if (!RegisterWaitForSingleObject(&rl->wait, rl->event, rio__event_fired, loop, INFINITE,
+                                     WT_EXECUTEINWAITTHREAD))
+      return error_detail(error_from_win32(GetLastError()),
+                          "RegisterWaitForSingleObject failed: %lu", GetLastError());
+  } else {
+    pnc = NULL; /* polling only */
+  }
+  rl->cq_size = RIO_CQ_INITIAL;
+  LOOP_OSCALL(loop);
+  rl->cq = rl->fn.RIOCreateCompletionQueue(rl->cq_size, pnc);
+  if (rl->cq == RIO_INVALID_CQ) {
+    int err = WSAGetLastError();
+    return error_detail(error_from_win32((uint32_t)err),
+                        "RIOCreateCompletionQueue(%u) failed: WSA error %d", rl->cq_size, err);
+  }
+  return 0;
+}
+
+void rio_cq_destroy(riox_loop *loop) {
+  rio_loop_t *rl = rio_loop_of(loop);
+  if (rl->wait != NULL) UnregisterWaitEx(rl->wait, INVALID_HANDLE_VALUE);
+  if (rl->cq != RIO_INVALID_CQ) rl->fn.RIOCloseCompletionQueue(rl->cq);
+  if (rl->event != NULL) CloseHandle(rl->event);
+  rl->wait = rl->event = NULL;
+  rl->cq = RIO_INVALID_CQ;
+}
+
+/* Before the kernel wait: hand over what is queued, else arm a notification. */
+int rio_cq_before_wait(riox_loop *loop, DWORD *timeout_ms) {
+  rio_loop_t *rl = rio_loop_of(loop);
+  int n = rio_cq_drain(loop);
+  if (n > 0 || rl->broken) {
+    *timeout_ms = 0;
+    return n;
+  }
+  if (loop->cfg.rio_notify == RIOX_RIO_NOTIFY_POLL) {
+    *timeout_ms = 0;
+    return 0;
+  }
+  if (!rl->armed) {
+    int rc;
+    LOOP_OSCALL(loop);
+    rc = rl->fn.RIONotify(rl->cq);
+    if (rc == 0) {
+      rl->armed = 1;
+    } else {
+      /* Cannot arm: fall back to polling every millisecond rather than
+       * sleeping through completions. */
+      loop_push_event(loop, RIOX_EV_ERROR, NULL, NULL,
+                      error_detail(error_from_win32((uint32_t)rc), "RIONotify failed: WSA error %d", rc));
+      if (*timeout_ms > 1) *timeout_ms = 1;
+    }
+  }
+  return 0;
+}
+
+void rio_cq_on_packet(riox_loop *loop, OVERLAPPED_ENTRY *entry) {
+  rio_loop_t *rl = rio_loop_of(loop);
+  if (entry->lpOverlapped != &rl->notify_ov) return;
+  rl->armed = 0;
+  (void)rio_cq_drain(loop);
+}

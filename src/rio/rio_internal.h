@@ -1,0 +1,66 @@
+/* RIO backend internals: one completion queue per loop, one request queue per
+ * socket, the pool's regions registered once, and a registered array of
+ * address slots for RIOReceiveEx/RIOSendEx.
+ *
+ * Slot accounting (the part RIO leaves to its users):
+ *   - Every request queue's capacity (max_recv + max_send) is committed
+ *     against the CQ; the CQ is grown with RIOResizeCompletionQueue before a
+ *     queue is created or grown beyond it, up to RIO_MAX_CQ_SIZE.
+ *   - A request counts against its queue from the post until its completion
+ *     is DEQUEUED (not when the I/O ends), as RIO does.
+ *   - A full queue is grown (doubling) before the post, so the application
+ *     never sees WSAENOBUFS the library could have avoided. */
+#ifndef RIOX_RIO_INTERNAL_H
+#define RIOX_RIO_INTERNAL_H
+
+#include "core.h"
+
+#define RIO_DEQUEUE_MAX 256
+#define RIO_CQ_INITIAL 1024u
+#define RIO_RQ_MAX 65536u
+
+typedef struct rio_rq {
+  RIO_RQ rq;
+  uint32_t max_recv, max_send; /* capacity, committed on the CQ */
+  uint32_t recv_out, send_out; /* posted and not yet dequeued */
+  list_node_t dirty;           /* in rio_loop.dirty while deferred posts wait */
+} rio_rq_t;
+
+typedef struct rio_loop {
+  RIO_EXTENSION_FUNCTION_TABLE fn;
+  RIO_CQ cq;
+  uint32_t cq_size;
+  uint32_t cq_committed;
+  int armed;  /* a RIONotify is outstanding: never call it again until it fires */
+  int broken; /* RIODequeueCompletion answered RIO_CORRUPT_CQ */
+  OVERLAPPED notify_ov;
+  HANDLE event, wait; /* RIOX_RIO_NOTIFY_EVENT */
+  SOCKADDR_INET *addrs; /* registered address slots */
+  RIO_BUFFERID addr_id;
+  uint32_t *addr_free;
+  uint32_t addr_nfree, naddrs;
+  list_node_t dirty;
+  RIORESULT results[RIO_DEQUEUE_MAX];
+} rio_loop_t;
+
+/* rio_cq.c */
+int rio_cq_create(riox_loop *loop);
+void rio_cq_destroy(riox_loop *loop);
+int rio_cq_before_wait(riox_loop *loop, DWORD *timeout_ms);
+void rio_cq_on_packet(riox_loop *loop, OVERLAPPED_ENTRY *entry);
+int rio_cq_reserve(riox_loop *loop, uint32_t slots);
+void rio_cq_release(riox_loop *loop, uint32_t slots);
+int rio_cq_drain(riox_loop *loop);
+
+/* rio_rq.c */
+int rio_rq_attach(riox_sock *sock);
+void rio_rq_detach(riox_sock *sock);
+int rio_rq_recv(riox_sock *sock, win_req_t *req);
+int rio_rq_send(riox_sock *sock, win_req_t *req, uint32_t flags);
+int rio_rq_commit_all(riox_loop *loop);
+/* A dequeued result for req: release its quota and address slot. */
+void rio_rq_dequeued(riox_loop *loop, win_req_t *req);
+
+static inline rio_loop_t *rio_loop_of(riox_loop *loop) { return (rio_loop_t *)loop->be_data; }
+
+#endif

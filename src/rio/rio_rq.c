@@ -1,0 +1,238 @@
+/* Per-socket RIO request queues: creation, growth, posting and commit.
+ *
+ * Batching: receives are always posted with RIO_MSG_DEFER, and so are sends
+ * the application marks RIOX_SEND_DEFER; a queue with deferred work is put on
+ * the loop's dirty list and committed once (RIO_MSG_COMMIT_ONLY) when the
+ * loop flushes, which riox_wait does before it waits. A send without
+ * RIOX_SEND_DEFER goes out at once and carries the deferred ones with it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rio_internal.h"
+
+#define RIO__RQ_INITIAL_UDP 64u
+#define RIO__RQ_INITIAL_TCP 16u
+
+static int rio__wsa(const char *what) {
+  int err = WSAGetLastError();
+  return error_detail(error_from_win32((uint32_t)err), "%s failed: WSA error %d", what, err);
+}
+
+int rio_rq_attach(riox_sock *sock) {
+  riox_loop *loop = sock->loop;
+  rio_loop_t *rl = rio_loop_of(loop);
+  uint32_t depth = sock->kind == WIN_SOCK_UDP ? RIO__RQ_INITIAL_UDP : RIO__RQ_INITIAL_TCP;
+  rio_rq_t *q = (rio_rq_t *)calloc(1, sizeof *q);
+  int rc;
+  if (q == NULL) return error_detail(RIOX_ENOMEM, "no memory for a RIO request queue");
+  rc = rio_cq_reserve(loop, 2 * depth);
+  if (rc < 0) {
+    free(q);
+    return rc;
+  }
+  LOOP_OSCALL(loop);
+  q->rq = rl->fn.RIOCreateRequestQueue(sock->s, depth, 1, depth, 1, rl->cq, rl->cq, sock);
+  if (q->rq == RIO_INVALID_RQ) {
+    rc = rio__wsa("RIOCreateRequestQueue");
+    rio_cq_release(loop, 2 * depth);
+    free(q);
+    return rc;
+  }
+  q->max_recv = q->max_send = depth;
+  list_init(&q->dirty);
+  sock->backend = q;
+  return 0;
+}
+
+/* The socket's last completion has been dequeued (closesocket already freed
+ * the RIO queue itself): give its slots back to the CQ. */
+void rio_rq_detach(riox_sock *sock) {
+  rio_rq_t *q = (rio_rq_t *)sock->backend;
+  if (q == NULL) return;
+  rio_cq_release(sock->loop, q->max_recv + q->max_send);
+  list_remove(&q->dirty);
+  free(q);
+  sock->backend = NULL;
+}
+
+/* Make room for one more request of this kind, growing queue and CQ. */
+static int rio__reserve(riox_sock *sock, rio_rq_t *q, int recv) {
+  rio_loop_t *rl = rio_loop_of(sock->loop);
+  uint32_t cur = recv ? q->max_recv : q->max_send, out = recv ? q->recv_out : q->send_out;
+  uint32_t grown;
+  int rc;
+  if (out < cur) return 0;
+  if (cur >= RIO_RQ_MAX)
+    return error_detail(RIOX_ENOBUFS, "RIO request queue full: %u %s outstanding (the maximum)", out,
+                        recv ? "receives" : "sends");
+  grown = cur * 2 > RIO_RQ_MAX ? RIO_RQ_MAX : cur * 2;
+  rc = rio_cq_reserve(sock->loop, grown - cur);
+  if (rc < 0) return rc;
+  LOOP_OSCALL(sock->loop);
+  if (!rl->fn.RIOResizeRequestQueue(q->rq, recv ? grown : q->max_recv, recv ? q->max_send : grown)) {
+    rc = rio__wsa("RIOResizeRequestQueue");
+    rio_cq_release(sock->loop, grown - cur);
+    return rc;
+  }
+  if (recv) q->max_recv = grown;
+  else q->max_send = grown;
+  return 0;
+}
+
+static int rio__slice(riox_loop *loop, const char *data, uint32_t len, RIO_BUF *buf) {
+  uint32_t slot, region, offset;
+  if (pool_locate(&loop->pool, data, len, &slot, &region, &offset) < 0)
+    return error_detail(RIOX_EINVAL, "RIO: buffer outside the registered pool");
+  buf->BufferId = (RIO_BUFFERID)loop->pool.regions[region].user;
+  buf->Offset = offset;
+  buf->Length = len;
+  return 0;
+}
+
+static int rio__addr_slot(rio_loop_t *rl, win_req_t *req, RIO_BUF *buf) {
+  uint32_t idx;
+  if (rl->addr_nfree == 0) return error_detail(RIOX_ENOBUFS, "RIO: no address slot free");
+  idx = rl->addr_free[--rl->addr_nfree];
+  req->backend_data = (uint64_t)idx + 1;
+  buf->BufferId = rl->addr_id;
+  buf->Offset = idx * (ULONG)sizeof(SOCKADDR_INET);
+  buf->Length = (ULONG)sizeof(SOCKADDR_INET);
+  return 0;
+}
+
+static void rio__addr_free(rio_loop_t *rl, win_req_t *req) {
+  if (req->backend_data == 0) return;
+  rl->addr_free[rl->addr_nfree++] = (uint32_t)(req->backend_data - 1);
+  req->backend_data = 0;
+}
+
+void rio_rq_dequeued(riox_loop *loop, win_req_t *req) {
+  rio_loop_t *rl = rio_loop_of(loop);
+  rio_rq_t *q = (rio_rq_t *)req->sock->backend;
+  if (req->kind == WIN_REQ_RECV) {
+    q->recv_out--;
+    if (req->backend_data != 0)
+      memcpy(&req->u.addr, &rl->addrs[req->backend_data - 1], sizeof(SOCKADDR_INET));
+  } else {
+    q->send_out--;
+  }
+  rio__addr_free(rl, req);
+}
+
+static void rio__mark_dirty(riox_loop *loop, rio_rq_t *q) {
+  if (!list_linked(&q->dirty)) list_insert_tail(&rio_loop_of(loop)->dirty, &q->dirty);
+}
+
+/* A post the OS refused: report it as the request's completion (as IOCP
+ * does for I/O that fails at once), never as a lost request. */
+static int rio__refused(riox_loop *loop, win_req_t *req, const char *what) {
+  int err = WSAGetLastError();
+  rio__addr_free(rio_loop_of(loop), req);
+  loop_complete_inline(loop, req,
+                       error_detail(error_from_win32((uint32_t)err), "%s failed: WSA error %d", what, err),
+                       0);
+  return 0;
+}
+
+static void rio__recv_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes);
+
+int rio_rq_recv(riox_sock *sock, win_req_t *req) {
+  riox_loop *loop = sock->loop;
+  rio_loop_t *rl = rio_loop_of(loop);
+  rio_rq_t *q = (rio_rq_t *)sock->backend;
+  RIO_BUF data, addr;
+  BOOL ok;
+  int rc;
+  if (rl->broken) return error_detail(RIOX_ELOOP, "RIO completion queue is corrupt");
+  rc = rio__reserve(sock, q, 1);
+  if (rc == 0) rc = rio__slice(loop, req->data, req->len, &data);
+  if (rc == 0 && sock->kind == WIN_SOCK_UDP) rc = rio__addr_slot(rl, req, &addr);
+  if (rc < 0) return rc;
+  req->complete = rio__recv_done;
+  req->has_addr = sock->kind == WIN_SOCK_UDP;
+  /* Deferred: costs no kernel call; committed at the next flush. */
+  if (sock->kind == WIN_SOCK_UDP)
+    ok = rl->fn.RIOReceiveEx(q->rq, &data, 1, NULL, &addr, NULL, NULL, RIO_MSG_DEFER, req);
+  else
+    ok = rl->fn.RIOReceive(q->rq, &data, 1, RIO_MSG_DEFER, req);
+  if (!ok) return rio__refused(loop, req, "RIOReceive");
+  q->recv_out++;
+  rio__mark_dirty(loop, q);
+  return 0;
+}
+
+static void rio__recv_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
+  if (sock_recv_swallow(req->sock, status) && rio_rq_recv(req->sock, req) == 0) return;
+  sock_io_complete(loop, req, status, bytes);
+}
+
+static void rio__send_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes);
+
+static int rio__issue_send(riox_sock *sock, win_req_t *req, uint32_t flags) {
+  riox_loop *loop = sock->loop;
+  rio_loop_t *rl = rio_loop_of(loop);
+  rio_rq_t *q = (rio_rq_t *)sock->backend;
+  RIO_BUF data, addr;
+  PRIO_BUF pdata = &data;
+  ULONG count = 1;
+  DWORD rflags = (flags & RIOX_SEND_DEFER) ? RIO_MSG_DEFER : 0;
+  BOOL ok;
+  int rc;
+  if (rl->broken) return error_detail(RIOX_ELOOP, "RIO completion queue is corrupt");
+  rc = rio__reserve(sock, q, 0);
+  if (rc < 0) return rc;
+  if (req->len - req->done == 0) {
+    pdata = NULL; /* an empty datagram: no data buffer (UDP only) */
+    count = 0;
+  } else {
+    rc = rio__slice(loop, req->data + req->done, req->len - req->done, &data);
+    if (rc < 0) return rc;
+  }
+  req->complete = rio__send_done;
+  if (sock->kind == WIN_SOCK_UDP && req->has_addr) {
+    rc = rio__addr_slot(rl, req, &addr);
+    if (rc < 0) return rc;
+    memset(&rl->addrs[req->backend_data - 1], 0, sizeof(SOCKADDR_INET));
+    memcpy(&rl->addrs[req->backend_data - 1], &req->u.addr,
+           (size_t)req->addrlen < sizeof(SOCKADDR_INET) ? (size_t)req->addrlen : sizeof(SOCKADDR_INET));
+    if (!rflags) LOOP_OSCALL(loop);
+    ok = rl->fn.RIOSendEx(q->rq, pdata, count, NULL, &addr, NULL, NULL, rflags, req);
+  } else {
+    if (!rflags) LOOP_OSCALL(loop);
+    ok = rl->fn.RIOSend(q->rq, pdata, count, rflags, req);
+  }
+  if (!ok) return rio__refused(loop, req, "RIOSend");
+  q->send_out++;
+  if (rflags) rio__mark_dirty(loop, q);
+  else list_remove(&q->dirty); /* this send committed the queue's deferred work */
+  return 0;
+}
+
+int rio_rq_send(riox_sock *sock, win_req_t *req, uint32_t flags) {
+  return rio__issue_send(sock, req, flags);
+}
+
+static void rio__send_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
+  if (sock_send_continue(req, status, bytes)) {
+    int rc = rio__issue_send(req->sock, req, 0);
+    if (rc == 0) return;
+    status = rc;
+    bytes = 0;
+  }
+  sock_io_complete(loop, req, status, bytes);
+}
+
+int rio_rq_commit_all(riox_loop *loop) {
+  rio_loop_t *rl = rio_loop_of(loop);
+  list_node_t *node;
+  int n = 0;
+  while ((node = list_pop_front(&rl->dirty)) != NULL) {
+    rio_rq_t *q = container_of(node, rio_rq_t, dirty);
+    LOOP_OSCALL(loop);
+    /* A commit failing leaves requests unissued only if the socket is gone,
+     * and closesocket aborts those (each still completes). */
+    (void)rl->fn.RIOSend(q->rq, NULL, 0, RIO_MSG_COMMIT_ONLY, NULL);
+    n++;
+  }
+  return n;
+}
