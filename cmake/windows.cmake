@@ -11,8 +11,9 @@ if(NOT MSVC)
 endif()
 
 # The RIO emulator: test support, never part of the shipped library.
+option(RIOX_RIO_EMU "Build the RIO emulator and test the rio backend against it" ON)
 file(GLOB RIOX_EMU_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/rio_emu/*.c)
-if(RIOX_EMU_SOURCES)
+if(RIOX_RIO_EMU AND RIOX_EMU_SOURCES)
   add_library(riox_rio_emu STATIC ${RIOX_EMU_SOURCES})
   target_include_directories(riox_rio_emu PUBLIC ${CMAKE_SOURCE_DIR}/tests/rio_emu
     PRIVATE ${CMAKE_SOURCE_DIR}/src/common ${CMAKE_SOURCE_DIR}/src/win)

@@ -189,7 +189,8 @@ enum riox_event_type {
   RIOX_EV_CLOSE = 6,    /* the last event of a socket */
   RIOX_EV_TIMER = 7,    /* timer_id; status RIOX_ECANCELED if cancelled */
   RIOX_EV_WAKE = 8,     /* ctx given to riox_wake() */
-  RIOX_EV_ERROR = 9     /* a loop-level failure (status); sock may be NULL */
+  RIOX_EV_ERROR = 9,    /* a loop-level failure (status); sock may be NULL */
+  RIOX_EV_READY = 10    /* readiness: ready holds RIOX_READABLE... (riox_watch) */
 };
 
 typedef struct riox_event {
@@ -200,7 +201,7 @@ typedef struct riox_event {
   void *ctx;           /* the context given when the operation was posted */
   char *data;          /* RECV/SEND: the buffer handed back to the application */
   uint32_t len;        /* RECV: bytes received; SEND: bytes sent */
-  uint32_t reserved;
+  uint32_t ready;      /* READY: the conditions that hold (riox_watch) */
   riox_addr addr;      /* RECV on UDP: source; ACCEPT: peer */
   riox_sock *accepted; /* ACCEPT: the new connection (owned by the app now) */
   uint64_t timer_id;   /* TIMER */
@@ -239,7 +240,8 @@ enum riox_sock_flags {
   RIOX_SOCK_DUALSTACK = 1u << 0,     /* IPv6 socket that also serves IPv4 */
   RIOX_SOCK_V6ONLY = 1u << 1,        /* IPv6 socket, IPv6 only (the default) */
   RIOX_UDP_REPORT_UNREACH = 1u << 2, /* see "UDP and ICMP" below */
-  RIOX_SOCK_REUSEADDR = 1u << 3      /* allow binding a port in TIME_WAIT */
+  RIOX_SOCK_REUSEADDR = 1u << 3,     /* allow binding a port in TIME_WAIT */
+  RIOX_SOCK_READINESS = 1u << 4      /* listener/connect for readiness use (below) */
 };
 
 /* UDP and ICMP: Windows reports an ICMP port-unreachable (the answer to a
@@ -248,7 +250,9 @@ enum riox_sock_flags {
  * and, should one still arrive, re-posts the receive silently and counts it
  * in riox_stats.icmp_errors: a server keeps serving. With
  * RIOX_UDP_REPORT_UNREACH the receive completes with RIOX_ECONNRESET
- * instead (useful for connected clients). */
+ * instead (useful for connected clients; Wine reports RIOX_ECONNREFUSED on a
+ * connected socket, and riox passes that through as it is). The same policy
+ * holds for riox_try_recv. */
 
 /* A UDP socket bound to local (port 0 = ephemeral; NULL = 0.0.0.0:0) and,
  * when remote is not NULL, connected to it. */
@@ -300,6 +304,73 @@ int riox_cancel(riox_sock *sock);
 int riox_close(riox_sock *sock);
 /* TCP: close with RST instead of FIN (SO_LINGER 0), then as riox_close. */
 int riox_abort(riox_sock *sock);
+
+/* ------------------------------------------------------------- readiness */
+
+/* Readiness style: "tell me when the socket is readable, I will read it".
+ * Built on IOCTL_AFD_POLL through the loop's completion port, so READY events
+ * arrive in the same riox_wait stream as completions, timers and wakes, on
+ * both backends.
+ *
+ * A socket is used one way or the other: the first riox_recv/riox_send/
+ * riox_sendto puts it in completion mode, the first riox_watch or riox_try_*
+ * in readiness mode; using the other style afterwards fails with RIOX_EBUSY.
+ * A listener made with RIOX_SOCK_READINESS posts no AcceptEx (use
+ * riox_try_accept); riox_tcp_connect with RIOX_SOCK_READINESS starts a
+ * non-blocking connect and yields no RIOX_EV_CONNECT: watch for RIOX_WRITABLE
+ * (a failure known at once is returned by riox_tcp_connect itself).
+ * Connections from riox_try_accept are readiness sockets; connections from
+ * RIOX_EV_ACCEPT or RIOX_EV_CONNECT, and UDP sockets, may go either way.
+ * riox_cancel on a readiness socket does nothing (it has nothing posted);
+ * riox_shutdown and riox_close work in both styles, and the close event
+ * still comes last, once the pending AFD poll has been cancelled.
+ *
+ * The backend (IOCP or RIO) does not change readiness: both loops use the
+ * same AFD polls, and a readiness socket costs no RIO request queue.
+ *
+ * Conditions (ev.ready):
+ *   RIOX_READABLE  data, an empty datagram, a pending connection, or end of
+ *                  stream can be read without blocking
+ *   RIOX_WRITABLE  a send would not block (a connecting socket: connected)
+ *   RIOX_RDHUP     the peer shut down its sending side (FIN received)
+ *   RIOX_HANGUP    the connection is gone (reset, aborted, connect failed)
+ *   RIOX_ERROR     an error is pending: riox_sock_error() tells which
+ * RIOX_HANGUP and RIOX_ERROR are reported whatever the interest, as epoll
+ * does. A failed connect reports RIOX_WRITABLE (if asked) | RIOX_HANGUP |
+ * RIOX_ERROR, as Linux does.
+ *
+ * Modes:
+ *   level-triggered (default): while a condition holds and is of interest,
+ *     every riox_wait reports it once (like EPOLL without EPOLLET).
+ *   RIOX_ONESHOT: reported once, then the socket is disarmed until
+ *     riox_watch_modify re-arms it (like EPOLLONESHOT).
+ * An event already queued for a socket that is then unwatched, modified
+ * away from that condition, or closed is dropped, never delivered stale. */
+enum riox_ready_flags {
+  RIOX_READABLE = 1u << 0,
+  RIOX_WRITABLE = 1u << 1,
+  RIOX_RDHUP = 1u << 2,
+  RIOX_HANGUP = 1u << 3,
+  RIOX_ERROR = 1u << 4,
+  RIOX_ONESHOT = 1u << 31
+};
+
+int riox_watch(riox_sock *sock, uint32_t events, void *ctx);
+/* Change interest or ctx; re-arms a one-shot watch. */
+int riox_watch_modify(riox_sock *sock, uint32_t events, void *ctx);
+int riox_unwatch(riox_sock *sock);
+
+/* Non-blocking calls for readiness users, with the application's own memory.
+ * Each returns bytes transferred (>= 0) or RIOX_EAGAIN when it would block.
+ * riox_try_recv: a datagram (from = its source; RIOX_EMSGSIZE if it did not
+ * fit) or stream bytes (RIOX_EOF at end of stream). riox_try_send: `to` for
+ * unconnected UDP, NULL otherwise. */
+int riox_try_recv(riox_sock *sock, void *buf, uint32_t cap, riox_addr *from);
+int riox_try_send(riox_sock *sock, const void *data, uint32_t len, const riox_addr *to);
+/* A pending connection of a RIOX_SOCK_READINESS listener, or RIOX_EAGAIN. */
+int riox_try_accept(riox_sock *listener, riox_sock **out, riox_addr *peer);
+/* The socket's pending error (SO_ERROR) as RIOX_E*, 0 when none. */
+int riox_sock_error(riox_sock *sock);
 
 /* ------------------------------------------------------------ statistics */
 

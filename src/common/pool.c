@@ -24,6 +24,10 @@ typedef struct pool__span {
   uint32_t region;
 } pool__span_t;
 
+/* The spans follow the regions in one block; a region's size is a multiple
+ * of its (pointer) alignment, so the spans start suitably aligned. */
+typedef char pool__spans_are_aligned[sizeof(pool_region_t) % sizeof(uintptr_t) == 0 ? 1 : -1];
+
 static pool__span_t *pool__spans(const pool_t *pool) {
   return (pool__span_t *)(void *)(pool->regions + pool->nregions);
 }
@@ -152,11 +156,12 @@ char *pool_get(pool_t *pool) {
  * below it. Integers, not pointers, are compared: relational operators on
  * pointers into different allocations are undefined in C. */
 static int pool__find(const pool_t *pool, const char *ptr, uint32_t *region, size_t *offset) {
-  const pool__span_t *spans = pool__spans(pool);
+  const pool__span_t *spans;
   uintptr_t p = (uintptr_t)ptr;
   uint32_t lo = 0, hi = pool->nregions;
   const pool_region_t *reg;
   if (pool->regions == NULL || ptr == NULL) return -1;
+  spans = pool__spans(pool);
   while (hi - lo > 1) {
     uint32_t mid = lo + (hi - lo) / 2;
     if (spans[mid].lo <= p)

@@ -10,6 +10,7 @@
 #define RIOX_WIN_CORE_H
 
 #include "winapi.h"
+#include "afd.h"
 
 #include "error.h"
 #include "evq.h"
@@ -35,7 +36,8 @@ enum win_req_kind {
   WIN_REQ_SEND,
   WIN_REQ_ACCEPT,
   WIN_REQ_CONNECT,
-  WIN_REQ_SHUTDOWN
+  WIN_REQ_SHUTDOWN,
+  WIN_REQ_POLL
 };
 
 /* One in-flight operation. Lives in the loop's slab, so its address (and its
@@ -60,12 +62,18 @@ struct win_req {
     SOCKADDR_STORAGE addr; /* UDP source/destination, connect target */
     /* AcceptEx writes local + remote address, each with 16 spare bytes. */
     char accept_buf[2 * (sizeof(SOCKADDR_STORAGE) + 16)];
+    afd_poll_info_t poll; /* readiness: the AFD poll in flight */
   } u;
   SOCKET accept_sock;
   uint64_t backend_data; /* backend-private (e.g. RIO slot bookkeeping) */
 };
 
 enum win_sock_kind { WIN_SOCK_UDP = 1, WIN_SOCK_TCP_LISTEN, WIN_SOCK_TCP };
+
+/* A socket is used in one style; see "readiness" in riox.h. */
+enum win_sock_mode { WIN_MODE_NONE = 0, WIN_MODE_COMPLETION, WIN_MODE_READINESS };
+
+typedef struct poll_watch poll_watch_t;
 
 enum win_sock_state {
   WIN_SOCK_OPEN = 0,    /* UDP, listener, established TCP */
@@ -83,6 +91,9 @@ struct riox_sock {
   uint8_t skip_iocp;  /* FILE_SKIP_COMPLETION_PORT_ON_SUCCESS is on */
   uint8_t shut_wr;    /* riox_shutdown posted */
   uint8_t close_queued;
+  uint8_t mode;       /* enum win_sock_mode */
+  uint8_t attached;   /* backend sock_attach done (first completion-mode post) */
+  uint8_t nonblocking;
   uint32_t flags;     /* riox_sock_flags */
   uint32_t pending;   /* requests in flight (any kind) */
   uint32_t sends_pending;
@@ -92,6 +103,7 @@ struct riox_sock {
   list_node_t node;   /* loop->socks */
   riox_addr peer;
   void *backend;      /* backend-private per-socket state (RIO request queue) */
+  poll_watch_t *watch; /* readiness state, once riox_watch was called */
 };
 
 /* The run-time choice between RIO and IOCP: data-path operations only.
@@ -140,6 +152,8 @@ struct riox_loop {
   int closing;
   OVERLAPPED_ENTRY *entries;
   uint32_t nentries;
+  list_node_t poll_updates; /* sockets whose AFD poll must be (re)submitted */
+  list_node_t afd_groups;
 };
 
 /* loop.c */
@@ -179,8 +193,26 @@ int sock_recv_swallow(riox_sock *sock, int status);
  * advances req->done) when the caller should issue the rest. */
 int sock_send_continue(win_req_t *req, int status, uint32_t bytes);
 
+/* Enter completion mode (attach the backend on first use) or readiness
+ * mode; RIOX_EBUSY if the socket is used the other way. */
+int sock_use_completion(riox_sock *sock, const char *what);
+int sock_use_readiness(riox_sock *sock, const char *what);
+
+/* poll.c */
+/* Submit or cancel AFD polls for sockets whose interest changed. */
+void poll_flush_updates(riox_loop *loop);
+/* riox_close: cancel the socket's poll (its completion frees it). */
+void poll_sock_closing(riox_sock *sock);
+void poll_sock_free(riox_sock *sock);
+void poll_loop_fini(riox_loop *loop);
+/* A READY event left the queue: still worth delivering? (not unwatched,
+ * closed or modified away; ev->ready is narrowed to the current interest) */
+int poll_event_live(riox_event *ev);
+
 /* tcp.c */
 int tcp_accept_post(riox_sock *listener);
+/* A readiness-mode connect finished: ok = connected, else failed. */
+void tcp_connect_settled(riox_sock *sock, int ok);
 
 /* sockaddr.c */
 int win_sockaddr_from(const riox_addr *addr, int family, SOCKADDR_STORAGE *ss, int *len);

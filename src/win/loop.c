@@ -89,6 +89,8 @@ int riox_loop_create(const riox_loop_config *cfg, riox_loop **out) {
   list_init(&loop->socks);
   list_init(&loop->inline_done);
   list_init(&loop->dead);
+  list_init(&loop->poll_updates);
+  list_init(&loop->afd_groups);
   timer_heap_init(&loop->timers);
   evq_init(&loop->events);
   loop->port = NULL;
@@ -289,9 +291,22 @@ static DWORD loop__timeout(riox_loop *loop, uint64_t deadline) {
   return (DWORD)(until - now);
 }
 
+/* Take up to max queued events, dropping readiness events that went stale
+ * while queued (the socket was unwatched, modified or closed since). */
+static uint32_t loop__pop_events(riox_loop *loop, riox_event *events, uint32_t max) {
+  uint32_t n = 0, got, i;
+  while (n == 0 && evq_count(&loop->events) > 0) {
+    got = evq_pop(&loop->events, events, max);
+    for (i = 0; i < got; i++) {
+      if (poll_event_live(&events[i])) events[n++] = events[i];
+    }
+  }
+  return n;
+}
+
 int riox_wait(riox_loop *loop, riox_event *events, int max, int timeout_ms) {
   uint64_t deadline;
-  uint32_t n, i;
+  uint32_t n = 0, i;
   if (loop == NULL || events == NULL || max <= 0)
     return error_detail(RIOX_EINVAL, "riox_wait: loop and events must be set and max > 0 (max %d)",
                         max);
@@ -302,6 +317,7 @@ int riox_wait(riox_loop *loop, riox_event *events, int max, int timeout_ms) {
     DWORD timeout;
     riox_flush(loop);
     loop__run_inline(loop);
+    poll_flush_updates(loop);
     timeout = evq_count(&loop->events) > 0 ? 0 : loop__timeout(loop, deadline);
     loop->be->before_wait(loop, &timeout);
     if (!list_empty(&loop->inline_done) || evq_count(&loop->events) > 0) timeout = 0;
@@ -309,10 +325,12 @@ int riox_wait(riox_loop *loop, riox_event *events, int max, int timeout_ms) {
     if (evq_count(&loop->events) < (uint32_t)max) loop__poll_port(loop, timeout);
     loop__run_inline(loop);
     loop__expire_timers(loop);
-    if (evq_count(&loop->events) > 0) break;
+    if (evq_count(&loop->events) > 0) {
+      n = loop__pop_events(loop, events, (uint32_t)max);
+      if (n > 0) break;
+    }
     if (timeout_ms >= 0 && loop_now_ms() >= deadline) return 0;
   }
-  n = evq_pop(&loop->events, events, (uint32_t)max);
   loop->stats.events += n;
   /* A socket whose close event is now the application's is freed at the next
    * riox_wait, so the pointer stays a valid identifier until then. */
@@ -358,6 +376,7 @@ void riox_loop_close(riox_loop *loop) {
   loop->be->loop_fini(loop);
   list_for_each_safe(node, tmp, &loop->socks) sock_free(container_of(node, riox_sock, node));
   loop__free_dead(loop);
+  poll_loop_fini(loop); /* after the sockets: they leave their AFD groups */
   evq_destroy(&loop->events);
   timer_heap_destroy(&loop->timers);
   if (loop->reqs.in_use == 0) {

@@ -120,7 +120,6 @@ int sock_adopt(riox_loop *loop, SOCKET s, int family, riox_sock **out) {
   sock->s = s;
   sock->connected = 1;
   rc = sock__setup(sock);
-  if (rc == 0) rc = loop->be->sock_attach(sock);
   if (rc < 0) {
     free(sock);
     return rc;
@@ -153,6 +152,7 @@ int sock_bind(riox_sock *sock, const riox_addr *local) {
 }
 
 void sock_free(riox_sock *sock) {
+  poll_sock_free(sock);
   list_remove(&sock->node);
   if (sock->s != INVALID_SOCKET) closesocket(sock->s);
   free(sock);
@@ -162,7 +162,7 @@ void sock_req_done(riox_sock *sock) {
   sock->pending--;
   if (sock->state == WIN_SOCK_CLOSING && sock->pending == 0 && !sock->close_queued) {
     sock->close_queued = 1;
-    sock->loop->be->sock_detach(sock);
+    if (sock->attached) sock->loop->be->sock_detach(sock);
     loop_push_event(sock->loop, RIOX_EV_CLOSE, sock, NULL, 0);
   }
 }
@@ -194,7 +194,6 @@ int riox_udp_open(riox_loop *loop, const riox_addr *local, const riox_addr *remo
       sock->peer = *remote;
     }
   }
-  if (rc == 0) rc = loop->be->sock_attach(sock);
   if (rc < 0) {
     sock__discard(sock);
     return rc;
@@ -229,6 +228,42 @@ int riox_sock_peer(const riox_sock *sock, riox_addr *out) {
   return 0;
 }
 
+/* ------------------------------------------------------------ modes */
+
+/* The backend learns of a socket only when it is first used in completion
+ * style, so a readiness socket costs no RIO request queue. */
+int sock_use_completion(riox_sock *sock, const char *what) {
+  int rc;
+  if (sock->mode == WIN_MODE_READINESS)
+    return error_detail(RIOX_EBUSY,
+                        "%s: the socket is in readiness mode (riox_watch/riox_try_*); "
+                        "a socket is used in one style only",
+                        what);
+  if (!sock->attached) {
+    rc = sock->loop->be->sock_attach(sock);
+    if (rc < 0) return rc;
+    sock->attached = 1;
+  }
+  sock->mode = WIN_MODE_COMPLETION;
+  return 0;
+}
+
+int sock_use_readiness(riox_sock *sock, const char *what) {
+  if (sock->mode == WIN_MODE_COMPLETION)
+    return error_detail(RIOX_EBUSY,
+                        "%s: the socket is in completion mode (riox_recv/riox_send or an "
+                        "AcceptEx listener); a socket is used in one style only",
+                        what);
+  if (!sock->nonblocking) {
+    u_long on = 1;
+    LOOP_OSCALL(sock->loop);
+    if (ioctlsocket(sock->s, FIONBIO, &on) != 0) return sock__wsa_error("ioctlsocket(FIONBIO)");
+    sock->nonblocking = 1;
+  }
+  sock->mode = WIN_MODE_READINESS;
+  return 0;
+}
+
 /* ---------------------------------------------------- data transfer */
 
 static int sock__usable(const riox_sock *sock, const char *what) {
@@ -258,6 +293,7 @@ int riox_recv(riox_sock *sock, char *buf, uint32_t cap, void *ctx) {
   if (rc < 0) return rc;
   if (cap == 0) return error_detail(RIOX_EINVAL, "riox_recv: capacity 0");
   rc = sock__check_buf(sock, buf, cap, "riox_recv");
+  if (rc == 0) rc = sock_use_completion(sock, "riox_recv");
   if (rc < 0) return rc;
   req = loop_req_alloc(sock->loop, sock, WIN_REQ_RECV, NULL);
   if (req == NULL)
@@ -286,6 +322,7 @@ static int sock__send(riox_sock *sock, char *data, uint32_t len, const riox_addr
     return error_detail(RIOX_EMSGSIZE, "%s: %u bytes exceed the UDP maximum of %u", what, len, max);
   }
   rc = sock__check_buf(sock, data, len, what);
+  if (rc == 0) rc = sock_use_completion(sock, what);
   if (rc < 0) return rc;
   req = loop_req_alloc(sock->loop, sock, WIN_REQ_SEND, NULL);
   if (req == NULL)
@@ -334,7 +371,9 @@ int sock_recv_swallow(riox_sock *sock, int status) {
   if (sock->kind != WIN_SOCK_UDP || (sock->flags & RIOX_UDP_REPORT_UNREACH) ||
       sock->state == WIN_SOCK_CLOSING)
     return 0;
-  if (status != RIOX_ECONNRESET && status != RIOX_ENETUNREACH && status != RIOX_EHOSTUNREACH)
+  /* Windows says ECONNRESET; Wine (connected sockets) says ECONNREFUSED. */
+  if (status != RIOX_ECONNRESET && status != RIOX_ECONNREFUSED && status != RIOX_ENETUNREACH &&
+      status != RIOX_EHOSTUNREACH)
     return 0;
   sock->loop->stats.icmp_errors++;
   return 1;
@@ -385,11 +424,13 @@ void sock_io_complete(riox_loop *loop, win_req_t *req, int status, uint32_t byte
 /* ---------------------------------------------------- cancel, close */
 
 int riox_cancel(riox_sock *sock) {
-  if (sock == NULL) return error_detail(RIOX_EINVAL, "riox_cancel: sock is NULL");
   int rc;
+  if (sock == NULL) return error_detail(RIOX_EINVAL, "riox_cancel: sock is NULL");
   if (sock->state == WIN_SOCK_CLOSING) return error_detail(RIOX_ECLOSING, "riox_cancel: socket is closing");
-  rc = sock->loop->be->sock_cancel(sock);
-  if (rc < 0) return rc;
+  if (sock->attached) {
+    rc = sock->loop->be->sock_cancel(sock);
+    if (rc < 0) return rc;
+  }
   LOOP_OSCALL(sock->loop);
   /* ERROR_NOT_FOUND (nothing pending) is not a failure. */
   (void)CancelIoEx((HANDLE)sock->s, NULL);
@@ -403,7 +444,10 @@ int riox_close(riox_sock *sock) {
     return error_detail(RIOX_ECLOSING, "riox_close: socket is already closing");
   loop = sock->loop;
   sock->state = WIN_SOCK_CLOSING;
-  (void)loop->be->sock_cancel(sock);
+  if (sock->attached) (void)loop->be->sock_cancel(sock);
+  /* Readiness: the AFD poll is cancelled before the socket goes away; its
+   * packet (cancelled or not) still arrives and releases the socket. */
+  poll_sock_closing(sock);
   /* closesocket aborts every overlapped request; each still posts its
    * packet (STATUS_CANCELLED or similar), which is how pending reaches 0. */
   LOOP_OSCALL(loop);

@@ -116,7 +116,18 @@ int riox_tcp_listen(riox_loop *loop, const riox_addr *local, int backlog, uint32
   if (rc < 0) return rc;
   rc = sock_bind(sock, local);
   if (rc == 0 && listen(sock->s, backlog > 0 ? backlog : SOMAXCONN) != 0) rc = tcp__wsa_error("listen");
-  if (rc == 0) rc = tcp_accept_post(sock);
+  if (rc == 0 && (flags & RIOX_SOCK_READINESS)) {
+    /* No AcceptEx: the application accepts with riox_try_accept when the
+     * listener reports RIOX_READABLE. */
+    rc = sock_use_readiness(sock, "riox_tcp_listen");
+    if (rc == 0) {
+      *out = sock;
+      return 0;
+    }
+  } else if (rc == 0) {
+    sock->mode = WIN_MODE_COMPLETION;
+    rc = tcp_accept_post(sock);
+  }
   if (rc < 0) {
     /* No accept (or only this failing one) was posted: close quietly. */
     list_remove(&sock->node);
@@ -148,7 +159,6 @@ static void tcp__connect_done(riox_loop *loop, win_req_t *req, int status, uint3
     if (setsockopt(sock->s, SOL_SOCKET, SO_UPDATE_CONNECT_CONTEXT, NULL, 0) != 0)
       status = tcp__wsa_error("setsockopt(SO_UPDATE_CONNECT_CONTEXT)");
   }
-  if (status == 0) status = loop->be->sock_attach(sock);
   if (sock->state == WIN_SOCK_CONNECTING) sock->state = WIN_SOCK_OPEN;
   if (status == 0) {
     sock->connected = 1;
@@ -157,6 +167,38 @@ static void tcp__connect_done(riox_loop *loop, win_req_t *req, int status, uint3
   ev = loop_push_event(loop, RIOX_EV_CONNECT, sock, req->ctx, status);
   ev->addr = sock->peer;
   loop_req_free(loop, req);
+}
+
+/* Readiness connect: a plain non-blocking connect(); the application
+ * watches for RIOX_WRITABLE (connected) or RIOX_HANGUP|RIOX_ERROR (failed).
+ * A failure known at once is returned here, nothing is created. */
+static int tcp__connect_nonblocking(riox_sock *sock, const riox_addr *remote, int family) {
+  SOCKADDR_STORAGE ss;
+  int len, rc, err;
+  rc = win_sockaddr_from(remote, family, &ss, &len);
+  if (rc == 0) rc = sock_use_readiness(sock, "riox_tcp_connect");
+  if (rc < 0) return rc;
+  sock->peer = *remote;
+  LOOP_OSCALL(sock->loop);
+  if (connect(sock->s, (struct sockaddr *)&ss, len) == 0) {
+    sock->connected = 1;
+    sock->loop->stats.connects++;
+    return 0;
+  }
+  err = WSAGetLastError();
+  if (err != WSAEWOULDBLOCK && err != WSAEINPROGRESS) return tcp__wsa_error("connect");
+  sock->state = WIN_SOCK_CONNECTING;
+  return 0;
+}
+
+/* A readiness connect in progress finished (seen by a poll or a try_*). */
+void tcp_connect_settled(riox_sock *sock, int ok) {
+  if (sock->state != WIN_SOCK_CONNECTING || sock->mode != WIN_MODE_READINESS) return;
+  sock->state = WIN_SOCK_OPEN;
+  if (ok) {
+    sock->connected = 1;
+    sock->loop->stats.connects++;
+  }
 }
 
 int riox_tcp_connect(riox_loop *loop, const riox_addr *remote, const riox_addr *local,
@@ -180,7 +222,13 @@ int riox_tcp_connect(riox_loop *loop, const riox_addr *remote, const riox_addr *
   /* ConnectEx needs a bound socket. */
   rc = sock_bind(sock, local);
   req = NULL;
-  if (rc == 0) {
+  if (rc == 0 && (flags & RIOX_SOCK_READINESS)) {
+    rc = tcp__connect_nonblocking(sock, remote, family);
+    if (rc == 0) {
+      *out = sock;
+      return 0;
+    }
+  } else if (rc == 0) {
     req = loop_req_alloc(loop, sock, WIN_REQ_CONNECT, tcp__connect_done);
     if (req == NULL)
       rc = error_detail(RIOX_ENOBUFS, "riox_tcp_connect: all %u request slots in use",

@@ -37,7 +37,9 @@
 
 #define UDP_WINDOW 4          /* outstanding datagrams per socket */
 #define UDP_BUDGET 65536      /* outstanding payload bytes over all sockets */
-#define UDP_RTO_MS 1000       /* wait this long for a reply before resending */
+#define UDP_RTO_INIT_MS 1000  /* reply timeout before any RTT was measured */
+#define UDP_RTO_MIN_MS 200    /* floor of the adaptive reply timeout */
+#define UDP_RTO_CAP_MS 4000   /* ceiling of one backed-off wait */
 #define UDP_MAX_RETX 5        /* resends before a datagram counts as lost */
 #define UDP_GIVE_UP 32        /* consecutive lost datagrams: server looks dead */
 #define UDP_MAX_PAYLOAD 65507 /* largest IPv4 UDP payload */
@@ -179,6 +181,8 @@ struct udp {
     size_t count, done, verified, failed, sent;
     size_t inflight; /* payload bytes outstanding, kept under UDP_BUDGET */
     size_t lost_run; /* datagrams lost since the last verified one */
+    double srtt, rttvar; /* smoothed round trip and its variation, ms */
+    int64_t rto;         /* current reply timeout, ms */
     struct usock *u;
     unsigned nsock;
     unsigned long retransmits, duplicates, bad_replies, errors, refused;
@@ -201,6 +205,35 @@ static void udp_send(struct udp *U, size_t i)
     }
     g->sends++;
     g->sent_at = now_ms();
+}
+
+/* When datagram g should be resent: the adaptive timeout, doubled for
+ * every resend so a merely slow server is not declared lossy. */
+static int64_t udp_due(const struct udp *U, const struct dgram *g)
+{
+    int64_t wait = U->rto << (g->sends - 1);
+    return g->sent_at + (wait < UDP_RTO_CAP_MS ? wait : UDP_RTO_CAP_MS);
+}
+
+/* Round-trip estimate in the style of TCP (RFC 6298), fed only by
+ * datagrams answered on their first send so the sample is unambiguous.
+ * Wine's speed varies a lot, so a fixed timeout would be either slow to
+ * recover losses or quick to misfire. */
+static void udp_rtt_sample(struct udp *U, const struct dgram *g)
+{
+    double r = (double)(now_ms() - g->sent_at);
+    if (U->srtt == 0 && U->rttvar == 0) {
+        U->srtt = r;
+        U->rttvar = r / 2;
+    } else {
+        U->rttvar = 0.75 * U->rttvar + 0.25 * (U->srtt > r ? U->srtt - r : r - U->srtt);
+        U->srtt = 0.875 * U->srtt + 0.125 * r;
+    }
+    U->rto = (int64_t)(U->srtt + 4 * U->rttvar);
+    if (U->rto < UDP_RTO_MIN_MS)
+        U->rto = UDP_RTO_MIN_MS;
+    if (U->rto > UDP_RTO_INIT_MS)
+        U->rto = UDP_RTO_INIT_MS;
 }
 
 /* Take datagram i out of its socket's window and record the outcome. */
@@ -280,10 +313,13 @@ static void udp_reply(struct udp *U, unsigned s, const uint8_t *buf, size_t n)
             U->bad_replies++;
         return;
     }
-    if (g->state == D_OUT)
+    if (g->state == D_OUT) {
+        if (g->sends == 1)
+            udp_rtt_sample(U, g);
         udp_finish(U, i, D_OK);
-    else
-        U->duplicates++; /* reply to a retransmitted datagram: harmless */
+    } else {
+        U->duplicates++;
+    } /* reply to a retransmitted datagram: harmless */
 }
 
 /* One pass over a socket's window: give up on or resend timed-out
@@ -296,7 +332,7 @@ static int64_t udp_service(struct udp *U, unsigned s, int64_t now)
     for (int k = 0; k < u->nwin;) {
         size_t i = u->win[k];
         struct dgram *g = &U->d[i];
-        if (now - g->sent_at >= UDP_RTO_MS) {
+        if (now >= udp_due(U, g)) {
             if (g->sends > UDP_MAX_RETX) {
                 failure("udp sock %u seq %zu size %u: no valid reply after %u sends%s%s", s, i,
                         g->size, g->sends, g->last_errno ? "; last send error: " : "",
@@ -308,13 +344,13 @@ static int64_t udp_service(struct udp *U, unsigned s, int64_t now)
             U->retransmits++;
             udp_send(U, i);
         }
-        if (g->sent_at + UDP_RTO_MS < wake)
-            wake = g->sent_at + UDP_RTO_MS;
+        if (udp_due(U, g) < wake)
+            wake = udp_due(U, g);
         k++;
     }
     /* The byte budget matters for big datagrams: a slow server's socket
      * buffer (~200 KiB by default on Linux) would otherwise overflow and
-     * every drop costs a full UDP_RTO_MS. */
+     * every drop costs a reply timeout. */
     while (u->nwin < UDP_WINDOW && u->next < U->count &&
            (U->inflight == 0 || U->inflight + U->d[u->next].size <= UDP_BUDGET)) {
         size_t i = u->next;
@@ -324,8 +360,8 @@ static int64_t udp_service(struct udp *U, unsigned s, int64_t now)
         U->inflight += U->d[i].size;
         U->sent++;
         udp_send(U, i);
-        if (U->d[i].sent_at + UDP_RTO_MS < wake)
-            wake = U->d[i].sent_at + UDP_RTO_MS;
+        if (udp_due(U, &U->d[i]) < wake)
+            wake = udp_due(U, &U->d[i]);
     }
     return wake;
 }
@@ -344,6 +380,7 @@ static bool run_udp(const struct options *o)
     /* Sizes 0, step, 2*step, ... plus udp_max itself if not already hit. */
     U->count = (size_t)(o->udp_max / o->udp_step + 1 + (o->udp_max % o->udp_step != 0));
     U->nsock = (unsigned)o->udp_sockets;
+    U->rto = UDP_RTO_INIT_MS;
     U->d = calloc(U->count, sizeof *U->d);
     U->u = calloc(U->nsock, sizeof *U->u);
     if (!U->d || !U->u) {
@@ -452,6 +489,7 @@ static bool run_udp(const struct options *o)
         }
         failure("udp: overall timeout: %zu datagrams awaiting reply, %zu never sent", waiting, unsent);
     }
+    progress("udp: smoothed round trip %.1f ms, reply timeout %" PRId64 " ms", U->srtt, U->rto);
     if (U->refused)
         printf("udp: note: %lu ICMP port-unreachable errors (is the server listening on UDP %llu?)\n",
                U->refused, o->udp_port);

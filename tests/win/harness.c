@@ -38,12 +38,15 @@ void h_config(riox_loop_config *cfg) {
 
 int h_loop(riox_loop **loop, const riox_loop_config *cfg) {
   riox_loop_config c;
+  int rc;
   if (cfg != NULL) {
     c = *cfg;
   } else {
     h_config(&c);
   }
-  return riox_loop_create(&c, loop);
+  rc = riox_loop_create(&c, loop);
+  if (rc == 0) h_forget(*loop); /* a new loop may reuse a closed one's address */
+  return rc;
 }
 
 static int h__one(const char *backend, h_test_fn fn) {
@@ -107,28 +110,78 @@ static void h__log(h_log *log, const riox_event *ev) {
   if (log != NULL && log->n < (int)(sizeof log->ev / sizeof log->ev[0])) log->ev[log->n++] = *ev;
 }
 
+/* Events h_wait_for received but did not want, kept (per loop) so a later
+ * h_wait_for or h_collect still sees them: completions of one riox_wait
+ * batch arrive in whatever order the OS finished them. */
+static struct {
+  riox_loop *loop;
+  riox_event ev;
+} h__stash[4096];
+static int h__nstash;
+
+static void h__stash_put(riox_loop *loop, const riox_event *ev) {
+  if (h__nstash < (int)(sizeof h__stash / sizeof h__stash[0])) {
+    h__stash[h__nstash].loop = loop;
+    h__stash[h__nstash].ev = *ev;
+    h__nstash++;
+  }
+}
+
+/* Remove and return the oldest stashed event of loop matching type (0 = any)
+ * and sock (NULL = any). */
+static int h__stash_take(riox_loop *loop, uint32_t type, riox_sock *sock, riox_event *out) {
+  int i;
+  for (i = 0; i < h__nstash; i++) {
+    const riox_event *ev = &h__stash[i].ev;
+    if (h__stash[i].loop != loop) continue;
+    if (type != 0 && ev->type != type) continue;
+    if (sock != NULL && ev->sock != sock) continue;
+    *out = *ev;
+    memmove(&h__stash[i], &h__stash[i + 1], (size_t)(h__nstash - i - 1) * sizeof h__stash[0]);
+    h__nstash--;
+    return 1;
+  }
+  return 0;
+}
+
+void h_forget(riox_loop *loop) {
+  riox_event ev;
+  while (h__stash_take(loop, 0, NULL, &ev)) {
+  }
+}
+
 int h_wait_for(riox_loop *loop, uint32_t type, riox_sock *sock, riox_event *out, h_log *others,
                int timeout_ms) {
   uint64_t until = h_now_ms() + (uint64_t)timeout_ms;
+  if (h__stash_take(loop, type, sock, out)) return 0;
   for (;;) {
-    riox_event ev;
+    riox_event evs[64];
     uint64_t now = h_now_ms();
-    int n;
+    int n, i, found = 0;
     if (now >= until) return -1;
-    n = riox_wait(loop, &ev, 1, (int)(until - now));
+    n = riox_wait(loop, evs, 64, (int)(until - now));
     if (n < 0) return -1;
-    if (n == 0) continue;
-    if (ev.type == type && (sock == NULL || ev.sock == sock)) {
-      *out = ev;
-      return 0;
+    for (i = 0; i < n; i++) {
+      if (!found && evs[i].type == type && (sock == NULL || evs[i].sock == sock)) {
+        *out = evs[i];
+        found = 1;
+        continue;
+      }
+      h__log(others, &evs[i]);
+      h__stash_put(loop, &evs[i]);
     }
-    h__log(others, &ev);
+    if (found) return 0;
   }
 }
 
 int h_collect(riox_loop *loop, uint32_t type, int count, h_log *log, int timeout_ms) {
   uint64_t until = h_now_ms() + (uint64_t)timeout_ms;
   int got = 0;
+  riox_event ev;
+  while (got < count && h__stash_take(loop, 0, NULL, &ev)) {
+    h__log(log, &ev);
+    if (ev.type == type) got++;
+  }
   while (got < count) {
     riox_event evs[64];
     uint64_t now = h_now_ms();
@@ -142,6 +195,26 @@ int h_collect(riox_loop *loop, uint32_t type, int count, h_log *log, int timeout
     }
   }
   return got;
+}
+
+int h_tcp_pair(riox_loop *cloop, riox_loop *sloop, int v6, riox_sock **cli, riox_sock **srv) {
+  riox_addr la = v6 ? h_v6(0) : h_v4(0), addr;
+  riox_sock *lis;
+  riox_event ev;
+  *cli = NULL;
+  *srv = NULL;
+  H_OK(riox_tcp_listen(sloop, &la, 0, 0, NULL, &lis));
+  H_OK(riox_sock_local(lis, &addr));
+  H_OK(riox_tcp_connect(cloop, &addr, NULL, 0, NULL, cli));
+  H_EQ(h_wait_for(sloop, RIOX_EV_ACCEPT, lis, &ev, NULL, 10000), 0);
+  H_EQ(ev.status, 0);
+  H_CHECK(ev.accepted != NULL);
+  *srv = ev.accepted;
+  H_EQ(h_wait_for(cloop, RIOX_EV_CONNECT, *cli, &ev, NULL, 10000), 0);
+  H_EQ(ev.status, 0);
+  H_OK(riox_close(lis));
+  H_EQ(h_wait_for(sloop, RIOX_EV_CLOSE, lis, &ev, NULL, 10000), 0);
+  return 0;
 }
 
 void h_fill(char *buf, uint32_t len, uint32_t seed) {

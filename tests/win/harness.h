@@ -82,16 +82,26 @@ riox_addr h_v6(uint16_t port);
 
 /* Wait (up to timeout_ms overall) for an event matching type and sock
  * (sock NULL = any). Other events are appended to the optional `others`
- * log so tests can inspect them. Returns 0 and *out, or -1 on timeout. */
+ * log so tests can inspect them, and are also kept: a later h_wait_for or
+ * h_collect on the same loop returns them first, so the order in which the
+ * OS completes a batch never loses an event. Returns 0 and *out, or -1 on
+ * timeout. */
 typedef struct h_log {
   riox_event ev[4096];
   int n;
 } h_log;
 int h_wait_for(riox_loop *loop, uint32_t type, riox_sock *sock, riox_event *out, h_log *others,
                int timeout_ms);
-/* Collect events into log until `count` events of `type` arrived (any sock)
+/* Drop the events kept for loop (h_loop does it for every new loop). */
+void h_forget(riox_loop *loop);
+/* Collect events (kept ones first) into log until `count` events of `type` arrived (any sock)
  * or timeout; returns how many of that type arrived. */
 int h_collect(riox_loop *loop, uint32_t type, int count, h_log *log, int timeout_ms);
+/* A connected TCP pair over loopback (IPv6 when v6): a listener on sloop
+ * accepts the connection that cloop starts (ctx NULL on both ends); the
+ * listener is closed again and its CLOSE event consumed. Other events are
+ * kept as h_wait_for keeps them. Returns 0, or 1 after printing a failure. */
+int h_tcp_pair(riox_loop *cloop, riox_loop *sloop, int v6, riox_sock **cli, riox_sock **srv);
 /* Fill a pool buffer with a pattern derived from seed. */
 void h_fill(char *buf, uint32_t len, uint32_t seed);
 /* 0 if buf holds the pattern of h_fill(seed); else the first wrong offset + 1. */

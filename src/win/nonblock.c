@@ -1,0 +1,180 @@
+/* Non-blocking calls for readiness users: one plain Winsock call each, into
+ * or out of the application's own memory. WSAEWOULDBLOCK becomes
+ * RIOX_EAGAIN; the first call puts the socket in readiness mode. */
+#include <limits.h>
+#include <string.h>
+
+#include "core.h"
+
+#define NB__UDP_MAX_V4 65507u
+#define NB__UDP_MAX_V6 65527u
+
+static int nb__wsa_error(riox_sock *sock, const char *what) {
+  int err = WSAGetLastError();
+  if (err == WSAEWOULDBLOCK) {
+    error_detail(RIOX_EAGAIN, "%s: would block", what);
+    return RIOX_EAGAIN;
+  }
+  if (sock->kind == WIN_SOCK_TCP && sock->state == WIN_SOCK_CONNECTING && err != WSAENOTCONN)
+    tcp_connect_settled(sock, 0);
+  return error_detail(error_from_win32((uint32_t)err), "%s failed: WSA error %d", what, err);
+}
+
+/* Common checks; enters readiness mode. */
+static int nb__enter(riox_sock *sock, const void *buf, uint32_t len, const char *what) {
+  if (sock == NULL) return error_detail(RIOX_EINVAL, "%s: sock is NULL", what);
+  if (sock->state == WIN_SOCK_CLOSING) return error_detail(RIOX_ECLOSING, "%s: socket is closing", what);
+  if (sock->kind == WIN_SOCK_TCP_LISTEN)
+    return error_detail(RIOX_EPROTO, "%s: not allowed on a listener (use riox_try_accept)", what);
+  if (buf == NULL && len > 0) return error_detail(RIOX_EINVAL, "%s: buffer is NULL", what);
+  if (len > (uint32_t)INT_MAX) return error_detail(RIOX_EINVAL, "%s: length %u is too large", what, len);
+  return sock_use_readiness(sock, what);
+}
+
+/* A TCP socket whose readiness connect is still in flight has not been
+ * seen connected yet; any successful transfer proves it is. */
+static void nb__transferred(riox_sock *sock) {
+  if (sock->state == WIN_SOCK_CONNECTING) tcp_connect_settled(sock, 1);
+}
+
+int riox_try_recv(riox_sock *sock, void *buf, uint32_t cap, riox_addr *from) {
+  riox_loop *loop;
+  int rc, n;
+  rc = nb__enter(sock, buf, cap, "riox_try_recv");
+  if (rc < 0) return rc;
+  if (cap == 0) return error_detail(RIOX_EINVAL, "riox_try_recv: capacity 0");
+  loop = sock->loop;
+  LOOP_OSCALL(loop);
+  if (sock->kind == WIN_SOCK_UDP) {
+    SOCKADDR_STORAGE ss;
+    int sslen = sizeof ss;
+    memset(&ss, 0, sizeof ss);
+    n = recvfrom(sock->s, (char *)buf, (int)cap, 0, (struct sockaddr *)&ss, &sslen);
+    if (n == SOCKET_ERROR) {
+      int err = WSAGetLastError();
+      if (err == WSAEMSGSIZE) {
+        /* The datagram was longer than cap: the rest is gone, as with
+         * RIOX_EMSGSIZE on a completion receive. */
+        loop->stats.recv_ops++;
+        loop->stats.recv_bytes += cap;
+        if (from != NULL) (void)win_sockaddr_to((struct sockaddr *)&ss, from);
+        return error_detail(RIOX_EMSGSIZE, "riox_try_recv: datagram longer than %u bytes, truncated",
+                            cap);
+      }
+      if ((err == WSAECONNRESET || err == WSAECONNREFUSED || err == WSAENETUNREACH || err == WSAEHOSTUNREACH) &&
+          !(sock->flags & RIOX_UDP_REPORT_UNREACH)) {
+        /* Only reachable if the provider ignored SIO_UDP_CONNRESET: keep
+         * the policy of riox.h ("UDP and ICMP"), report nothing. */
+        loop->stats.icmp_errors++;
+        error_detail(RIOX_EAGAIN, "riox_try_recv: only an ICMP error was pending");
+        return RIOX_EAGAIN;
+      }
+      return nb__wsa_error(sock, "recvfrom");
+    }
+    if (from != NULL) {
+      if (sock->connected && ss.ss_family == 0)
+        *from = sock->peer;
+      else
+        (void)win_sockaddr_to((struct sockaddr *)&ss, from);
+    }
+  } else {
+    n = recv(sock->s, (char *)buf, (int)cap, 0);
+    if (n == SOCKET_ERROR) return nb__wsa_error(sock, "recv");
+    nb__transferred(sock);
+    if (n == 0) {
+      error_detail(RIOX_EOF, "riox_try_recv: end of stream");
+      return RIOX_EOF;
+    }
+    if (from != NULL) *from = sock->peer;
+  }
+  loop->stats.recv_ops++;
+  loop->stats.recv_bytes += (uint64_t)n;
+  return n;
+}
+
+int riox_try_send(riox_sock *sock, const void *data, uint32_t len, const riox_addr *to) {
+  riox_loop *loop;
+  int rc, n;
+  rc = nb__enter(sock, data, len, "riox_try_send");
+  if (rc < 0) return rc;
+  loop = sock->loop;
+  if (sock->kind == WIN_SOCK_TCP) {
+    if (len == 0) return error_detail(RIOX_EINVAL, "riox_try_send: zero-length TCP send");
+    if (to != NULL) return error_detail(RIOX_EINVAL, "riox_try_send: a TCP send takes no destination");
+    if (sock->shut_wr) return error_detail(RIOX_ESHUTDOWN, "riox_try_send: riox_shutdown was called");
+    LOOP_OSCALL(loop);
+    n = send(sock->s, (const char *)data, (int)len, 0);
+    if (n == SOCKET_ERROR) return nb__wsa_error(sock, "send");
+    nb__transferred(sock);
+  } else {
+    uint32_t max = sock->family == AF_INET6 ? NB__UDP_MAX_V6 : NB__UDP_MAX_V4;
+    if (len > max)
+      return error_detail(RIOX_EMSGSIZE, "riox_try_send: %u bytes exceed the UDP maximum of %u", len,
+                          max);
+    if (to == NULL) {
+      if (!sock->connected)
+        return error_detail(RIOX_ENOTCONN,
+                            "riox_try_send: UDP socket is not connected; pass a destination");
+      LOOP_OSCALL(loop);
+      n = send(sock->s, (const char *)data, (int)len, 0);
+    } else {
+      SOCKADDR_STORAGE ss;
+      int sslen;
+      if (to->port == 0) return error_detail(RIOX_EINVAL, "riox_try_send: destination port 0");
+      rc = win_sockaddr_from(to, sock->family, &ss, &sslen);
+      if (rc < 0) return rc;
+      LOOP_OSCALL(loop);
+      n = sendto(sock->s, (const char *)data, (int)len, 0, (struct sockaddr *)&ss, sslen);
+    }
+    if (n == SOCKET_ERROR) return nb__wsa_error(sock, "sendto");
+  }
+  loop->stats.send_ops++;
+  loop->stats.send_bytes += (uint64_t)n;
+  return n;
+}
+
+int riox_try_accept(riox_sock *listener, riox_sock **out, riox_addr *peer) {
+  riox_loop *loop;
+  riox_sock *conn;
+  SOCKADDR_STORAGE ss;
+  int sslen = sizeof ss, rc;
+  SOCKET s;
+  if (out != NULL) *out = NULL;
+  if (listener == NULL || out == NULL)
+    return error_detail(RIOX_EINVAL, "riox_try_accept: listener and out must not be NULL");
+  if (listener->kind != WIN_SOCK_TCP_LISTEN)
+    return error_detail(RIOX_EPROTO, "riox_try_accept: not a listener");
+  if (listener->state == WIN_SOCK_CLOSING)
+    return error_detail(RIOX_ECLOSING, "riox_try_accept: listener is closing");
+  rc = sock_use_readiness(listener, "riox_try_accept");
+  if (rc < 0) return rc;
+  loop = listener->loop;
+  LOOP_OSCALL(loop);
+  s = accept(listener->s, (struct sockaddr *)&ss, &sslen);
+  if (s == INVALID_SOCKET) return nb__wsa_error(listener, "accept");
+  rc = sock_adopt(loop, s, listener->family, &conn);
+  if (rc < 0) {
+    closesocket(s);
+    return rc;
+  }
+  /* Inherits the listener's non-blocking mode; stays a readiness socket
+   * (it was not made for the RIO backend's request queues). */
+  conn->nonblocking = 1;
+  conn->mode = WIN_MODE_READINESS;
+  (void)win_sockaddr_to((struct sockaddr *)&ss, &conn->peer);
+  if (peer != NULL) *peer = conn->peer;
+  loop->stats.accepts++;
+  *out = conn;
+  return 0;
+}
+
+int riox_sock_error(riox_sock *sock) {
+  int err = 0, len = sizeof err;
+  if (sock == NULL) return error_detail(RIOX_EINVAL, "riox_sock_error: sock is NULL");
+  if (sock->s == INVALID_SOCKET) return error_detail(RIOX_ECLOSING, "riox_sock_error: socket is closed");
+  LOOP_OSCALL(sock->loop);
+  if (getsockopt(sock->s, SOL_SOCKET, SO_ERROR, (char *)&err, &len) != 0)
+    return nb__wsa_error(sock, "getsockopt(SO_ERROR)");
+  if (err == 0) return 0;
+  return error_detail(error_from_win32((uint32_t)err), "pending socket error: WSA error %d", err);
+}

@@ -1,0 +1,275 @@
+/* Readiness on top of the loop's completion port: one AFD poll request per
+ * watched socket, sockets grouped on shared AFD handles (see afd_open).
+ *
+ * Groups stay small (POLL__GROUP_MAX sockets per AFD handle) because the
+ * driver walks a handle's polls when one is cancelled. Interest changes are
+ * only recorded; polls are (re)submitted or cancelled in one pass just before
+ * the loop waits (poll_flush_updates), so a burst of changes costs one
+ * submission per socket. A poll's packet comes back as a win_req_t like any
+ * other request, which is also how close waits for it.
+ *
+ *   interest set ----> queued for update ----> poll submitted (before wait)
+ *   poll done ----> READY event (if of interest) ----> queued for update
+ *                    (level-triggered) or disarmed (one-shot)
+ *   interest changed while a poll is pending ----> cancel, resubmit on return */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+#define POLL__GROUP_MAX 32
+#define POLL__INTEREST (RIOX_READABLE | RIOX_WRITABLE | RIOX_RDHUP | RIOX_HANGUP | RIOX_ERROR)
+
+typedef struct afd_group {
+  SOCKET owner; /* the private socket behind afd */
+  HANDLE afd;
+  uint32_t members;
+  list_node_t node;
+} afd_group_t;
+
+struct poll_watch {
+  riox_sock *sock;
+  afd_group_t *group;
+  SOCKET base;
+  uint32_t interest; /* RIOX_* conditions, without RIOX_ONESHOT */
+  uint8_t oneshot;
+  uint8_t active;    /* watched (riox_unwatch clears it) */
+  uint8_t disarmed;  /* one-shot that fired */
+  win_req_t *req;    /* the AFD poll in flight, if any */
+  uint32_t queued;   /* READY events of this socket not yet handed out */
+  ULONG polled;      /* AFD events that poll asks for */
+  list_node_t update;
+  void *ctx;
+};
+
+static ULONG poll__afd_events(const poll_watch_t *w) {
+  ULONG ev = AFD_POLL_ABORT | AFD_POLL_CONNECT_FAIL | AFD_POLL_LOCAL_CLOSE;
+  if (!w->active || w->disarmed || w->interest == 0) return 0;
+  if (w->interest & RIOX_READABLE) ev |= AFD_POLL_RECEIVE | AFD_POLL_ACCEPT | AFD_POLL_DISCONNECT;
+  if (w->interest & RIOX_RDHUP) ev |= AFD_POLL_DISCONNECT;
+  if (w->interest & RIOX_WRITABLE) ev |= AFD_POLL_SEND;
+  return ev;
+}
+
+static uint32_t poll__ready(ULONG afd) {
+  uint32_t r = 0;
+  if (afd & (AFD_POLL_RECEIVE | AFD_POLL_ACCEPT | AFD_POLL_DISCONNECT)) r |= RIOX_READABLE;
+  if (afd & AFD_POLL_SEND) r |= RIOX_WRITABLE;
+  if (afd & AFD_POLL_DISCONNECT) r |= RIOX_RDHUP;
+  if (afd & AFD_POLL_ABORT) r |= RIOX_HANGUP | RIOX_ERROR;
+  /* Linux reports a failed connect as writable too, so a writer wakes up
+   * and finds the error; do the same. */
+  if (afd & AFD_POLL_CONNECT_FAIL) r |= RIOX_HANGUP | RIOX_ERROR | RIOX_WRITABLE;
+  return r;
+}
+
+static void poll__queue(poll_watch_t *w) {
+  if (!list_linked(&w->update)) list_insert_tail(&w->sock->loop->poll_updates, &w->update);
+}
+
+static int poll__join_group(riox_loop *loop, poll_watch_t *w) {
+  list_node_t *node, *tmp;
+  afd_group_t *g;
+  int rc;
+  list_for_each_safe(node, tmp, &loop->afd_groups) {
+    g = container_of(node, afd_group_t, node);
+    if (g->members < POLL__GROUP_MAX) {
+      g->members++;
+      w->group = g;
+      return 0;
+    }
+  }
+  g = (afd_group_t *)calloc(1, sizeof *g);
+  if (g == NULL) return error_detail(RIOX_ENOMEM, "no memory for an AFD poll group");
+  rc = afd_open(loop->port, WIN_KEY_REQ, &g->owner, &g->afd);
+  if (rc < 0) {
+    free(g);
+    return rc;
+  }
+  g->members = 1;
+  list_insert_tail(&loop->afd_groups, &g->node);
+  w->group = g;
+  return 0;
+}
+
+static void poll__done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
+  riox_sock *sock = req->sock;
+  poll_watch_t *w = sock->watch;
+  ULONG afd = 0;
+  (void)bytes;
+  w->req = NULL;
+  if (status == 0 && req->u.poll.NumberOfHandles > 0) afd = req->u.poll.Handles[0].Events;
+  if (sock->state == WIN_SOCK_CONNECTING && (afd & (AFD_POLL_SEND | AFD_POLL_CONNECT_FAIL)))
+    tcp_connect_settled(sock, !(afd & (AFD_POLL_CONNECT_FAIL | AFD_POLL_ABORT)));
+  if (sock->state != WIN_SOCK_CLOSING && w->active && !(afd & AFD_POLL_LOCAL_CLOSE)) {
+    uint32_t ready = poll__ready(afd) & (w->interest | RIOX_HANGUP | RIOX_ERROR);
+    if (status < 0 && status != RIOX_ECANCELED) ready |= RIOX_ERROR;
+    if (ready != 0 && !w->disarmed) {
+      riox_event *ev = loop_push_event(loop, RIOX_EV_READY, sock, w->ctx,
+                                       status == RIOX_ECANCELED ? 0 : status);
+      ev->ready = ready;
+      w->queued++;
+      if (w->oneshot) w->disarmed = 1;
+    }
+    /* Level-triggered: ask again before the next wait; a condition that
+     * still holds completes that poll at once. */
+    poll__queue(w);
+  }
+  loop_req_free(loop, req);
+}
+
+static int poll__submit(riox_loop *loop, poll_watch_t *w, ULONG events) {
+  win_req_t *req = loop_req_alloc(loop, w->sock, WIN_REQ_POLL, poll__done);
+  int rc;
+  if (req == NULL) return error_detail(RIOX_ENOBUFS, "AFD poll: all %u request slots in use", loop->reqs.limit);
+  req->u.poll.Timeout.QuadPart = INT64_MAX;
+  req->u.poll.NumberOfHandles = 1;
+  req->u.poll.Exclusive = FALSE;
+  req->u.poll.Handles[0].Handle = (HANDLE)w->base;
+  req->u.poll.Handles[0].Events = events;
+  req->u.poll.Handles[0].Status = 0;
+  LOOP_OSCALL(loop);
+  rc = afd_poll(w->group->afd, &req->u.poll, &req->ov);
+  if (rc < 0) {
+    loop_req_free(loop, req);
+    return rc;
+  }
+  w->req = req;
+  w->polled = events;
+  return 0;
+}
+
+void poll_flush_updates(riox_loop *loop) {
+  list_node_t *node, later;
+  int rc;
+  list_init(&later);
+  while ((node = list_pop_front(&loop->poll_updates)) != NULL) {
+    poll_watch_t *w = container_of(node, poll_watch_t, update);
+    ULONG want = poll__afd_events(w);
+    if (w->sock->state == WIN_SOCK_CLOSING) continue;
+    if (w->req == NULL && want != 0 && w->queued > 0) {
+      /* Its last READY event is still queued (the application asked for
+       * fewer events than were ready): poll again once it is handed out,
+       * so level-triggered mode never queues the same condition twice. */
+      list_insert_tail(&later, &w->update);
+      continue;
+    }
+    if (w->req != NULL) {
+      /* A pending poll asking for something else is cancelled; its
+       * completion queues the socket again with the new interest. */
+      if (w->req->u.poll.Handles[0].Events != want) {
+        LOOP_OSCALL(loop);
+        afd_cancel(w->group->afd, &w->req->ov);
+      }
+      continue;
+    }
+    if (want != 0 && (rc = poll__submit(loop, w, want)) < 0) {
+      /* Reported once as an error condition; the watch is re-armed by
+       * riox_watch_modify (or keeps failing the same way). */
+      riox_event *ev = loop_push_event(loop, RIOX_EV_READY, w->sock, w->ctx, rc);
+      ev->ready = RIOX_ERROR;
+      w->queued++;
+    }
+  }
+  while ((node = list_pop_front(&later)) != NULL) list_insert_tail(&loop->poll_updates, node);
+}
+
+int poll_event_live(riox_event *ev) {
+  poll_watch_t *w;
+  if (ev->type != RIOX_EV_READY) return 1;
+  w = ev->sock->watch;
+  if (w == NULL) return 0;
+  w->queued--;
+  if (ev->sock->state == WIN_SOCK_CLOSING || !w->active) return 0;
+  ev->ready &= w->interest | RIOX_HANGUP | RIOX_ERROR;
+  return ev->ready != 0;
+}
+
+void poll_sock_closing(riox_sock *sock) {
+  poll_watch_t *w = sock->watch;
+  if (w == NULL) return;
+  w->active = 0;
+  list_remove(&w->update);
+  if (w->req != NULL) afd_cancel(w->group->afd, &w->req->ov);
+}
+
+void poll_sock_free(riox_sock *sock) {
+  poll_watch_t *w = sock->watch;
+  if (w == NULL) return;
+  list_remove(&w->update);
+  if (w->group != NULL) w->group->members--;
+  free(w);
+  sock->watch = NULL;
+}
+
+void poll_loop_fini(riox_loop *loop) {
+  list_node_t *node;
+  while ((node = list_pop_front(&loop->afd_groups)) != NULL) {
+    afd_group_t *g = container_of(node, afd_group_t, node);
+    afd_close(g->owner);
+    free(g);
+  }
+}
+
+/* ------------------------------------------------------------ the API */
+
+static int poll__check(riox_sock *sock, uint32_t events, const char *what) {
+  if (sock == NULL) return error_detail(RIOX_EINVAL, "%s: sock is NULL", what);
+  if (sock->state == WIN_SOCK_CLOSING) return error_detail(RIOX_ECLOSING, "%s: socket is closing", what);
+  if (events & ~(uint32_t)(POLL__INTEREST | RIOX_ONESHOT))
+    return error_detail(RIOX_EINVAL, "%s: unknown event bits 0x%x", what, events);
+  return 0;
+}
+
+static void poll__set(poll_watch_t *w, uint32_t events, void *ctx) {
+  w->interest = events & POLL__INTEREST;
+  w->oneshot = (events & RIOX_ONESHOT) != 0;
+  w->ctx = ctx;
+  w->active = 1;
+  w->disarmed = 0;
+  poll__queue(w);
+}
+
+int riox_watch(riox_sock *sock, uint32_t events, void *ctx) {
+  poll_watch_t *w;
+  int rc = poll__check(sock, events, "riox_watch");
+  if (rc < 0) return rc;
+  if (sock->watch != NULL && sock->watch->active)
+    return error_detail(RIOX_EALREADY, "riox_watch: already watched; use riox_watch_modify");
+  rc = sock_use_readiness(sock, "riox_watch");
+  if (rc < 0) return rc;
+  if (sock->watch == NULL) {
+    w = (poll_watch_t *)calloc(1, sizeof *w);
+    if (w == NULL) return error_detail(RIOX_ENOMEM, "riox_watch: no memory");
+    w->sock = sock;
+    list_init(&w->update);
+    rc = afd_base_socket(sock->s, &w->base);
+    if (rc == 0) rc = poll__join_group(sock->loop, w);
+    if (rc < 0) {
+      free(w);
+      return rc;
+    }
+    sock->watch = w;
+  }
+  poll__set(sock->watch, events, ctx);
+  return 0;
+}
+
+int riox_watch_modify(riox_sock *sock, uint32_t events, void *ctx) {
+  int rc = poll__check(sock, events, "riox_watch_modify");
+  if (rc < 0) return rc;
+  if (sock->watch == NULL || !sock->watch->active)
+    return error_detail(RIOX_ENOENT, "riox_watch_modify: socket is not watched; use riox_watch");
+  poll__set(sock->watch, events, ctx);
+  return 0;
+}
+
+int riox_unwatch(riox_sock *sock) {
+  poll_watch_t *w;
+  if (sock == NULL) return error_detail(RIOX_EINVAL, "riox_unwatch: sock is NULL");
+  w = sock->watch;
+  if (w == NULL || !w->active) return error_detail(RIOX_ENOENT, "riox_unwatch: socket is not watched");
+  w->active = 0;
+  poll__queue(w); /* cancels the pending poll before the next wait */
+  return 0;
+}
