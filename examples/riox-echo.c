@@ -1,16 +1,24 @@
 /* riox-echo: an RFC 862 echo server on riox (UDP and TCP).
  *
  *   riox-echo [--udp PORT] [--tcp PORT] [--bind ADDR] [--backend auto|iocp|rio]
- *             [--seconds N] [--udp-depth N] [--buf-count N] [--quiet]
+ *             [--mode completion|readiness] [--seconds N] [--udp-depth N]
+ *             [--buf-count N] [--quiet]
  *
  * Prints exactly one line when listening: "ready backend=<name> udp=<port>
  * tcp=<port>" (0 for a protocol not served). Every UDP datagram goes back to
  * its sender unchanged; every TCP byte is echoed, and after the peer's FIN
  * the server finishes echoing, sends its own FIN and closes.
  *
- * Buffers: each UDP receive owns one pool buffer, which carries the reply and
- * then the next receive; each TCP connection uses at most two (one being
- * echoed, one receiving), so memory use is fixed whatever the load. */
+ * Two ways to serve the same protocol, one per half of riox's API:
+ *  - completion (default): receives are posted into pool buffers and come
+ *    back with data. Each UDP receive owns one pool buffer, which carries
+ *    the reply and then the next receive; each TCP connection uses at most
+ *    two (one being echoed, one receiving).
+ *  - readiness: sockets are watched (riox_watch) and read and written with
+ *    riox_try_recv/riox_try_send into the server's own memory, like a
+ *    classic epoll server. Each TCP connection owns one buffer; while it
+ *    holds unsent bytes the connection waits for WRITABLE instead of
+ *    reading, so memory use is fixed whatever the load. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +39,7 @@ typedef struct echo_opts {
   long udp_depth;
   long buf_count;
   int quiet;
+  int readiness;
 } echo_opts;
 
 typedef struct conn {
@@ -46,11 +55,14 @@ static uint32_t g_bufsz;
 static void usage(FILE *f) {
   fprintf(f,
           "usage: riox-echo [--udp PORT] [--tcp PORT] [--bind ADDR] [--backend auto|iocp|rio]\n"
-          "                 [--seconds N] [--udp-depth N] [--buf-count N] [--quiet]\n"
+          "                 [--mode completion|readiness] [--seconds N] [--udp-depth N]\n"
+          "                 [--buf-count N] [--quiet]\n"
           "  --udp PORT      serve UDP echo on PORT (0 = ephemeral)\n"
           "  --tcp PORT      serve TCP echo on PORT (0 = ephemeral)\n"
           "  --bind ADDR     local IP (default 0.0.0.0; \"::\" serves IPv6 and IPv4)\n"
           "  --backend NAME  auto (default), iocp or rio; RIOX_BACKEND overrides\n"
+          "  --mode MODE     completion (default: post receives, get data back) or\n"
+          "                  readiness (watch sockets, read/write them non-blocking)\n"
           "  --seconds N     exit after N seconds (default: run until killed)\n"
           "  --udp-depth N   UDP receives kept posted (default 64)\n"
           "  --buf-count N   pool buffers of 64 KiB (default 1024)\n");
@@ -99,6 +111,16 @@ static int parse_args(int argc, char **argv, echo_opts *o) {
       rc = parse_long(a, v, 1, 4096, &o->udp_depth);
     } else if (strcmp(a, "--buf-count") == 0) {
       rc = parse_long(a, v, 16, 65536, &o->buf_count);
+    } else if (strcmp(a, "--mode") == 0) {
+      if (v != NULL && strcmp(v, "completion") == 0) {
+        o->readiness = 0;
+      } else if (v != NULL && strcmp(v, "readiness") == 0) {
+        o->readiness = 1;
+      } else {
+        fprintf(stderr, "riox-echo: --mode '%s': expected completion or readiness\n",
+                v != NULL ? v : "");
+        return -1;
+      }
     } else if (strcmp(a, "--bind") == 0 || strcmp(a, "--backend") == 0) {
       if (v == NULL) {
         fprintf(stderr, "riox-echo: %s needs a value\n", a);
@@ -234,6 +256,133 @@ static void tcp_event(const riox_event *ev) {
   }
 }
 
+/* ------------------------------------------------------- readiness mode */
+
+#define RCONN_BUF 65536u
+
+typedef struct rconn {
+  char buf[RCONN_BUF];
+  uint32_t off, len; /* bytes [off, len) received, not yet echoed */
+  uint32_t interest; /* what the watch asks for now */
+  int eof, closing;
+} rconn;
+
+/* One datagram whose echo would have blocked, sent when writable. */
+static struct {
+  char data[65536];
+  uint32_t len;
+  riox_addr to;
+  int held;
+} g_udp_held;
+static char g_udp_buf[65536];
+
+static void r_set_interest(riox_sock *s, uint32_t *cur, uint32_t want, void *ctx) {
+  if (*cur != want && riox_watch_modify(s, want, ctx) == 0) *cur = want;
+}
+
+static void r_udp_ready(riox_sock *s, uint32_t ready) {
+  static uint32_t interest = RIOX_READABLE;
+  int k, n;
+  if ((ready & RIOX_WRITABLE) && g_udp_held.held) {
+    n = riox_try_send(s, g_udp_held.data, g_udp_held.len, &g_udp_held.to);
+    if (n == RIOX_EAGAIN) return;
+    g_udp_held.held = 0;
+  }
+  /* A bounded batch per event keeps other sockets served. */
+  for (k = 0; k < 64 && !g_udp_held.held; k++) {
+    riox_addr from;
+    n = riox_try_recv(s, g_udp_buf, sizeof g_udp_buf, &from);
+    if (n == RIOX_EAGAIN) break;
+    if (n < 0) continue; /* EMSGSIZE and the like: that datagram is gone */
+    if (riox_try_send(s, g_udp_buf, (uint32_t)n, &from) == RIOX_EAGAIN) {
+      memcpy(g_udp_held.data, g_udp_buf, (size_t)n);
+      g_udp_held.len = (uint32_t)n;
+      g_udp_held.to = from;
+      g_udp_held.held = 1;
+    }
+  }
+  r_set_interest(s, &interest, g_udp_held.held ? RIOX_WRITABLE : RIOX_READABLE, NULL);
+}
+
+static void r_conn_close(riox_sock *s, rconn *c) {
+  if (!c->closing) {
+    c->closing = 1;
+    riox_close(s);
+  }
+}
+
+static void r_conn_ready(riox_sock *s, rconn *c, uint32_t ready) {
+  int n;
+  if (c->closing) return;
+  if (ready & (RIOX_HANGUP | RIOX_ERROR)) {
+    r_conn_close(s, c);
+    return;
+  }
+  /* Read only when everything received so far has been echoed. */
+  if (c->off == c->len && !c->eof && (ready & (RIOX_READABLE | RIOX_RDHUP))) {
+    n = riox_try_recv(s, c->buf, RCONN_BUF, NULL);
+    if (n > 0) {
+      c->off = 0;
+      c->len = (uint32_t)n;
+    } else if (n == RIOX_EOF) {
+      c->eof = 1;
+    } else if (n != RIOX_EAGAIN) {
+      r_conn_close(s, c);
+      return;
+    }
+  }
+  while (c->off < c->len) {
+    n = riox_try_send(s, c->buf + c->off, c->len - c->off, NULL);
+    if (n == RIOX_EAGAIN) break;
+    if (n < 0) {
+      r_conn_close(s, c);
+      return;
+    }
+    c->off += (uint32_t)n;
+  }
+  if (c->off < c->len) {
+    r_set_interest(s, &c->interest, RIOX_WRITABLE, c);
+  } else if (c->eof) {
+    /* Everything echoed and the peer is done: FIN, then close. */
+    riox_unwatch(s);
+    c->closing = 1;
+    if (riox_shutdown(s, NULL) < 0) riox_close(s);
+  } else {
+    r_set_interest(s, &c->interest, RIOX_READABLE | RIOX_RDHUP, c);
+  }
+}
+
+static void r_accept_all(riox_sock *listener) {
+  for (;;) {
+    riox_sock *s;
+    rconn *c;
+    if (riox_try_accept(listener, &s, NULL) < 0) return; /* EAGAIN, or try again later */
+    c = (rconn *)calloc(1, sizeof *c);
+    if (c == NULL) {
+      riox_abort(s); /* shed load, keep serving others */
+      continue;
+    }
+    riox_sock_set_ctx(s, c);
+    c->interest = RIOX_READABLE | RIOX_RDHUP;
+    if (riox_watch(s, c->interest, c) < 0) {
+      c->closing = 1;
+      riox_abort(s);
+    }
+  }
+}
+
+static void readiness_event(const riox_event *ev, riox_sock *udp, riox_sock *tcp) {
+  if (ev->type == RIOX_EV_READY) {
+    if (ev->sock == udp) r_udp_ready(udp, ev->ready);
+    else if (ev->sock == tcp) r_accept_all(tcp);
+    else r_conn_ready(ev->sock, (rconn *)ev->sock_ctx, ev->ready);
+  } else if (ev->type == RIOX_EV_SHUTDOWN) {
+    riox_close(ev->sock);
+  } else if (ev->type == RIOX_EV_CLOSE && ev->sock != udp && ev->sock != tcp) {
+    free(ev->sock_ctx);
+  }
+}
+
 /* ----------------------------------------------------------------- main */
 
 int main(int argc, char **argv) {
@@ -275,12 +424,13 @@ int main(int argc, char **argv) {
   if (o.udp_port >= 0) {
     bind_addr.port = (uint16_t)o.udp_port;
     rc = riox_udp_open(g_loop, &bind_addr, NULL, flags, NULL, &udp);
+    if (rc == 0 && o.readiness) rc = riox_watch(udp, RIOX_READABLE, NULL);
     if (rc < 0) {
       fail("cannot open the UDP socket", rc);
       riox_loop_close(g_loop);
       return 1;
     }
-    for (i = 0; i < o.udp_depth; i++) {
+    for (i = 0; !o.readiness && i < o.udp_depth; i++) {
       char *buf;
       if (riox_buf_get(g_loop, &buf) < 0) break;
       udp_repost(udp, buf);
@@ -289,7 +439,9 @@ int main(int argc, char **argv) {
   }
   if (o.tcp_port >= 0) {
     bind_addr.port = (uint16_t)o.tcp_port;
-    rc = riox_tcp_listen(g_loop, &bind_addr, 0, flags, NULL, &tcp);
+    rc = riox_tcp_listen(g_loop, &bind_addr, 0, flags | (o.readiness ? RIOX_SOCK_READINESS : 0),
+                         NULL, &tcp);
+    if (rc == 0 && o.readiness) rc = riox_watch(tcp, RIOX_READABLE, NULL);
     if (rc < 0) {
       fail("cannot listen on TCP", rc);
       riox_loop_close(g_loop);
@@ -315,6 +467,7 @@ int main(int argc, char **argv) {
         if (ev->type == RIOX_EV_TIMER) running = 0;
         else if (ev->type == RIOX_EV_ERROR)
           fprintf(stderr, "riox-echo: loop error: %s\n", riox_strerror(ev->status));
+        else if (o.readiness) readiness_event(ev, udp, tcp);
         else if (ev->sock == udp) udp_event(ev);
         else tcp_event(ev);
       }

@@ -28,6 +28,10 @@ static int nb__enter(riox_sock *sock, const void *buf, uint32_t len, const char 
     return error_detail(RIOX_EPROTO, "%s: not allowed on a listener (use riox_try_accept)", what);
   if (buf == NULL && len > 0) return error_detail(RIOX_EINVAL, "%s: buffer is NULL", what);
   if (len > (uint32_t)INT_MAX) return error_detail(RIOX_EINVAL, "%s: length %u is too large", what, len);
+  /* A connect still in flight is the OS's to judge; one that failed is not
+   * connected, whatever error the OS would make up for the call. */
+  if (sock->kind == WIN_SOCK_TCP && !sock->connected && sock->state != WIN_SOCK_CONNECTING)
+    return error_detail(RIOX_ENOTCONN, "%s: TCP socket is not connected", what);
   return sock_use_readiness(sock, what);
 }
 
