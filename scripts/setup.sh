@@ -23,7 +23,7 @@ riox_build() {
   root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
   jobs=$(nproc 2>/dev/null || echo 2)
   cmake -S "$root" -B "$root/build/windows" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_TOOLCHAIN_FILE="$root/cmake/mingw-w64-x86_64.cmake" >/dev/null
+    -DCMAKE_TOOLCHAIN_FILE="$root/cmake/mingw-w64-x86_64.cmake" -DRIOX_RIO_EMU=ON >/dev/null
   cmake --build "$root/build/windows" -j "$jobs"
   cmake -S "$root" -B "$root/build/native" -DCMAKE_BUILD_TYPE=Debug \
     -DRIOX_WINDOWS_BIN="$root/build/windows/bin" >/dev/null
