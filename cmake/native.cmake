@@ -31,6 +31,11 @@ if(RIOX_WINDOWS_BIN AND TARGET echo_client)
   add_test(NAME e2e/echo-rio-emulated COMMAND ${_echo} rio)
   set_tests_properties(e2e/echo-iocp e2e/echo-rio-emulated PROPERTIES TIMEOUT 600)
   set_tests_properties(e2e/echo-rio-emulated PROPERTIES ENVIRONMENT "RIOX_RIO_EMULATION=1")
+  # The same protocol served through readiness events and non-blocking calls.
+  add_test(NAME e2e/echo-readiness-iocp COMMAND ${_echo} iocp --mode readiness)
+  add_test(NAME e2e/echo-readiness-rio-emulated COMMAND ${_echo} rio --mode readiness)
+  set_tests_properties(e2e/echo-readiness-iocp e2e/echo-readiness-rio-emulated PROPERTIES TIMEOUT 600)
+  set_tests_properties(e2e/echo-readiness-rio-emulated PROPERTIES ENVIRONMENT "RIOX_RIO_EMULATION=1")
   # Without the opt-in, asking for rio must fail loudly, never downgrade.
   add_test(NAME e2e/echo-rio-unavailable COMMAND ${CMAKE_SOURCE_DIR}/tests/e2e/rio_unavailable.sh
            ${RIOX_WINDOWS_BIN}/riox-echo.exe)
@@ -38,4 +43,31 @@ endif()
 
 if(EXISTS ${CMAKE_SOURCE_DIR}/bench/CMakeLists.txt)
   add_subdirectory(bench)
+endif()
+
+# ---- riox-perf and the histogram (issue 5) ---------------------------------
+# The portable parts of examples/perf (option parsing, wire format, report)
+# build natively too, so their Criterion tests run under ASan+UBSan.
+if(TARGET test_histogram)
+  target_link_libraries(test_histogram PRIVATE m) # log/exp for the test's distributions
+endif()
+add_library(riox_perf_portable STATIC ${CMAKE_SOURCE_DIR}/examples/perf/opts.c
+  ${CMAKE_SOURCE_DIR}/examples/perf/proto.c ${CMAKE_SOURCE_DIR}/examples/perf/report.c)
+target_include_directories(riox_perf_portable PUBLIC ${CMAKE_SOURCE_DIR}/examples/perf)
+target_link_libraries(riox_perf_portable PUBLIC riox_common)
+foreach(t ${RIOX_NATIVE_TESTS})
+  get_filename_component(name ${t} NAME_WE)
+  if(name MATCHES "^test_perf_")
+    target_link_libraries(${name} PRIVATE riox_perf_portable)
+  endif()
+endforeach()
+# riox-perf end to end under Wine: each mode for 1 s on both backends, and
+# the failure paths (bad options, unreachable peers).
+if(RIOX_WINDOWS_BIN)
+  add_test(NAME e2e/perf-iocp COMMAND ${CMAKE_SOURCE_DIR}/tests/e2e/perf.sh ${RIOX_WINDOWS_BIN} iocp)
+  add_test(NAME e2e/perf-rio-emulated
+           COMMAND ${CMAKE_SOURCE_DIR}/tests/e2e/perf.sh ${RIOX_WINDOWS_BIN} rio-emulated)
+  add_test(NAME e2e/perf-errors COMMAND ${CMAKE_SOURCE_DIR}/tests/e2e/perf_errors.sh ${RIOX_WINDOWS_BIN})
+  set_tests_properties(e2e/perf-iocp e2e/perf-rio-emulated e2e/perf-errors PROPERTIES
+                       TIMEOUT 300 SKIP_RETURN_CODE 77)
 endif()

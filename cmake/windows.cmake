@@ -40,7 +40,7 @@ endforeach()
 file(GLOB RIOX_WIN_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/win/test_*.c)
 foreach(src ${RIOX_WIN_TESTS})
   get_filename_component(name ${src} NAME_WE)
-  add_executable(${name} ${src} ${CMAKE_SOURCE_DIR}/tests/win/harness.c)
+  add_executable(${name} ${src} ${CMAKE_SOURCE_DIR}/tests/win/harness.c ${CMAKE_SOURCE_DIR}/tests/win/rioconf.c)
   target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/tests/win)
   target_link_libraries(${name} PRIVATE riox)
   if(TARGET riox_rio_emu)
@@ -49,3 +49,13 @@ foreach(src ${RIOX_WIN_TESTS})
   add_test(NAME win/${name} COMMAND ${name})
   set_tests_properties(win/${name} PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77)
 endforeach()
+
+# ---- riox-perf (issue 5) -------------------------------------------------------
+# examples/riox-perf.c is made a program by the glob above; its helper
+# sources live in examples/perf/ (plat_<os>.c is the one OS-specific file).
+if(TARGET riox-perf)
+  file(GLOB RIOX_PERF_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/examples/perf/*.c)
+  list(FILTER RIOX_PERF_SOURCES EXCLUDE REGEX "/plat_[a-z]+\\.c$")
+  target_sources(riox-perf PRIVATE ${RIOX_PERF_SOURCES} ${CMAKE_SOURCE_DIR}/examples/perf/plat_win.c)
+  target_include_directories(riox-perf PRIVATE ${CMAKE_SOURCE_DIR}/examples/perf)
+endif()

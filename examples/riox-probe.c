@@ -2,6 +2,7 @@
  *   riox-probe          human-readable report
  *   riox-probe --json   one JSON object */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "riox.h"

@@ -250,9 +250,9 @@ enum riox_sock_flags {
  * and, should one still arrive, re-posts the receive silently and counts it
  * in riox_stats.icmp_errors: a server keeps serving. With
  * RIOX_UDP_REPORT_UNREACH the receive completes with RIOX_ECONNRESET
- * instead (useful for connected clients; Wine reports RIOX_ECONNREFUSED on a
- * connected socket, and riox passes that through as it is). The same policy
- * holds for riox_try_recv. */
+ * instead (useful for connected clients; Wine's "connection refused" for a
+ * connected socket is reported as RIOX_ECONNRESET too). The same policy holds
+ * for riox_try_recv. */
 
 /* A UDP socket bound to local (port 0 = ephemeral; NULL = 0.0.0.0:0) and,
  * when remote is not NULL, connected to it. */
@@ -264,7 +264,8 @@ int riox_tcp_listen(riox_loop *loop, const riox_addr *local, int backlog, uint32
                     void *ctx, riox_sock **out);
 /* Start a TCP connection (ConnectEx). The socket is usable for riox_recv and
  * riox_send once RIOX_EV_CONNECT reports status 0; posts made earlier fail
- * with RIOX_ENOTCONN. local may be NULL. */
+ * with RIOX_ENOTCONN. local may be NULL. ctx becomes the socket's ctx
+ * (riox_sock_ctx) and the RIOX_EV_CONNECT event's ctx. */
 int riox_tcp_connect(riox_loop *loop, const riox_addr *remote, const riox_addr *local,
                      uint32_t flags, void *ctx, riox_sock **out);
 
@@ -297,7 +298,10 @@ int riox_sendto(riox_sock *sock, char *data, uint32_t len, const riox_addr *to,
  * keep working. */
 int riox_shutdown(riox_sock *sock, void *ctx);
 /* Cancel every pending receive and send of the socket (each completes with
- * RIOX_ECANCELED unless it finished first). The socket stays open. */
+ * RIOX_ECANCELED unless it finished first). The socket stays open.
+ * RIO cannot cancel one socket's requests without closing it: on a RIO loop
+ * riox_cancel returns RIOX_ENOTSUP for a socket with RIO requests (use
+ * riox_close, which completes everything with RIOX_ECANCELED). */
 int riox_cancel(riox_sock *sock);
 /* Close (see "Socket lifecycle"). Idempotent: a second call returns
  * RIOX_ECLOSING and does nothing. */
@@ -344,8 +348,10 @@ int riox_abort(riox_sock *sock);
  *     every riox_wait reports it once (like EPOLL without EPOLLET).
  *   RIOX_ONESHOT: reported once, then the socket is disarmed until
  *     riox_watch_modify re-arms it (like EPOLLONESHOT).
- * An event already queued for a socket that is then unwatched, modified
- * away from that condition, or closed is dropped, never delivered stale. */
+ * An event already queued (not yet returned by riox_wait) for a socket that
+ * is then watched again, modified, unwatched or closed is dropped, never
+ * delivered stale: an event always carries the ctx and interest of the
+ * current watch; a condition that still holds is reported anew. */
 enum riox_ready_flags {
   RIOX_READABLE = 1u << 0,
   RIOX_WRITABLE = 1u << 1,

@@ -80,7 +80,10 @@ static int rio__sock_cancel(riox_sock *sock) {
   if (sock->state == WIN_SOCK_CLOSING) {
     /* closesocket frees the RIO queue: never commit to it afterwards. Its
      * deferred requests are aborted with the rest. */
-    if (q != NULL) list_remove(&q->dirty);
+    if (q != NULL) {
+      list_remove(&q->dirty);
+      q->defer_recv = q->defer_send = 0;
+    }
     return 0;
   }
   /* RIO has no per-request cancel; only closing the socket aborts them. */

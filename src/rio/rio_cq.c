@@ -7,7 +7,7 @@
  *   EVENT RIONotify signals an event; a thread-pool wait turns the signal
  *         into the same packet, for applications that want the event.
  *   POLL  no RIONotify at all: riox_wait spins on RIODequeueCompletion and a
- *         zero-timeout port check — lowest latency, one core busy.
+ *         zero-timeout port check -- lowest latency, one core busy.
  * RIONotify is one-shot and answers WSAEALREADY if called while armed, so
  * `armed` is set when it is called and cleared only when its packet arrives. */
 #include <string.h>
@@ -52,23 +52,28 @@ static void rio__dispatch(riox_loop *loop, const RIORESULT *r) {
   req->complete(loop, req, status, r->BytesTransferred);
 }
 
-/* Dequeue and dispatch everything queued. Returns the number of results. */
+/* Dequeue and dispatch everything queued. Returns the number of results.
+ *
+ * RIO_CORRUPT_CQ is reported as one RIOX_EV_ERROR (RIOX_ELOOP) per streak,
+ * and the next drain asks again: results still queued are not given up, so
+ * a queue that answers normally again loses no completion. A queue that
+ * stays corrupt produces no further events; the application was told to
+ * close the loop. */
 int rio_cq_drain(riox_loop *loop) {
   rio_loop_t *rl = rio_loop_of(loop);
   int total = 0;
-  if (rl->broken) return 0;
   for (;;) {
     ULONG n, i;
     LOOP_OSCALL(loop);
     n = rl->fn.RIODequeueCompletion(rl->cq, rl->results, RIO_DEQUEUE_MAX);
     if (n == RIO_CORRUPT_CQ) {
-      /* Nothing in the queue can be trusted any more: say so once, as an
-       * event, and let the application close the loop. */
-      rl->broken = 1;
-      loop_push_event(loop, RIOX_EV_ERROR, NULL, NULL,
-                      error_detail(RIOX_ELOOP, "RIODequeueCompletion answered RIO_CORRUPT_CQ"));
+      if (!rl->corrupt)
+        loop_push_event(loop, RIOX_EV_ERROR, NULL, NULL,
+                        error_detail(RIOX_ELOOP, "RIODequeueCompletion answered RIO_CORRUPT_CQ"));
+      rl->corrupt = 1;
       return total;
     }
+    rl->corrupt = 0;
     for (i = 0; i < n; i++) rio__dispatch(loop, &rl->results[i]);
     total += (int)n;
     if (n < RIO_DEQUEUE_MAX) return total;
@@ -125,14 +130,20 @@ void rio_cq_destroy(riox_loop *loop) {
   rl->cq = RIO_INVALID_CQ;
 }
 
-/* Before the kernel wait: hand over what is queued, else arm a notification. */
+/* Before the kernel wait: hand over what is queued, commit what completions
+ * re-posted, else arm a notification. */
 int rio_cq_before_wait(riox_loop *loop, DWORD *timeout_ms) {
   rio_loop_t *rl = rio_loop_of(loop);
   int n = rio_cq_drain(loop);
-  if (n > 0 || rl->broken) {
+  /* Dispatch may have re-posted deferred receives (an ICMP report
+   * swallowed): they must reach the socket before the loop sleeps. */
+  if (!list_empty(&rl->dirty)) (void)rio_rq_commit_all(loop);
+  if (n > 0) {
     *timeout_ms = 0;
     return n;
   }
+  /* A commit that failed is retried, and a corrupt queue asked again, soon. */
+  if ((!list_empty(&rl->dirty) || rl->corrupt) && *timeout_ms > 1) *timeout_ms = 1;
   if (loop->cfg.rio_notify == RIOX_RIO_NOTIFY_POLL) {
     *timeout_ms = 0;
     return 0;
@@ -141,13 +152,18 @@ int rio_cq_before_wait(riox_loop *loop, DWORD *timeout_ms) {
     int rc;
     LOOP_OSCALL(loop);
     rc = rl->fn.RIONotify(rl->cq);
-    if (rc == 0) {
+    if (rc == 0 || rc == WSAEALREADY) {
+      /* WSAEALREADY: a notification is still outstanding, so one will come. */
       rl->armed = 1;
+      rl->notify_failing = 0;
     } else {
-      /* Cannot arm: fall back to polling every millisecond rather than
-       * sleeping through completions. */
-      loop_push_event(loop, RIOX_EV_ERROR, NULL, NULL,
-                      error_detail(error_from_win32((uint32_t)rc), "RIONotify failed: WSA error %d", rc));
+      /* Cannot arm: poll every millisecond rather than sleep through
+       * completions, and say so once (not once per wait). */
+      if (!rl->notify_failing)
+        loop_push_event(loop, RIOX_EV_ERROR, NULL, NULL,
+                        error_detail(error_from_win32((uint32_t)rc),
+                                     "RIONotify failed: WSA error %d; polling until it works", rc));
+      rl->notify_failing = 1;
       if (*timeout_ms > 1) *timeout_ms = 1;
     }
   }

@@ -23,7 +23,10 @@ typedef struct rio_rq {
   RIO_RQ rq;
   uint32_t max_recv, max_send; /* capacity, committed on the CQ */
   uint32_t recv_out, send_out; /* posted and not yet dequeued */
-  list_node_t dirty;           /* in rio_loop.dirty while deferred posts wait */
+  /* Deferred posts not yet committed. RIO commits per direction: deferred
+   * receives start with a receive call, deferred sends with a send call. */
+  uint32_t defer_recv, defer_send; /* deferred posts per direction */
+  list_node_t dirty; /* in rio_loop.dirty while deferred posts wait */
 } rio_rq_t;
 
 typedef struct rio_loop {
@@ -31,8 +34,9 @@ typedef struct rio_loop {
   RIO_CQ cq;
   uint32_t cq_size;
   uint32_t cq_committed;
-  int armed;  /* a RIONotify is outstanding: never call it again until it fires */
-  int broken; /* RIODequeueCompletion answered RIO_CORRUPT_CQ */
+  int armed;          /* a RIONotify is outstanding: never call it again until it fires */
+  int corrupt;        /* the last RIODequeueCompletion answered RIO_CORRUPT_CQ */
+  int notify_failing; /* the last RIONotify failed (reported once per streak) */
   OVERLAPPED notify_ov;
   HANDLE event, wait; /* RIOX_RIO_NOTIFY_EVENT */
   SOCKADDR_INET *addrs; /* registered address slots */
@@ -57,6 +61,9 @@ int rio_rq_attach(riox_sock *sock);
 void rio_rq_detach(riox_sock *sock);
 int rio_rq_recv(riox_sock *sock, win_req_t *req);
 int rio_rq_send(riox_sock *sock, win_req_t *req, uint32_t flags);
+/* Commit every queue with deferred posts; a queue whose commit failed stays
+ * listed for the next try. Returns the deferred sends issued (riox_flush's
+ * answer; receives are committed too but not counted). */
 int rio_rq_commit_all(riox_loop *loop);
 /* A dequeued result for req: release its quota and address slot. */
 void rio_rq_dequeued(riox_loop *loop, win_req_t *req);

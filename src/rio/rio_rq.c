@@ -2,9 +2,12 @@
  *
  * Batching: receives are always posted with RIO_MSG_DEFER, and so are sends
  * the application marks RIOX_SEND_DEFER; a queue with deferred work is put on
- * the loop's dirty list and committed once (RIO_MSG_COMMIT_ONLY) when the
- * loop flushes, which riox_wait does before it waits. A send without
- * RIOX_SEND_DEFER goes out at once and carries the deferred ones with it. */
+ * the loop's dirty list and committed once per direction (RIOReceive or
+ * RIOSend with RIO_MSG_COMMIT_ONLY) when the loop flushes, which riox_wait
+ * does before it waits. RIO commits per direction ("to trigger execution for
+ * all receives in a request queue, call RIOReceive or RIOReceiveEx without
+ * RIO_MSG_DEFER"), so a send never starts deferred receives. A send without
+ * RIOX_SEND_DEFER goes out at once and carries the deferred sends with it. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +54,7 @@ void rio_rq_detach(riox_sock *sock) {
   if (q == NULL) return;
   rio_cq_release(sock->loop, q->max_recv + q->max_send);
   list_remove(&q->dirty);
+  q->defer_recv = q->defer_send = 0;
   free(q);
   sock->backend = NULL;
 }
@@ -119,7 +123,9 @@ void rio_rq_dequeued(riox_loop *loop, win_req_t *req) {
   rio__addr_free(rl, req);
 }
 
-static void rio__mark_dirty(riox_loop *loop, rio_rq_t *q) {
+static void rio__mark_dirty(riox_loop *loop, rio_rq_t *q, int recv) {
+  if (recv) q->defer_recv++;
+  else q->defer_send++;
   if (!list_linked(&q->dirty)) list_insert_tail(&rio_loop_of(loop)->dirty, &q->dirty);
 }
 
@@ -143,7 +149,6 @@ int rio_rq_recv(riox_sock *sock, win_req_t *req) {
   RIO_BUF data, addr;
   BOOL ok;
   int rc;
-  if (rl->broken) return error_detail(RIOX_ELOOP, "RIO completion queue is corrupt");
   rc = rio__reserve(sock, q, 1);
   if (rc == 0) rc = rio__slice(loop, req->data, req->len, &data);
   if (rc == 0 && sock->kind == WIN_SOCK_UDP) rc = rio__addr_slot(rl, req, &addr);
@@ -157,7 +162,7 @@ int rio_rq_recv(riox_sock *sock, win_req_t *req) {
     ok = rl->fn.RIOReceive(q->rq, &data, 1, RIO_MSG_DEFER, req);
   if (!ok) return rio__refused(loop, req, "RIOReceive");
   q->recv_out++;
-  rio__mark_dirty(loop, q);
+  rio__mark_dirty(loop, q, 1);
   return 0;
 }
 
@@ -178,7 +183,6 @@ static int rio__issue_send(riox_sock *sock, win_req_t *req, uint32_t flags) {
   DWORD rflags = (flags & RIOX_SEND_DEFER) ? RIO_MSG_DEFER : 0;
   BOOL ok;
   int rc;
-  if (rl->broken) return error_detail(RIOX_ELOOP, "RIO completion queue is corrupt");
   rc = rio__reserve(sock, q, 0);
   if (rc < 0) return rc;
   if (req->len - req->done == 0) {
@@ -203,8 +207,13 @@ static int rio__issue_send(riox_sock *sock, win_req_t *req, uint32_t flags) {
   }
   if (!ok) return rio__refused(loop, req, "RIOSend");
   q->send_out++;
-  if (rflags) rio__mark_dirty(loop, q);
-  else list_remove(&q->dirty); /* this send committed the queue's deferred work */
+  if (rflags) {
+    rio__mark_dirty(loop, q, 0);
+  } else {
+    /* This send committed the queue's deferred sends (not its receives). */
+    q->defer_send = 0;
+    if (!q->defer_recv) list_remove(&q->dirty);
+  }
   return 0;
 }
 
@@ -224,15 +233,27 @@ static void rio__send_done(riox_loop *loop, win_req_t *req, int status, uint32_t
 
 int rio_rq_commit_all(riox_loop *loop) {
   rio_loop_t *rl = rio_loop_of(loop);
-  list_node_t *node;
+  list_node_t *node, retry;
   int n = 0;
+  list_init(&retry);
   while ((node = list_pop_front(&rl->dirty)) != NULL) {
     rio_rq_t *q = container_of(node, rio_rq_t, dirty);
-    LOOP_OSCALL(loop);
-    /* A commit failing leaves requests unissued only if the socket is gone,
-     * and closesocket aborts those (each still completes). */
-    (void)rl->fn.RIOSend(q->rq, NULL, 0, RIO_MSG_COMMIT_ONLY, NULL);
-    n++;
+    if (q->defer_recv) {
+      LOOP_OSCALL(loop);
+      if (rl->fn.RIOReceive(q->rq, NULL, 0, RIO_MSG_COMMIT_ONLY, NULL)) q->defer_recv = 0;
+    }
+    if (q->defer_send) {
+      LOOP_OSCALL(loop);
+      if (rl->fn.RIOSend(q->rq, NULL, 0, RIO_MSG_COMMIT_ONLY, NULL)) {
+        n += (int)q->defer_send;
+        q->defer_send = 0;
+      }
+    }
+    /* A failed commit leaves the requests queued in RIO, charged and
+     * unstarted: try again at the next flush (rio_cq_before_wait keeps the
+     * wait short meanwhile). A closed socket is never listed here. */
+    if (q->defer_recv || q->defer_send) list_insert_tail(&retry, &q->dirty);
   }
+  while ((node = list_pop_front(&retry)) != NULL) list_insert_tail(&rl->dirty, node);
   return n;
 }

@@ -73,6 +73,10 @@ int riox_try_recv(riox_sock *sock, void *buf, uint32_t cap, riox_addr *from) {
         error_detail(RIOX_EAGAIN, "riox_try_recv: only an ICMP error was pending");
         return RIOX_EAGAIN;
       }
+      if (err == WSAECONNREFUSED) {
+        error_detail(RIOX_ECONNRESET, "riox_try_recv: ICMP port unreachable reported");
+        return RIOX_ECONNRESET;
+      }
       return nb__wsa_error(sock, "recvfrom");
     }
     if (from != NULL) {

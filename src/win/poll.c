@@ -37,6 +37,7 @@ struct poll_watch {
   uint8_t disarmed;  /* one-shot that fired */
   win_req_t *req;    /* the AFD poll in flight, if any */
   uint32_t queued;   /* READY events of this socket not yet handed out */
+  uint64_t gen;      /* bumped by watch/modify/unwatch: older events are stale */
   ULONG polled;      /* AFD events that poll asks for */
   list_node_t update;
   void *ctx;
@@ -108,6 +109,7 @@ static void poll__done(riox_loop *loop, win_req_t *req, int status, uint32_t byt
       riox_event *ev = loop_push_event(loop, RIOX_EV_READY, sock, w->ctx,
                                        status == RIOX_ECANCELED ? 0 : status);
       ev->ready = ready;
+      ev->timer_id = w->gen; /* internal tag, cleared when handed out */
       w->queued++;
       if (w->oneshot) w->disarmed = 1;
     }
@@ -168,6 +170,7 @@ void poll_flush_updates(riox_loop *loop) {
        * riox_watch_modify (or keeps failing the same way). */
       riox_event *ev = loop_push_event(loop, RIOX_EV_READY, w->sock, w->ctx, rc);
       ev->ready = RIOX_ERROR;
+      ev->timer_id = w->gen;
       w->queued++;
     }
   }
@@ -180,7 +183,11 @@ int poll_event_live(riox_event *ev) {
   w = ev->sock->watch;
   if (w == NULL) return 0;
   w->queued--;
-  if (ev->sock->state == WIN_SOCK_CLOSING || !w->active) return 0;
+  /* Queued before the last watch/modify/unwatch: its ctx, its conditions
+   * and (one-shot) its arming belong to a watch that no longer exists. A
+   * condition that still holds is reported again by the next poll. */
+  if (ev->sock->state == WIN_SOCK_CLOSING || !w->active || ev->timer_id != w->gen) return 0;
+  ev->timer_id = 0;
   ev->ready &= w->interest | RIOX_HANGUP | RIOX_ERROR;
   return ev->ready != 0;
 }
@@ -225,6 +232,7 @@ static void poll__set(poll_watch_t *w, uint32_t events, void *ctx) {
   w->interest = events & POLL__INTEREST;
   w->oneshot = (events & RIOX_ONESHOT) != 0;
   w->ctx = ctx;
+  w->gen++;
   w->active = 1;
   w->disarmed = 0;
   poll__queue(w);
@@ -270,6 +278,7 @@ int riox_unwatch(riox_sock *sock) {
   w = sock->watch;
   if (w == NULL || !w->active) return error_detail(RIOX_ENOENT, "riox_unwatch: socket is not watched");
   w->active = 0;
+  w->gen++;
   poll__queue(w); /* cancels the pending poll before the next wait */
   return 0;
 }

@@ -393,6 +393,8 @@ void sock_io_complete(riox_loop *loop, win_req_t *req, int status, uint32_t byte
   riox_event *ev;
   if (req->kind == WIN_REQ_RECV) {
     if (sock->kind == WIN_SOCK_TCP && status == 0 && bytes == 0) status = RIOX_EOF;
+    /* UDP: an ICMP report is RIOX_ECONNRESET whatever the OS called it. */
+    if (sock->kind == WIN_SOCK_UDP && status == RIOX_ECONNREFUSED) status = RIOX_ECONNRESET;
     ev = loop_push_event(loop, RIOX_EV_RECV, sock, req->ctx, status);
     ev->data = req->data;
     ev->len = bytes;

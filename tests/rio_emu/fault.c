@@ -1,0 +1,89 @@
+/* Call counters, fault injection and misuse reports. */
+#include <stdarg.h>
+
+#include "rio_emu_int.h"
+
+#define FAULT__MAX 64
+
+typedef struct fault__entry {
+  LONG target; /* the call number (of its function) that fails */
+  int err;
+  enum rio_emu_fn fn;
+  int active;
+} fault__entry_t;
+
+static volatile LONG fault__calls[RIO_EMU_FN_COUNT];
+static volatile LONG fault__misuse;
+/* Armed faults, guarded by the emulator lock. fault__armed lets the hot path
+ * skip the lock when nothing is armed. */
+static fault__entry_t fault__table[FAULT__MAX];
+static volatile LONG fault__armed;
+
+int rio_emu_fault_hit(enum rio_emu_fn fn, int *err) {
+  LONG n;
+  int i, hit = 0;
+  if ((unsigned)fn >= RIO_EMU_FN_COUNT) return 0;
+  n = InterlockedIncrement(&fault__calls[fn]);
+  if (fault__armed == 0) return 0;
+  rio_emu_lock();
+  for (i = 0; i < FAULT__MAX; i++) {
+    fault__entry_t *f = &fault__table[i];
+    if (f->active && f->fn == fn && f->target == n) {
+      f->active = 0;
+      InterlockedDecrement(&fault__armed);
+      *err = f->err;
+      hit = 1;
+      break;
+    }
+  }
+  rio_emu_unlock();
+  return hit;
+}
+
+void rio_emu_fail_nth(enum rio_emu_fn fn, unsigned nth, int err) {
+  int i;
+  rio_emu_init();
+  if ((unsigned)fn >= RIO_EMU_FN_COUNT || nth == 0) return;
+  rio_emu_lock();
+  for (i = 0; i < FAULT__MAX; i++) {
+    fault__entry_t *f = &fault__table[i];
+    if (!f->active) {
+      f->fn = fn;
+      f->target = fault__calls[fn] + (LONG)nth;
+      f->err = err;
+      f->active = 1;
+      InterlockedIncrement(&fault__armed);
+      break;
+    }
+  }
+  rio_emu_unlock();
+  if (i == FAULT__MAX) fprintf(stderr, "rio-emu: more than %d faults armed; ignored\n", FAULT__MAX);
+}
+
+void rio_emu_reset_faults(void) {
+  int i;
+  rio_emu_init();
+  rio_emu_lock();
+  for (i = 0; i < FAULT__MAX; i++) fault__table[i].active = 0;
+  InterlockedExchange(&fault__armed, 0);
+  rio_emu_unlock();
+}
+
+unsigned long rio_emu_calls(enum rio_emu_fn fn) {
+  if ((unsigned)fn >= RIO_EMU_FN_COUNT) return 0;
+  return (unsigned long)fault__calls[fn];
+}
+
+unsigned rio_emu_misuse_count(void) { return (unsigned)fault__misuse; }
+
+void rio_emu_misuse(const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  InterlockedIncrement(&fault__misuse);
+  if (fmt == NULL) return; /* counted only: a repeat the caller chose not to print */
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "rio-emu: MISUSE: %s\n", msg);
+  fflush(stderr);
+}

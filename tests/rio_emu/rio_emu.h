@@ -1,0 +1,67 @@
+/* RIO emulator: a test-only RIO_EXTENSION_FUNCTION_TABLE built on overlapped
+ * Winsock, for hosts without Registered I/O (Wine). It obeys the rules written
+ * down in RIO-SEMANTICS.md; tests/win/test_rioconf_*.c check it against them
+ * (and can check real RIO the same way).
+ *
+ * How it works (details in rio_emu_int.h and docs/rio-emulator.md):
+ *  - every committed request becomes one overlapped WSARecv/WSARecvFrom/
+ *    WSASend/WSASendTo whose OVERLAPPED.hEvent has its low bit set,
+ *    so no packet reaches the completion port the caller bound the socket to;
+ *  - a thread-pool wait on that event learns of the completion, and the
+ *    emulator files the RIORESULT into the CQ under its own lock, in issue
+ *    order per request queue and direction, then fires an armed RIONotify
+ *    (PostQueuedCompletionStatus or SetEvent);
+ *  - a pending SIO_ADDRESS_LIST_CHANGE ioctl per request queue, with the same
+ *    low-bit event, tells the emulator when the caller closes the socket.
+ *
+ * This header needs no Windows header: tests include it anywhere. */
+#ifndef RIOX_RIO_EMU_H
+#define RIOX_RIO_EMU_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The emulated table (RIO_EXTENSION_FUNCTION_TABLE*), valid for the process lifetime. */
+const void *rio_emu_table(void);
+
+/* Fault injection: make the nth (1-based, counted from now) call of function `fn`
+ * fail with WSA error `err` (e.g. RIO_EMU_FN_RECEIVE, 3, WSAENOBUFS). For RIONotify the
+ * error is returned; for BOOL/handle functions set WSAGetLastError and return FALSE/invalid.
+ * RIO_EMU_FN_DEQUEUE with err == -1 makes that dequeue return RIO_CORRUPT_CQ (any other
+ * err also returns RIO_CORRUPT_CQ, with WSAGetLastError set to err). A failed call has
+ * no other effect: nothing is queued, charged or completed. */
+enum rio_emu_fn {
+  RIO_EMU_FN_RECEIVE,
+  RIO_EMU_FN_RECEIVEEX,
+  RIO_EMU_FN_SEND,
+  RIO_EMU_FN_SENDEX,
+  RIO_EMU_FN_CREATE_CQ,
+  RIO_EMU_FN_CREATE_RQ,
+  RIO_EMU_FN_DEQUEUE,
+  RIO_EMU_FN_NOTIFY,
+  RIO_EMU_FN_REGISTER,
+  RIO_EMU_FN_RESIZE_CQ,
+  RIO_EMU_FN_RESIZE_RQ,
+  RIO_EMU_FN_COUNT
+};
+void rio_emu_fail_nth(enum rio_emu_fn fn, unsigned nth, int err);
+void rio_emu_reset_faults(void);
+
+/* Misuse reports (concurrent use of one CQ/RQ, deregistering a buffer in use; RIONotify
+ * while armed is NOT misuse -- it is WSAEALREADY): the count; each is printed to stderr as
+ * "rio-emu: MISUSE: ..." (after five concurrent-use reports, those are counted only). */
+unsigned rio_emu_misuse_count(void);
+
+/* Calls made into the table, per function (tests use it to count OS calls). */
+unsigned long rio_emu_calls(enum rio_emu_fn fn);
+
+/* Requests charged right now, over every queue: posted and not yet dequeued
+ * (nor dropped by RIOCloseCompletionQueue). 0 once everything is released --
+ * the leak check for tests. */
+unsigned long rio_emu_outstanding(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

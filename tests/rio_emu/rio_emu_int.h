@@ -1,0 +1,238 @@
+/* RIO emulator internals: the objects behind RIO_BUFFERID, RIO_CQ and RIO_RQ,
+ * and the functions the files share.
+ *
+ * Files, one job each:
+ *   core.c   the one emulator lock, handle tables, caller-serialization guards
+ *   fault.c  call counters, fault injection, misuse reports
+ *   buf.c    RIORegisterBuffer / RIODeregisterBuffer, RIO_BUF slice checks
+ *   cq.c     completion queues: results, RIONotify, dequeue, resize, close
+ *   rq.c     request queues: create, resize, socket-close detection, lifetime
+ *   post.c   RIOSend(Ex) / RIOReceive(Ex): validation, charging, DEFER/COMMIT
+ *   io.c     the overlapped Winsock I/O behind a request, and its completion
+ *   table.c  the function table
+ *
+ * Locking: one CRITICAL_SECTION (rio_emu_lock) guards every emulator object.
+ * The caller's thread takes it inside table functions; thread-pool callbacks
+ * take it when an I/O or a close marker ends. Under it the emulator only
+ * makes calls that do not block: overlapped WSARecv/WSASend/WSAIoctl,
+ * RegisterWaitForSingleObject, PostQueuedCompletionStatus, SetEvent. Waits
+ * are unregistered (non-blocking form) after the lock is dropped.
+ *
+ * Lifetimes are reference counts taken and dropped under the lock:
+ *   CQ: 1 for its handle + 1 per request-queue direction attached.
+ *   RQ: 1 while its socket is open + 1 while the close marker is pending +
+ *       1 per charged request + 1 per call in progress.
+ * A request is charged (RQ quota, CQ slot, buffer registrations, an RQ
+ * reference) from the post that accepted it until RIODequeueCompletion hands
+ * its result out (or its CQ is closed), as RIO releases them only at
+ * dequeue. */
+#ifndef RIOX_RIO_EMU_INT_H
+#define RIOX_RIO_EMU_INT_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "winapi.h"
+#include "list.h"
+#include "rio_emu.h"
+
+#ifndef STATUS_PENDING
+#define STATUS_PENDING ((LONG)0x00000103L)
+#endif
+
+/* RIO_CMSG_BUFFER: the control slice of RIOReceiveEx starts with its total
+ * length; control messages would follow at this offset. */
+#define RIO_EMU_CMSG_BASE_SIZE ((ULONG)WSA_CMSGHDR_ALIGN(sizeof(ULONG)))
+
+enum { RIO_EMU_RECV = 0, RIO_EMU_SEND = 1 };
+
+typedef struct rio_emu_rq rio_emu_rq_t;
+typedef struct rio_emu_cq rio_emu_cq_t;
+
+/* ---- core.c ------------------------------------------------------------ */
+
+void rio_emu_init(void);
+void rio_emu_lock(void);
+void rio_emu_unlock(void);
+
+/* Handle tables: id = index + 1, never reused, so a stale id is recognised
+ * for ever. Lock held for every call. */
+typedef struct rio_emu_htab {
+  void **slot;
+  ULONG n, cap;
+} rio_emu_htab_t;
+ULONG rio_emu_htab_add(rio_emu_htab_t *t, void *obj); /* 0: no memory / full */
+void *rio_emu_htab_get(const rio_emu_htab_t *t, ULONG_PTR id);
+void rio_emu_htab_clear(rio_emu_htab_t *t, ULONG_PTR id);
+
+/* Caller serialization check: RIO does not lock a CQ or RQ, so two threads
+ * inside calls on one of them at once is the caller's bug. The guards live
+ * outside the objects, in a lock-free table keyed by handle value, and are
+ * entered BEFORE the emulator lock is taken and left after it is dropped:
+ * inside the lock the calls are serialized and no overlap could be seen.
+ * enter() reports (rio_emu_misuse) when another thread is already inside. */
+enum { RIO_EMU_GUARD_CQ = 0, RIO_EMU_GUARD_RQ = 1 };
+void rio_emu_enter(int kind, ULONG_PTR id, const char *fn);
+void rio_emu_leave(int kind, ULONG_PTR id);
+
+/* ---- fault.c ----------------------------------------------------------- */
+
+/* Count a call of fn; 1 (and *err) when an injected fault hits it. */
+int rio_emu_fault_hit(enum rio_emu_fn fn, int *err);
+/* Report (and count) a misuse; fmt NULL counts without printing. */
+void rio_emu_misuse(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+/* ---- buf.c ------------------------------------------------------------- */
+
+typedef struct rio_emu_reg {
+  char *base;
+  ULONG len;
+  ULONG id;
+  LONG inuse; /* charged requests naming it */
+  int dead;   /* deregistered: later posts answer WSAEFAULT */
+} rio_emu_reg_t;
+
+/* Check one RIO_BUF: inside a live registration and at least min_len long.
+ * 0 and *reg, or WSAEINVAL (bad id, outside, too short) / WSAEFAULT
+ * (deregistered). Lock held. */
+int rio_emu_buf_slice(const RIO_BUF *b, ULONG min_len, rio_emu_reg_t **reg);
+/* The caller memory a checked slice names. */
+char *rio_emu_buf_ptr(const rio_emu_reg_t *reg, const RIO_BUF *b);
+/* A charged request names the registration / no longer does. Lock held. */
+void rio_emu_buf_ref(rio_emu_reg_t *reg);
+void rio_emu_buf_unref(rio_emu_reg_t *reg);
+
+/* ---- requests (post.c, io.c) ------------------------------------------- */
+
+#define RIO_EMU_MAX_REFS 5
+
+enum rio_emu_req_state {
+  RIO_EMU_REQ_FREE = 0,
+  RIO_EMU_REQ_DEFERRED, /* in rq->deferred[dir]: posted with RIO_MSG_DEFER */
+  RIO_EMU_REQ_ISSUED,   /* in rq->issued[dir]: I/O started, or finished (done) */
+  RIO_EMU_REQ_QUEUED    /* in cq->results: waiting for RIODequeueCompletion */
+};
+
+typedef struct rio_emu_req {
+  list_node_t node;
+  OVERLAPPED ov; /* hEvent = event | 1: no completion-port packet */
+  HANDLE event;  /* owned; kept while the request object is recycled */
+  HANDLE wait;   /* thread-pool wait on event while the I/O is pending */
+  rio_emu_rq_t *rq;
+  int dir;
+  int state;
+  int done; /* result final: goes to the CQ once every earlier request has */
+  DWORD flags; /* RIO_MSG_* */
+  RIORESULT result;
+  rio_emu_reg_t *ref[RIO_EMU_MAX_REFS];
+  int nref;
+  /* Caller memory (inside registered buffers). */
+  char *data;
+  ULONG len, accum; /* accum: bytes done by earlier parts (RIO_MSG_WAITALL) */
+  char *local, *remote, *control, *pflags;
+  /* Winsock state that must outlive the call starting the I/O. */
+  WSABUF wsabuf;
+  DWORD wsaflags;
+  SOCKADDR_STORAGE addr;
+  INT addrlen;
+} rio_emu_req_t;
+
+/* post.c: uncharge a request (RQ quota, CQ slot, buffers, RQ reference) and
+ * recycle it. Lock held. */
+void rio_emu_req_release(rio_emu_req_t *req);
+
+/* io.c: start the overlapped I/O of a committed request (already on its RQ's
+ * issued list). Its result reaches the CQ in issue order. Lock held. */
+void rio_emu_io_start(rio_emu_req_t *req);
+/* io.c: the request ended with WSA status `status`: record the result. Lock held. */
+void rio_emu_io_finish(rio_emu_req_t *req, LONG status, ULONG bytes);
+/* io.c: WSA error code for the NTSTATUS an overlapped socket I/O ended with. */
+LONG rio_emu_status_to_wsa(LONG status);
+/* io.c: a thread-pool wait that calls fn(ctx) once when event is signaled;
+ * aborts the process when the thread pool refuses (test support only). */
+HANDLE rio_emu_wait_once(HANDLE event, WAITORTIMERCALLBACK fn, void *ctx);
+
+/* ---- cq.c -------------------------------------------------------------- */
+
+struct rio_emu_cq {
+  LONG refs;
+  ULONG id;
+  ULONG size;
+  ULONGLONG committed; /* capacity of the RQ directions attached to it */
+  ULONG used;          /* charged requests of any RQ, queued or not */
+  list_node_t results; /* rio_emu_req_t.node, in completion order */
+  ULONG queued;
+  ULONG notify_queued; /* queued results without RIO_MSG_DONT_NOTIFY */
+  int has_notify, armed, closed;
+  RIO_NOTIFICATION_COMPLETION notify;
+};
+
+/* Lookup by handle (lock held): NULL if invalid or closed. No reference. */
+rio_emu_cq_t *rio_emu_cq_find(RIO_CQ h);
+void rio_emu_cq_ref(rio_emu_cq_t *cq);
+void rio_emu_cq_put(rio_emu_cq_t *cq);
+/* File a finished request's result (dropped when the CQ is closed). */
+void rio_emu_cq_push(rio_emu_cq_t *cq, rio_emu_req_t *req);
+
+/* ---- rq.c -------------------------------------------------------------- */
+
+struct rio_emu_rq {
+  LONG refs;
+  ULONG id;
+  SOCKET sock;
+  int type;   /* SOCK_STREAM or SOCK_DGRAM */
+  int family; /* AF_INET or AF_INET6 */
+  ULONGLONG ctx;
+  rio_emu_cq_t *cq[2];
+  ULONG max[2], out[2]; /* capacity and charged requests per direction */
+  list_node_t deferred[2], issued[2];
+  list_node_t live; /* in the list of RQs whose socket is open */
+  int closed;       /* the socket was closed: RQ invalid for callers */
+  OVERLAPPED mark_ov; /* pending SIO_ADDRESS_LIST_CHANGE: ends at closesocket */
+  HANDLE mark_event, mark_wait;
+};
+
+/* Lookup by handle (lock held); checks the close marker first. NULL if
+ * invalid or its socket was closed. Takes a reference (rio_emu_rq_put). */
+rio_emu_rq_t *rio_emu_rq_get(RIO_RQ h);
+void rio_emu_rq_put(rio_emu_rq_t *rq);
+/* Notice a close whose marker has ended but whose callback has not run. */
+void rio_emu_rq_check_closed(rio_emu_rq_t *rq);
+/* Check every live RQ's marker: run before refusing for lack of CQ room. */
+void rio_emu_rq_reap(void);
+/* Move finished requests at the head of the issued list to the CQ. */
+void rio_emu_rq_drain(rio_emu_rq_t *rq, int dir);
+/* Start every deferred request of one direction, in posting order. */
+void rio_emu_rq_commit(rio_emu_rq_t *rq, int dir);
+
+/* ---- post.c: counters --------------------------------------------------- */
+
+extern LONG rio_emu_charged; /* requests charged now, all queues (lock held) */
+
+/* ---- the table's functions (table.c assembles them) -------------------- */
+
+RIO_BUFFERID PASCAL rio_emu_register_buffer(PCHAR data, DWORD len);
+VOID PASCAL rio_emu_deregister_buffer(RIO_BUFFERID id);
+RIO_CQ PASCAL rio_emu_create_cq(DWORD size, PRIO_NOTIFICATION_COMPLETION notify);
+VOID PASCAL rio_emu_close_cq(RIO_CQ cq);
+ULONG PASCAL rio_emu_dequeue(RIO_CQ cq, PRIORESULT array, ULONG n);
+INT PASCAL rio_emu_notify(RIO_CQ cq);
+BOOL PASCAL rio_emu_resize_cq(RIO_CQ cq, DWORD size);
+RIO_RQ PASCAL rio_emu_create_rq(SOCKET s, ULONG max_recv, ULONG recv_bufs, ULONG max_send,
+                                ULONG send_bufs, RIO_CQ recv_cq, RIO_CQ send_cq, PVOID ctx);
+BOOL PASCAL rio_emu_resize_rq(RIO_RQ rq, DWORD max_recv, DWORD max_send);
+BOOL PASCAL rio_emu_receive(RIO_RQ rq, PRIO_BUF data, ULONG count, DWORD flags, PVOID ctx);
+int PASCAL rio_emu_receive_ex(RIO_RQ rq, PRIO_BUF data, ULONG count, PRIO_BUF local,
+                              PRIO_BUF remote, PRIO_BUF control, PRIO_BUF pflags, DWORD flags,
+                              PVOID ctx);
+BOOL PASCAL rio_emu_send(RIO_RQ rq, PRIO_BUF data, ULONG count, DWORD flags, PVOID ctx);
+BOOL PASCAL rio_emu_send_ex(RIO_RQ rq, PRIO_BUF data, ULONG count, PRIO_BUF local,
+                            PRIO_BUF remote, PRIO_BUF control, PRIO_BUF pflags, DWORD flags,
+                            PVOID ctx);
+
+#endif

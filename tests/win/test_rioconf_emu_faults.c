@@ -1,0 +1,108 @@
+/* The RIO emulator's fault injection (rio_emu.h), which the backend tests
+ * rely on: rio_emu_fail_nth(fn, n, err) makes the n-th call of fn from now
+ * fail with err and have no other effect.
+ *  - a failed post charges nothing (the RQ's quota is intact), returns FALSE
+ *    and sets WSAGetLastError;
+ *  - RIONotify returns the injected error and stays unarmed;
+ *  - a faulted RIODequeueCompletion returns RIO_CORRUPT_CQ and leaves the
+ *    results queued for the next call;
+ *  - create/register/resize calls fail with the injected error;
+ *  - rio_emu_calls counts every call; rio_emu_reset_faults disarms;
+ *  - rio_emu_outstanding is 0 once everything is dequeued. */
+#include "rioconf.h"
+
+static int test(void) {
+#ifdef RIOX_WITH_RIO_EMU
+  RIO_CQ cq;
+  RIO_RQ rq;
+  SOCKET u, peer;
+  SOCKADDR_IN ua;
+  HANDLE ev;
+  rc_buf b;
+  RIO_BUF s[4];
+  RIORESULT r[4];
+  unsigned long calls;
+  int i;
+  rc_init_emulator();
+  rio_emu_reset_faults();
+  cq = rc_cq_event(16, &ev);
+  RC_OK(cq != RIO_INVALID_CQ);
+  if (rc_buf_make(&b, 4096) != 0) return 1;
+  u = rc_udp(&ua);
+  peer = rc_udp(NULL);
+  H_CHECK(u != INVALID_SOCKET && peer != INVALID_SOCKET);
+  rq = rc_rq(u, 2, 2, cq, NULL);
+  RC_OK(rq != RIO_INVALID_RQ);
+  for (i = 0; i < 4; i++) s[i] = rc_slice(&b, (ULONG)i * 100, 100);
+
+  /* Posts. */
+  calls = rio_emu_calls(RIO_EMU_FN_RECEIVE);
+  rio_emu_fail_nth(RIO_EMU_FN_RECEIVE, 2, WSAENETDOWN);
+  RC_OK(rc_rio.RIOReceive(rq, &s[0], 1, 0, (void *)1));
+  RC_FAILS(rc_rio.RIOReceive(rq, &s[1], 1, 0, (void *)2), WSAENETDOWN);
+  RC_OK(rc_rio.RIOReceive(rq, &s[2], 1, 0, (void *)3)); /* the failure charged nothing */
+  RC_FAILS(rc_rio.RIOReceive(rq, &s[3], 1, 0, (void *)4), WSAENOBUFS); /* the real limit */
+  H_EQ(rio_emu_calls(RIO_EMU_FN_RECEIVE) - calls, 4);
+  H_EQ(rio_emu_outstanding(), 2);
+
+  /* RIONotify. */
+  rio_emu_fail_nth(RIO_EMU_FN_NOTIFY, 1, WSAEINVAL);
+  H_EQ(rc_rio.RIONotify(cq), WSAEINVAL);
+  H_EQ(rc_rio.RIONotify(cq), 0); /* the failed one did not arm it */
+
+  /* Dequeue: RIO_CORRUPT_CQ once, results kept. */
+  H_EQ(rc_sendto(peer, "a", 1, &ua), 1);
+  H_EQ(rc_sendto(peer, "b", 1, &ua), 1);
+  H_EQ(WaitForSingleObject(ev, 5000), WAIT_OBJECT_0);
+  Sleep(200);
+  rio_emu_fail_nth(RIO_EMU_FN_DEQUEUE, 1, -1);
+  H_EQ(rc_rio.RIODequeueCompletion(cq, r, 4), RIO_CORRUPT_CQ);
+  H_EQ(rc_dequeue_wait(cq, r, 2, 5000), 2);
+  H_EQ(r[0].RequestContext, 1);
+  H_EQ(r[1].RequestContext, 3);
+  H_EQ(rio_emu_outstanding(), 0);
+
+  /* Sends through RIOSendEx. */
+  rio_emu_fail_nth(RIO_EMU_FN_SENDEX, 1, WSAENOBUFS);
+  {
+    RIO_BUF addr = rc_slice(&b, 1024, sizeof(SOCKADDR_INET));
+    memset(b.base + 1024, 0, sizeof(SOCKADDR_INET));
+    memcpy(b.base + 1024, &ua, sizeof ua);
+    RC_FAILS(rc_rio.RIOSendEx(rq, &s[0], 1, NULL, &addr, NULL, NULL, 0, NULL), WSAENOBUFS);
+  }
+
+  /* Creation, registration, resizing. */
+  rio_emu_fail_nth(RIO_EMU_FN_CREATE_CQ, 1, WSAENOBUFS);
+  RC_FAILS(rc_cq_poll(4) != RIO_INVALID_CQ, WSAENOBUFS);
+  rio_emu_fail_nth(RIO_EMU_FN_CREATE_RQ, 1, WSAENOBUFS);
+  RC_FAILS(rc_rq(peer, 1, 1, cq, NULL) != RIO_INVALID_RQ, WSAENOBUFS);
+  rio_emu_fail_nth(RIO_EMU_FN_REGISTER, 1, WSAEFAULT);
+  RC_FAILS(rc_rio.RIORegisterBuffer(b.base, 16) != RIO_INVALID_BUFFERID, WSAEFAULT);
+  rio_emu_fail_nth(RIO_EMU_FN_RESIZE_CQ, 1, WSAENOBUFS);
+  RC_FAILS(rc_rio.RIOResizeCompletionQueue(cq, 64), WSAENOBUFS);
+  RC_OK(rc_rio.RIOResizeCompletionQueue(cq, 64));
+  rio_emu_fail_nth(RIO_EMU_FN_RESIZE_RQ, 1, WSAENOBUFS);
+  RC_FAILS(rc_rio.RIOResizeRequestQueue(rq, 4, 4), WSAENOBUFS);
+  RC_OK(rc_rio.RIOResizeRequestQueue(rq, 4, 4));
+
+  /* Armed faults can be taken back. */
+  rio_emu_fail_nth(RIO_EMU_FN_RECEIVE, 1, WSAENETDOWN);
+  rio_emu_reset_faults();
+  RC_OK(rc_rio.RIOReceive(rq, &s[0], 1, 0, (void *)5));
+
+  closesocket(u);
+  H_EQ(rc_dequeue_wait(cq, r, 1, 5000), 1);
+  H_EQ(r[0].Status, WSA_OPERATION_ABORTED);
+  H_EQ(rio_emu_outstanding(), 0);
+  closesocket(peer);
+  rc_rio.RIOCloseCompletionQueue(cq);
+  CloseHandle(ev);
+  rc_buf_free(&b);
+  return 0;
+#else
+  rc_init_emulator(); /* skips: the emulator is not linked */
+  return 0;
+#endif
+}
+
+int main(void) { return h_run_once("rioconf_emu_faults", test); }
