@@ -170,6 +170,10 @@ uint64_t loop_now_ms(void);
 #define LOOP_OSCALL(loop) ((loop)->stats.os_calls++)
 
 /* sock.c */
+/* The failed Winsock call's WSAGetLastError as RIOX_E*, with a detail. */
+int sock_wsa_error(const char *what);
+/* Largest UDP payload: 65535 minus the IP (v4 only) and UDP headers. */
+#define sock_udp_max(sock) ((sock)->family == AF_INET6 ? 65527u : 65507u)
 int sock_create(riox_loop *loop, int kind, int family, uint32_t flags, void *ctx,
                 riox_sock **out);
 /* A request of this socket has finished; when it was the last one of a

@@ -6,9 +6,6 @@
 
 #include "core.h"
 
-#define NB__UDP_MAX_V4 65507u
-#define NB__UDP_MAX_V6 65527u
-
 static int nb__wsa_error(riox_sock *sock, const char *what) {
   int err = WSAGetLastError();
   if (err == WSAEWOULDBLOCK) {
@@ -115,7 +112,7 @@ int riox_try_send(riox_sock *sock, const void *data, uint32_t len, const riox_ad
     if (n == SOCKET_ERROR) return nb__wsa_error(sock, "send");
     nb__transferred(sock);
   } else {
-    uint32_t max = sock->family == AF_INET6 ? NB__UDP_MAX_V6 : NB__UDP_MAX_V4;
+    uint32_t max = sock_udp_max(sock);
     if (len > max)
       return error_detail(RIOX_EMSGSIZE, "riox_try_send: %u bytes exceed the UDP maximum of %u", len,
                           max);

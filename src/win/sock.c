@@ -9,11 +9,7 @@
 
 #include "core.h"
 
-/* Largest UDP payload: 65535 minus the IP (v4 only) and UDP headers. */
-#define SOCK__UDP_MAX_V4 65507u
-#define SOCK__UDP_MAX_V6 65527u
-
-static int sock__wsa_error(const char *what) {
+int sock_wsa_error(const char *what) {
   int err = WSAGetLastError();
   return error_detail(error_from_win32((uint32_t)err), "%s failed: WSA error %d", what, err);
 }
@@ -85,14 +81,14 @@ int sock_create(riox_loop *loop, int kind, int family, uint32_t flags, void *ctx
   LOOP_OSCALL(loop);
   sock->s = WSASocketW(family, type, proto, NULL, 0, WSA_FLAG_OVERLAPPED | loop->be->wsa_flags);
   if (sock->s == INVALID_SOCKET) {
-    rc = sock__wsa_error("WSASocket");
+    rc = sock_wsa_error("WSASocket");
     free(sock);
     return rc;
   }
   if (family == AF_INET6) {
     DWORD v6only = (flags & RIOX_SOCK_DUALSTACK) ? 0 : 1;
     if (setsockopt(sock->s, IPPROTO_IPV6, IPV6_V6ONLY, (const char *)&v6only, sizeof v6only) != 0) {
-      rc = sock__wsa_error("setsockopt(IPV6_V6ONLY)");
+      rc = sock_wsa_error("setsockopt(IPV6_V6ONLY)");
       goto fail;
     }
   }
@@ -147,7 +143,7 @@ int sock_bind(riox_sock *sock, const riox_addr *local) {
   }
   rc = win_sockaddr_from(local, sock->family, &ss, &len);
   if (rc < 0) return rc;
-  if (bind(sock->s, (struct sockaddr *)&ss, len) != 0) return sock__wsa_error("bind");
+  if (bind(sock->s, (struct sockaddr *)&ss, len) != 0) return sock_wsa_error("bind");
   return 0;
 }
 
@@ -188,7 +184,7 @@ int riox_udp_open(riox_loop *loop, const riox_addr *local, const riox_addr *remo
     SOCKADDR_STORAGE ss;
     int len;
     rc = win_sockaddr_from(remote, family, &ss, &len);
-    if (rc == 0 && connect(sock->s, (struct sockaddr *)&ss, len) != 0) rc = sock__wsa_error("connect");
+    if (rc == 0 && connect(sock->s, (struct sockaddr *)&ss, len) != 0) rc = sock_wsa_error("connect");
     if (rc == 0) {
       sock->connected = 1;
       sock->peer = *remote;
@@ -216,7 +212,7 @@ int riox_sock_local(const riox_sock *sock, riox_addr *out) {
   if (sock == NULL || out == NULL)
     return error_detail(RIOX_EINVAL, "riox_sock_local: sock and out must not be NULL");
   if (sock->s == INVALID_SOCKET) return error_detail(RIOX_ECLOSING, "riox_sock_local: socket closed");
-  if (getsockname(sock->s, (struct sockaddr *)&ss, &len) != 0) return sock__wsa_error("getsockname");
+  if (getsockname(sock->s, (struct sockaddr *)&ss, &len) != 0) return sock_wsa_error("getsockname");
   return win_sockaddr_to((struct sockaddr *)&ss, out);
 }
 
@@ -257,7 +253,7 @@ int sock_use_readiness(riox_sock *sock, const char *what) {
   if (!sock->nonblocking) {
     u_long on = 1;
     LOOP_OSCALL(sock->loop);
-    if (ioctlsocket(sock->s, FIONBIO, &on) != 0) return sock__wsa_error("ioctlsocket(FIONBIO)");
+    if (ioctlsocket(sock->s, FIONBIO, &on) != 0) return sock_wsa_error("ioctlsocket(FIONBIO)");
     sock->nonblocking = 1;
   }
   sock->mode = WIN_MODE_READINESS;
@@ -312,7 +308,7 @@ static int sock__send(riox_sock *sock, char *data, uint32_t len, const riox_addr
                       uint32_t flags, void *ctx, const char *what) {
   win_req_t *req;
   int rc;
-  uint32_t max = sock->family == AF_INET6 ? SOCK__UDP_MAX_V6 : SOCK__UDP_MAX_V4;
+  uint32_t max = sock_udp_max(sock);
   if (flags & ~(uint32_t)RIOX_SEND_DEFER)
     return error_detail(RIOX_EINVAL, "%s: unknown flags 0x%x", what, flags);
   if (sock->kind == WIN_SOCK_TCP) {

@@ -8,11 +8,6 @@
 
 #define TCP__ADDR_SPACE ((DWORD)(sizeof(SOCKADDR_STORAGE) + 16))
 
-static int tcp__wsa_error(const char *what) {
-  int err = WSAGetLastError();
-  return error_detail(error_from_win32((uint32_t)err), "%s failed: WSA error %d", what, err);
-}
-
 /* ------------------------------------------------------------- accept */
 
 static void tcp__accept_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes);
@@ -30,7 +25,7 @@ int tcp_accept_post(riox_sock *listener) {
   req->accept_sock = WSASocketW(listener->family, SOCK_STREAM, IPPROTO_TCP, NULL, 0,
                                 WSA_FLAG_OVERLAPPED | loop->be->wsa_flags);
   if (req->accept_sock == INVALID_SOCKET) {
-    rc = tcp__wsa_error("WSASocket(accept)");
+    rc = sock_wsa_error("WSASocket(accept)");
     loop_req_free(loop, req);
     return rc;
   }
@@ -38,7 +33,7 @@ int tcp_accept_post(riox_sock *listener) {
   if (!loop->ext.AcceptEx(listener->s, req->accept_sock, req->u.accept_buf, 0, TCP__ADDR_SPACE,
                           TCP__ADDR_SPACE, &bytes, &req->ov) &&
       WSAGetLastError() != ERROR_IO_PENDING) {
-    rc = tcp__wsa_error("AcceptEx");
+    rc = sock_wsa_error("AcceptEx");
     closesocket(req->accept_sock);
     loop_req_free(loop, req);
     return rc;
@@ -72,7 +67,7 @@ static void tcp__accept_done(riox_loop *loop, win_req_t *req, int status, uint32
     LOOP_OSCALL(loop);
     if (setsockopt(s, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, (const char *)&listener->s,
                    sizeof listener->s) != 0)
-      status = tcp__wsa_error("setsockopt(SO_UPDATE_ACCEPT_CONTEXT)");
+      status = sock_wsa_error("setsockopt(SO_UPDATE_ACCEPT_CONTEXT)");
     if (status == 0) {
       loop->ext.GetAcceptExSockaddrs(req->u.accept_buf, 0, TCP__ADDR_SPACE, TCP__ADDR_SPACE, &local,
                                      &llen, &remote, &rlen);
@@ -115,7 +110,7 @@ int riox_tcp_listen(riox_loop *loop, const riox_addr *local, int backlog, uint32
   rc = sock_create(loop, WIN_SOCK_TCP_LISTEN, family, flags, ctx, &sock);
   if (rc < 0) return rc;
   rc = sock_bind(sock, local);
-  if (rc == 0 && listen(sock->s, backlog > 0 ? backlog : SOMAXCONN) != 0) rc = tcp__wsa_error("listen");
+  if (rc == 0 && listen(sock->s, backlog > 0 ? backlog : SOMAXCONN) != 0) rc = sock_wsa_error("listen");
   if (rc == 0 && (flags & RIOX_SOCK_READINESS)) {
     /* No AcceptEx: the application accepts with riox_try_accept when the
      * listener reports RIOX_READABLE. */
@@ -157,7 +152,7 @@ static void tcp__connect_done(riox_loop *loop, win_req_t *req, int status, uint3
   if (status == 0) {
     LOOP_OSCALL(loop);
     if (setsockopt(sock->s, SOL_SOCKET, SO_UPDATE_CONNECT_CONTEXT, NULL, 0) != 0)
-      status = tcp__wsa_error("setsockopt(SO_UPDATE_CONNECT_CONTEXT)");
+      status = sock_wsa_error("setsockopt(SO_UPDATE_CONNECT_CONTEXT)");
   }
   if (sock->state == WIN_SOCK_CONNECTING) sock->state = WIN_SOCK_OPEN;
   if (status == 0) {
@@ -186,7 +181,7 @@ static int tcp__connect_nonblocking(riox_sock *sock, const riox_addr *remote, in
     return 0;
   }
   err = WSAGetLastError();
-  if (err != WSAEWOULDBLOCK && err != WSAEINPROGRESS) return tcp__wsa_error("connect");
+  if (err != WSAEWOULDBLOCK && err != WSAEINPROGRESS) return sock_wsa_error("connect");
   sock->state = WIN_SOCK_CONNECTING;
   return 0;
 }
@@ -285,7 +280,7 @@ void sock_send_drained(riox_sock *sock) {
     status = RIOX_ECANCELED;
   } else {
     LOOP_OSCALL(sock->loop);
-    if (shutdown(sock->s, SD_SEND) != 0) status = tcp__wsa_error("shutdown(SD_SEND)");
+    if (shutdown(sock->s, SD_SEND) != 0) status = sock_wsa_error("shutdown(SD_SEND)");
   }
   loop_complete_inline(sock->loop, req, status, 0);
 }
