@@ -86,6 +86,8 @@ static int rio__sock_cancel(riox_sock *sock) {
     }
     return 0;
   }
+  /* Nothing posted: nothing to cancel. */
+  if (q == NULL || (q->recv_out == 0 && q->send_out == 0)) return 0;
   /* RIO has no per-request cancel; only closing the socket aborts them. */
   return error_detail(RIOX_ENOTSUP,
                       "riox_cancel: RIO requests cannot be cancelled one by one; riox_close aborts them");

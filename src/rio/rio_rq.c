@@ -16,11 +16,6 @@
 #define RIO__RQ_INITIAL_UDP 64u
 #define RIO__RQ_INITIAL_TCP 16u
 
-static int rio__wsa(const char *what) {
-  int err = WSAGetLastError();
-  return error_detail(error_from_win32((uint32_t)err), "%s failed: WSA error %d", what, err);
-}
-
 int rio_rq_attach(riox_sock *sock) {
   riox_loop *loop = sock->loop;
   rio_loop_t *rl = rio_loop_of(loop);
@@ -36,7 +31,7 @@ int rio_rq_attach(riox_sock *sock) {
   LOOP_OSCALL(loop);
   q->rq = rl->fn.RIOCreateRequestQueue(sock->s, depth, 1, depth, 1, rl->cq, rl->cq, sock);
   if (q->rq == RIO_INVALID_RQ) {
-    rc = rio__wsa("RIOCreateRequestQueue");
+    rc = sock_wsa_error("RIOCreateRequestQueue");
     rio_cq_release(loop, 2 * depth);
     free(q);
     return rc;
@@ -74,7 +69,7 @@ static int rio__reserve(riox_sock *sock, rio_rq_t *q, int recv) {
   if (rc < 0) return rc;
   LOOP_OSCALL(sock->loop);
   if (!rl->fn.RIOResizeRequestQueue(q->rq, recv ? grown : q->max_recv, recv ? q->max_send : grown)) {
-    rc = rio__wsa("RIOResizeRequestQueue");
+    rc = sock_wsa_error("RIOResizeRequestQueue");
     rio_cq_release(sock->loop, grown - cur);
     return rc;
   }

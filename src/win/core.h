@@ -193,6 +193,9 @@ void sock_send_drained(riox_sock *sock);
  * a UDP receive that only reports an ICMP error is re-posted (riox.h, "UDP
  * and ICMP"): returns 1 when the caller should re-post it; */
 int sock_recv_swallow(riox_sock *sock, int status);
+/* UDP: an ICMP unreachable report is RIOX_ECONNRESET whatever the OS called
+ * it (Windows: ECONNRESET; Wine on a connected socket: ECONNREFUSED). */
+int sock_udp_icmp_status(const riox_sock *sock, int status);
 /* a TCP send that moved only part of its bytes continues: returns 1 (and
  * advances req->done) when the caller should issue the rest. */
 int sock_send_continue(win_req_t *req, int status, uint32_t bytes);

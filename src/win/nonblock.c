@@ -14,7 +14,7 @@ static int nb__wsa_error(riox_sock *sock, const char *what) {
   }
   if (sock->kind == WIN_SOCK_TCP && sock->state == WIN_SOCK_CONNECTING && err != WSAENOTCONN)
     tcp_connect_settled(sock, 0);
-  return error_detail(error_from_win32((uint32_t)err), "%s failed: WSA error %d", what, err);
+  return sock_wsa_error(what);
 }
 
 /* Common checks; enters readiness mode. */
@@ -62,18 +62,14 @@ int riox_try_recv(riox_sock *sock, void *buf, uint32_t cap, riox_addr *from) {
         return error_detail(RIOX_EMSGSIZE, "riox_try_recv: datagram longer than %u bytes, truncated",
                             cap);
       }
-      if ((err == WSAECONNRESET || err == WSAECONNREFUSED || err == WSAENETUNREACH || err == WSAEHOSTUNREACH) &&
-          !(sock->flags & RIOX_UDP_REPORT_UNREACH)) {
-        /* Only reachable if the provider ignored SIO_UDP_CONNRESET: keep
-         * the policy of riox.h ("UDP and ICMP"), report nothing. */
-        loop->stats.icmp_errors++;
+      /* The policy of riox.h ("UDP and ICMP"), as for completion receives. */
+      rc = sock_udp_icmp_status(sock, error_from_win32((uint32_t)err));
+      if (sock_recv_swallow(sock, rc)) {
         error_detail(RIOX_EAGAIN, "riox_try_recv: only an ICMP error was pending");
         return RIOX_EAGAIN;
       }
-      if (err == WSAECONNREFUSED) {
-        error_detail(RIOX_ECONNRESET, "riox_try_recv: ICMP port unreachable reported");
-        return RIOX_ECONNRESET;
-      }
+      if (rc == RIOX_ECONNRESET)
+        return error_detail(rc, "riox_try_recv: ICMP unreachable reported (WSA error %d)", err);
       return nb__wsa_error(sock, "recvfrom");
     }
     if (from != NULL) {

@@ -93,6 +93,18 @@ static int poll__join_group(riox_loop *loop, poll_watch_t *w) {
   return 0;
 }
 
+/* Queue a READY event tagged with the watch's generation; 0 when the event
+ * queue had no memory (the loss is counted in stats.drops). */
+static int poll__push(riox_loop *loop, poll_watch_t *w, uint32_t ready, int status) {
+  uint64_t drops = loop->stats.drops;
+  riox_event *ev = loop_push_event(loop, RIOX_EV_READY, w->sock, w->ctx, status);
+  if (loop->stats.drops != drops) return 0;
+  ev->ready = ready;
+  ev->timer_id = w->gen; /* internal tag, cleared when handed out */
+  w->queued++;
+  return 1;
+}
+
 static void poll__done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
   riox_sock *sock = req->sock;
   poll_watch_t *w = sock->watch;
@@ -105,17 +117,15 @@ static void poll__done(riox_loop *loop, win_req_t *req, int status, uint32_t byt
   if (sock->state != WIN_SOCK_CLOSING && w->active && !(afd & AFD_POLL_LOCAL_CLOSE)) {
     uint32_t ready = poll__ready(afd) & (w->interest | RIOX_HANGUP | RIOX_ERROR);
     if (status < 0 && status != RIOX_ECANCELED) ready |= RIOX_ERROR;
-    if (ready != 0 && !w->disarmed) {
-      riox_event *ev = loop_push_event(loop, RIOX_EV_READY, sock, w->ctx,
-                                       status == RIOX_ECANCELED ? 0 : status);
-      ev->ready = ready;
-      ev->timer_id = w->gen; /* internal tag, cleared when handed out */
-      w->queued++;
+    if (ready != 0 && !w->disarmed &&
+        poll__push(loop, w, ready, status == RIOX_ECANCELED ? 0 : status)) {
       if (w->oneshot) w->disarmed = 1;
+    } else {
+      /* Nothing reported: ask again before the next wait. (After a report
+       * the socket is polled again once the application has the event,
+       * see poll_event_live.) */
+      poll__queue(w);
     }
-    /* Level-triggered: ask again before the next wait; a condition that
-     * still holds completes that poll at once. */
-    poll__queue(w);
   }
   loop_req_free(loop, req);
 }
@@ -142,39 +152,31 @@ static int poll__submit(riox_loop *loop, poll_watch_t *w, ULONG events) {
 }
 
 void poll_flush_updates(riox_loop *loop) {
-  list_node_t *node, later;
+  list_node_t *node;
   int rc;
-  list_init(&later);
   while ((node = list_pop_front(&loop->poll_updates)) != NULL) {
     poll_watch_t *w = container_of(node, poll_watch_t, update);
     ULONG want = poll__afd_events(w);
     if (w->sock->state == WIN_SOCK_CLOSING) continue;
-    if (w->req == NULL && want != 0 && w->queued > 0) {
-      /* Its last READY event is still queued (the application asked for
-       * fewer events than were ready): poll again once it is handed out,
-       * so level-triggered mode never queues the same condition twice. */
-      list_insert_tail(&later, &w->update);
-      continue;
-    }
+    /* An event of the socket is still queued (the application asked for
+     * fewer events than were ready): poll_event_live queues the socket
+     * again when it hands the last one out, so level-triggered mode never
+     * queues the same condition twice. */
+    if (w->req == NULL && w->queued > 0) continue;
     if (w->req != NULL) {
       /* A pending poll asking for something else is cancelled; its
        * completion queues the socket again with the new interest. */
-      if (w->req->u.poll.Handles[0].Events != want) {
+      if (w->polled != want) {
         LOOP_OSCALL(loop);
         afd_cancel(w->group->afd, &w->req->ov);
       }
       continue;
     }
-    if (want != 0 && (rc = poll__submit(loop, w, want)) < 0) {
-      /* Reported once as an error condition; the watch is re-armed by
-       * riox_watch_modify (or keeps failing the same way). */
-      riox_event *ev = loop_push_event(loop, RIOX_EV_READY, w->sock, w->ctx, rc);
-      ev->ready = RIOX_ERROR;
-      ev->timer_id = w->gen;
-      w->queued++;
-    }
+    /* A poll that cannot be submitted is reported as an error condition;
+     * it is tried again once the application has that event. (Should even
+     * that event find no memory, riox_watch_modify re-arms the watch.) */
+    if (want != 0 && (rc = poll__submit(loop, w, want)) < 0) (void)poll__push(loop, w, RIOX_ERROR, rc);
   }
-  while ((node = list_pop_front(&later)) != NULL) list_insert_tail(&loop->poll_updates, node);
 }
 
 int poll_event_live(riox_event *ev) {
@@ -183,6 +185,9 @@ int poll_event_live(riox_event *ev) {
   w = ev->sock->watch;
   if (w == NULL) return 0;
   w->queued--;
+  /* The last queued event of the socket is handed out: poll it again. */
+  if (w->queued == 0 && w->req == NULL && w->active && ev->sock->state != WIN_SOCK_CLOSING)
+    poll__queue(w);
   /* Queued before the last watch/modify/unwatch: its ctx, its conditions
    * and (one-shot) its arming belong to a watch that no longer exists. A
    * condition that still holds is reported again by the next poll. */

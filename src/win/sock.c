@@ -245,6 +245,11 @@ int sock_use_completion(riox_sock *sock, const char *what) {
 }
 
 int sock_use_readiness(riox_sock *sock, const char *what) {
+  if (sock->state == WIN_SOCK_CONNECTING && sock->mode != WIN_MODE_READINESS)
+    return error_detail(RIOX_EBUSY,
+                        "%s: a ConnectEx connect is in flight; wait for RIOX_EV_CONNECT (or "
+                        "connect with RIOX_SOCK_READINESS)",
+                        what);
   if (sock->mode == WIN_MODE_COMPLETION)
     return error_detail(RIOX_EBUSY,
                         "%s: the socket is in completion mode (riox_recv/riox_send or an "
@@ -367,12 +372,16 @@ int sock_recv_swallow(riox_sock *sock, int status) {
   if (sock->kind != WIN_SOCK_UDP || (sock->flags & RIOX_UDP_REPORT_UNREACH) ||
       sock->state == WIN_SOCK_CLOSING)
     return 0;
-  /* Windows says ECONNRESET; Wine (connected sockets) says ECONNREFUSED. */
-  if (status != RIOX_ECONNRESET && status != RIOX_ECONNREFUSED && status != RIOX_ENETUNREACH &&
-      status != RIOX_EHOSTUNREACH)
+  status = sock_udp_icmp_status(sock, status);
+  if (status != RIOX_ECONNRESET && status != RIOX_ENETUNREACH && status != RIOX_EHOSTUNREACH)
     return 0;
   sock->loop->stats.icmp_errors++;
   return 1;
+}
+
+int sock_udp_icmp_status(const riox_sock *sock, int status) {
+  /* Windows says ECONNRESET; Wine (connected sockets) says ECONNREFUSED. */
+  return sock->kind == WIN_SOCK_UDP && status == RIOX_ECONNREFUSED ? RIOX_ECONNRESET : status;
 }
 
 int sock_send_continue(win_req_t *req, int status, uint32_t bytes) {
@@ -389,8 +398,7 @@ void sock_io_complete(riox_loop *loop, win_req_t *req, int status, uint32_t byte
   riox_event *ev;
   if (req->kind == WIN_REQ_RECV) {
     if (sock->kind == WIN_SOCK_TCP && status == 0 && bytes == 0) status = RIOX_EOF;
-    /* UDP: an ICMP report is RIOX_ECONNRESET whatever the OS called it. */
-    if (sock->kind == WIN_SOCK_UDP && status == RIOX_ECONNREFUSED) status = RIOX_ECONNRESET;
+    status = sock_udp_icmp_status(sock, status);
     ev = loop_push_event(loop, RIOX_EV_RECV, sock, req->ctx, status);
     ev->data = req->data;
     ev->len = bytes;

@@ -287,3 +287,21 @@ unsigned long rt_outstanding(void) {
   return 0;
 #endif
 }
+
+int rt_finish(riox_loop *loop, riox_sock *const *socks, int n, unsigned misuse) {
+  riox_stats st;
+  int i;
+  riox_loop_stats(loop, &st);
+  H_EQ(st.req_in_use, 0); /* every post had its one event */
+  for (i = 0; i < n; i++)
+    if (rt_close(loop, socks[i]) != 0) return 1;
+  riox_loop_close(loop);
+  H_EQ(rt_outstanding(), 0);
+  H_EQ(rt_misuse(), misuse);
+  return 0;
+}
+
+void rt_skip_without_emulator(void) {
+  h_skip("this program injects faults into the RIO emulator, which this build does not link "
+         "(configure with -DRIOX_RIO_EMU=ON)");
+}

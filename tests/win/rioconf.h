@@ -113,5 +113,12 @@ int rt_close(riox_loop *loop, riox_sock *s);
 unsigned rt_misuse(void);
 /* Requests the emulator holds charged (0 when not emulated). */
 unsigned long rt_outstanding(void);
+/* End of a backend test: every request has had its event (req_in_use 0),
+ * each of the n sockets closes with its one close event, the loop closes,
+ * the emulator holds nothing charged and reported no misuse beyond
+ * `misuse`. 0 or 1 (failure printed). */
+int rt_finish(riox_loop *loop, riox_sock *const *socks, int n, unsigned misuse);
+/* For test programs built without the emulator: print why and exit 77. */
+void rt_skip_without_emulator(void);
 
 #endif

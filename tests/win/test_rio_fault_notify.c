@@ -9,6 +9,7 @@
 
 /* Run the loop for ms: count RIOX_EV_ERROR and RIOX_EV_RECV events, and
  * check each (statuses: ENETUNREACH is what WSAENETDOWN maps to). 0 or 1. */
+#ifdef RIOX_WITH_RIO_EMU
 static int run_for(riox_loop *loop, int ms, int *errors, int *recvs) {
   uint64_t until = h_now_ms() + (uint64_t)ms;
   *errors = 0;
@@ -27,6 +28,7 @@ static int run_for(riox_loop *loop, int ms, int *errors, int *recvs) {
   }
   return 0;
 }
+#endif
 
 static int test(void) {
 #ifdef RIOX_WITH_RIO_EMU
@@ -84,14 +86,14 @@ static int test(void) {
   }
   closesocket(raw);
   if (rt_ping(loop, b, &aa, a, 2) != 0) return 1;
-  if (rt_close(loop, a) != 0 || rt_close(loop, b) != 0) return 1;
-  riox_loop_close(loop);
-  H_EQ(rt_outstanding(), 0);
-  H_EQ(rt_misuse(), misuse);
+  {
+    riox_sock *const socks[] = {a, b};
+    if (rt_finish(loop, socks, (int)(sizeof socks / sizeof socks[0]), misuse) != 0) return 1;
+  }
   return 0;
 #else
-  printf("NOTE: %s pass: the emulator is not linked, no faults can be injected\n", h_backend);
-  return 0;
+  rt_skip_without_emulator();
+  return 1;
 #endif
 }
 
