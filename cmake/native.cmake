@@ -39,6 +39,10 @@ if(RIOX_WINDOWS_BIN AND TARGET echo_client)
   # Without the opt-in, asking for rio must fail loudly, never downgrade.
   add_test(NAME e2e/echo-rio-unavailable COMMAND ${CMAKE_SOURCE_DIR}/tests/e2e/rio_unavailable.sh
            ${RIOX_WINDOWS_BIN}/riox-echo.exe)
+  # A table that loads but refuses request queues: probe says why, auto picks iocp.
+  add_test(NAME e2e/rio-probe-rq-refused COMMAND ${CMAKE_SOURCE_DIR}/tests/e2e/rio_refused.sh
+           ${RIOX_WINDOWS_BIN})
+  set_tests_properties(e2e/rio-probe-rq-refused PROPERTIES TIMEOUT 300)
 endif()
 
 if(EXISTS ${CMAKE_SOURCE_DIR}/bench/CMakeLists.txt)

@@ -12,6 +12,15 @@ endif()
 
 # The RIO emulator: test support, never part of the shipped library.
 option(RIOX_RIO_EMU "Build the RIO emulator and test the rio backend against it" ON)
+# Test seams compiled into the library (src/win/ws.h: the socket calls the
+# emulator wraps). Off in a release build; the emulator needs them.
+option(RIOX_TEST_HOOKS "Compile the library's test seams (needed by the RIO emulator)" ${RIOX_RIO_EMU})
+if(RIOX_RIO_EMU AND NOT RIOX_TEST_HOOKS)
+  message(FATAL_ERROR "RIOX_RIO_EMU=ON needs RIOX_TEST_HOOKS=ON")
+endif()
+if(RIOX_TEST_HOOKS)
+  target_compile_definitions(riox PRIVATE RIOX_TEST_HOOKS=1)
+endif()
 file(GLOB RIOX_EMU_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/rio_emu/*.c)
 if(RIOX_RIO_EMU AND RIOX_EMU_SOURCES)
   add_library(riox_rio_emu STATIC ${RIOX_EMU_SOURCES})

@@ -403,7 +403,7 @@ int main(int argc, char **argv) {
 #ifdef RIOX_WITH_RIO_EMU
   {
     const char *emu = getenv("RIOX_RIO_EMULATION");
-    if (emu != NULL && strcmp(emu, "1") == 0) riox_test_set_rio_table(rio_emu_table());
+    if (emu != NULL && strcmp(emu, "1") == 0) rio_emu_install(1);
   }
 #endif
   riox_loop_config_init(&cfg);

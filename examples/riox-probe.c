@@ -31,7 +31,7 @@ int main(int argc, char **argv) {
 #ifdef RIOX_WITH_RIO_EMU
   {
     const char *emu = getenv("RIOX_RIO_EMULATION");
-    if (emu != NULL && strcmp(emu, "1") == 0) riox_test_set_rio_table(rio_emu_table());
+    if (emu != NULL && strcmp(emu, "1") == 0) rio_emu_install(1);
   }
 #endif
   rc = riox_probe(&r);
@@ -40,18 +40,28 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (json) {
-    printf("{\"winsock\":%s,\"rio\":%s,\"rio_emulated\":%s,\"rio_error\":%d,\"acceptex\":%s,"
-           "\"connectex\":%s,\"getacceptexsockaddrs\":%s,\"disconnectex\":%s,\"wsarecvmsg\":%s,"
-           "\"wsasendmsg\":%s,\"skip_on_success\":%s,\"ipv6\":%s}\n",
-           tf(r.winsock), tf(r.rio), tf(r.rio_emulated), r.rio_error, tf(r.acceptex),
-           tf(r.connectex), tf(r.getacceptexsockaddrs), tf(r.disconnectex), tf(r.wsarecvmsg),
-           tf(r.wsasendmsg), tf(r.skip_on_success), tf(r.ipv6));
+    char detail[2 * sizeof r.detail];
+    size_t k, j = 0;
+    for (k = 0; r.detail[k] != '\0' && j + 2 < sizeof detail; k++) { /* JSON string escape */
+      if (r.detail[k] == '"' || r.detail[k] == '\\') detail[j++] = '\\';
+      detail[j++] = r.detail[k];
+    }
+    detail[j] = '\0';
+    printf("{\"winsock\":%s,\"rio\":%s,\"rio_table\":%s,\"rio_emulated\":%s,\"rio_error\":%d,"
+           "\"acceptex\":%s,\"connectex\":%s,\"getacceptexsockaddrs\":%s,\"disconnectex\":%s,"
+           "\"wsarecvmsg\":%s,\"wsasendmsg\":%s,\"skip_on_success\":%s,\"ipv6\":%s,"
+           "\"auto\":\"%s\",\"detail\":\"%s\"}\n",
+           tf(r.winsock), tf(r.rio), tf(r.rio_table), tf(r.rio_emulated), r.rio_error,
+           tf(r.acceptex), tf(r.connectex), tf(r.getacceptexsockaddrs), tf(r.disconnectex),
+           tf(r.wsarecvmsg), tf(r.wsasendmsg), tf(r.skip_on_success), tf(r.ipv6),
+           r.rio ? (r.rio_emulated ? "rio-emulated" : "rio") : "iocp", detail);
     return 0;
   }
   printf("riox %d.%d.%d capability probe\n", RIOX_VERSION_MAJOR, RIOX_VERSION_MINOR,
          RIOX_VERSION_PATCH);
   printf("  Winsock 2.2           %s\n", yn(r.winsock));
   printf("  Registered I/O (RIO)  %s%s\n", yn(r.rio), r.rio_emulated ? " (test emulator)" : "");
+  printf("  RIO function table    %s\n", yn(r.rio_table));
   printf("  AcceptEx              %s\n", yn(r.acceptex));
   printf("  ConnectEx             %s\n", yn(r.connectex));
   printf("  GetAcceptExSockaddrs  %s\n", yn(r.getacceptexsockaddrs));

@@ -403,14 +403,16 @@ void riox_loop_stats(const riox_loop *loop, riox_stats *out);
 /* What the OS offers, found through WSAIoctl on a scratch socket. */
 typedef struct riox_probe_report {
   int winsock;      /* Winsock 2.2 started */
-  int rio;          /* RIO function table loaded */
+  int rio;          /* RIO usable: the function table loaded AND a request queue could be
+                       created on a test socket (what "auto" goes by) */
   int rio_emulated; /* the table came from the test emulator, not the OS */
   int acceptex, connectex, getacceptexsockaddrs, disconnectex;
   int wsarecvmsg, wsasendmsg;
   int skip_on_success; /* FILE_SKIP_COMPLETION_PORT_ON_SUCCESS usable on UDP/TCP */
   int ipv6;
-  int rio_error;    /* WSA error code of the RIO lookup, 0 when found */
-  char detail[160]; /* human summary of what is missing */
+  int rio_error;    /* WSA error of the RIO lookup or of the queue check, 0 when usable */
+  int rio_table;    /* the RIO function table loaded (it may still be unusable) */
+  char detail[160]; /* human summary: what is missing, or why RIO is not usable */
 } riox_probe_report;
 
 int riox_probe(riox_probe_report *out);

@@ -13,6 +13,13 @@ extern "C" {
  * Not thread-safe: call before creating loops. */
 void riox_test_set_rio_table(const void *table);
 
+/* Test builds only (RIOX_TEST_HOOKS): route the socket-level calls riox
+ * makes (socket creation and close, ioctlsocket, accept, the non-blocking
+ * transfers, CancelIoEx, AFD polls) through `api`, a ws_api_t (src/win/ws.h),
+ * so the RIO emulator can see and police them. NULL restores the OS's.
+ * Not thread-safe: call before creating loops. */
+void riox_test_set_sockapi(const void *api);
+
 #ifdef __cplusplus
 }
 #endif

@@ -20,7 +20,7 @@ int perf_backend_prepare(const perf_opts *o, char *err, size_t errlen) {
 #ifdef RIOX_WITH_RIO_EMU
   (void)err;
   (void)errlen;
-  riox_test_set_rio_table(rio_emu_table());
+  rio_emu_install(1);
   return PERF_EXIT_OK;
 #else
   if (o->backend != PERF_BACKEND_RIO_EMULATED) return PERF_EXIT_OK; /* env alone: ignore */

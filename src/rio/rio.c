@@ -78,12 +78,11 @@ static void rio__loop_fini(riox_loop *loop) {
 static int rio__sock_cancel(riox_sock *sock) {
   rio_rq_t *q = (rio_rq_t *)sock->backend;
   if (sock->state == WIN_SOCK_CLOSING) {
-    /* closesocket frees the RIO queue: never commit to it afterwards. Its
-     * deferred requests are aborted with the rest. */
-    if (q != NULL) {
-      list_remove(&q->dirty);
-      q->defer_recv = q->defer_send = 0;
-    }
+    /* closesocket comes next and frees the RIO queue. Nothing documents
+     * what becomes of RIO_MSG_DEFER requests never committed by then, so
+     * commit them first: every request is then one the kernel knows and will
+     * complete (aborted by the close). msquic commits on every path too. */
+    if (q != NULL) rio_rq_commit_closing(sock->loop, q);
     return 0;
   }
   /* Nothing posted: nothing to cancel. */

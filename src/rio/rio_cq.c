@@ -14,28 +14,43 @@
 
 #include "rio_internal.h"
 
+/* Resize the CQ to at least `need` slots (doubling, capped). */
+static int rio__cq_resize(riox_loop *loop, uint64_t need) {
+  rio_loop_t *rl = rio_loop_of(loop);
+  uint64_t size = (uint64_t)rl->cq_size * 2;
+  if (size < need) size = need;
+  if (size > RIO_MAX_CQ_SIZE) size = RIO_MAX_CQ_SIZE;
+  LOOP_OSCALL(loop);
+  if (!rl->fn.RIOResizeCompletionQueue(rl->cq, (DWORD)size)) {
+    int err = WSAGetLastError();
+    return error_detail(error_from_win32((uint32_t)err),
+                        "RIOResizeCompletionQueue(%u -> %llu) failed: WSA error %d", rl->cq_size,
+                        (unsigned long long)size, err);
+  }
+  rl->cq_size = (uint32_t)size;
+  return 0;
+}
+
 int rio_cq_reserve(riox_loop *loop, uint32_t slots) {
   rio_loop_t *rl = rio_loop_of(loop);
   uint64_t need = (uint64_t)rl->cq_committed + slots;
+  int rc;
   if (need > RIO_MAX_CQ_SIZE)
     return error_detail(RIOX_ENOBUFS,
                         "RIO completion queue would need %llu slots, above RIO_MAX_CQ_SIZE (%u)",
                         (unsigned long long)need, (unsigned)RIO_MAX_CQ_SIZE);
-  if (need > rl->cq_size) {
-    uint64_t size = (uint64_t)rl->cq_size * 2;
-    if (size < need) size = need;
-    if (size > RIO_MAX_CQ_SIZE) size = RIO_MAX_CQ_SIZE;
-    LOOP_OSCALL(loop);
-    if (!rl->fn.RIOResizeCompletionQueue(rl->cq, (DWORD)size)) {
-      int err = WSAGetLastError();
-      return error_detail(error_from_win32((uint32_t)err),
-                          "RIOResizeCompletionQueue(%u -> %llu) failed: WSA error %d", rl->cq_size,
-                          (unsigned long long)size, err);
-    }
-    rl->cq_size = (uint32_t)size;
-  }
+  if (need > rl->cq_size && (rc = rio__cq_resize(loop, need)) < 0) return rc;
   rl->cq_committed = (uint32_t)need;
   return 0;
+}
+
+int rio_cq_grow(riox_loop *loop, uint32_t slots) {
+  rio_loop_t *rl = rio_loop_of(loop);
+  uint64_t need = (uint64_t)rl->cq_size + slots;
+  if (rl->cq_size >= RIO_MAX_CQ_SIZE)
+    return error_detail(RIOX_ENOBUFS, "RIO completion queue already at RIO_MAX_CQ_SIZE (%u)",
+                        (unsigned)RIO_MAX_CQ_SIZE);
+  return rio__cq_resize(loop, need);
 }
 
 void rio_cq_release(riox_loop *loop, uint32_t slots) { rio_loop_of(loop)->cq_committed -= slots; }
@@ -47,6 +62,10 @@ static void rio__dispatch(riox_loop *loop, const RIORESULT *r) {
     status = error_from_win32((uint32_t)r->Status);
     if (status == RIOX_EIO) error_detail(status, "RIO request failed: WSA error %ld", (long)r->Status);
   }
+  /* Windows reports a closed socket's requests with several codes
+   * (WSA_OPERATION_ABORTED, WSAENOTSOCK, and more: RIO-SEMANTICS.md); for a
+   * socket riox is closing, each of them simply means cancelled. */
+  if (status != 0 && req->sock->state == WIN_SOCK_CLOSING) status = RIOX_ECANCELED;
   loop->stats.completions++;
   rio_rq_dequeued(loop, req);
   req->complete(loop, req, status, r->BytesTransferred);

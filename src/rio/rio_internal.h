@@ -54,6 +54,10 @@ int rio_cq_before_wait(riox_loop *loop, DWORD *timeout_ms);
 void rio_cq_on_packet(riox_loop *loop, OVERLAPPED_ENTRY *entry);
 int rio_cq_reserve(riox_loop *loop, uint32_t slots);
 void rio_cq_release(riox_loop *loop, uint32_t slots);
+/* The OS says the CQ lacks room although riox's own count says it has
+ * (room a closed socket held comes back late on Windows): grow the CQ by at
+ * least `slots` beyond its size, committing nothing. */
+int rio_cq_grow(riox_loop *loop, uint32_t slots);
 int rio_cq_drain(riox_loop *loop);
 
 /* rio_rq.c */
@@ -65,6 +69,9 @@ int rio_rq_send(riox_sock *sock, win_req_t *req, uint32_t flags);
  * listed for the next try. Returns the deferred sends issued (riox_flush's
  * answer; receives are committed too but not counted). */
 int rio_rq_commit_all(riox_loop *loop);
+/* The socket is about to be closed: commit its deferred posts (both
+ * directions) and take the queue off the dirty list for good. */
+void rio_rq_commit_closing(riox_loop *loop, rio_rq_t *q);
 /* A dequeued result for req: release its quota and address slot. */
 void rio_rq_dequeued(riox_loop *loop, win_req_t *req);
 

@@ -30,6 +30,13 @@ int rio_rq_attach(riox_sock *sock) {
   }
   LOOP_OSCALL(loop);
   q->rq = rl->fn.RIOCreateRequestQueue(sock->s, depth, 1, depth, 1, rl->cq, rl->cq, sock);
+  if (q->rq == RIO_INVALID_RQ && WSAGetLastError() == WSAENOBUFS &&
+      rio_cq_grow(loop, 2 * depth) == 0) {
+    /* Room a closed socket's queue held may come back some time after its
+     * closesocket: grown, the CQ has it now. Once; then the error stands. */
+    LOOP_OSCALL(loop);
+    q->rq = rl->fn.RIOCreateRequestQueue(sock->s, depth, 1, depth, 1, rl->cq, rl->cq, sock);
+  }
   if (q->rq == RIO_INVALID_RQ) {
     rc = sock_wsa_error("RIOCreateRequestQueue");
     rio_cq_release(loop, 2 * depth);
@@ -59,6 +66,7 @@ static int rio__reserve(riox_sock *sock, rio_rq_t *q, int recv) {
   rio_loop_t *rl = rio_loop_of(sock->loop);
   uint32_t cur = recv ? q->max_recv : q->max_send, out = recv ? q->recv_out : q->send_out;
   uint32_t grown;
+  BOOL ok;
   int rc;
   if (out < cur) return 0;
   if (cur >= RIO_RQ_MAX)
@@ -68,7 +76,12 @@ static int rio__reserve(riox_sock *sock, rio_rq_t *q, int recv) {
   rc = rio_cq_reserve(sock->loop, grown - cur);
   if (rc < 0) return rc;
   LOOP_OSCALL(sock->loop);
-  if (!rl->fn.RIOResizeRequestQueue(q->rq, recv ? grown : q->max_recv, recv ? q->max_send : grown)) {
+  ok = rl->fn.RIOResizeRequestQueue(q->rq, recv ? grown : q->max_recv, recv ? q->max_send : grown);
+  if (!ok && WSAGetLastError() == WSAENOBUFS && rio_cq_grow(sock->loop, grown - cur) == 0) {
+    LOOP_OSCALL(sock->loop); /* as in rio_rq_attach: grow the CQ, retry once */
+    ok = rl->fn.RIOResizeRequestQueue(q->rq, recv ? grown : q->max_recv, recv ? q->max_send : grown);
+  }
+  if (!ok) {
     rc = sock_wsa_error("RIOResizeRequestQueue");
     rio_cq_release(sock->loop, grown - cur);
     return rc;
@@ -226,6 +239,34 @@ static void rio__send_done(riox_loop *loop, win_req_t *req, int status, uint32_t
   sock_io_complete(loop, req, status, bytes);
 }
 
+/* One queue's deferred posts, per direction; returns the sends committed.
+ * A direction whose commit failed keeps its count. */
+static int rio__commit(riox_loop *loop, rio_rq_t *q) {
+  rio_loop_t *rl = rio_loop_of(loop);
+  int n = 0;
+  if (q->defer_recv) {
+    LOOP_OSCALL(loop);
+    if (rl->fn.RIOReceive(q->rq, NULL, 0, RIO_MSG_COMMIT_ONLY, NULL)) q->defer_recv = 0;
+  }
+  if (q->defer_send) {
+    LOOP_OSCALL(loop);
+    if (rl->fn.RIOSend(q->rq, NULL, 0, RIO_MSG_COMMIT_ONLY, NULL)) {
+      n = (int)q->defer_send;
+      q->defer_send = 0;
+    }
+  }
+  return n;
+}
+
+void rio_rq_commit_closing(riox_loop *loop, rio_rq_t *q) {
+  if (q->defer_recv || q->defer_send) (void)rio__commit(loop, q);
+  if (q->defer_recv || q->defer_send)
+    /* The commit failed: the close still aborts what RIO holds, but say so. */
+    error_detail(RIOX_EIO, "RIO commit before close failed: WSA error %d", WSAGetLastError());
+  list_remove(&q->dirty);
+  q->defer_recv = q->defer_send = 0;
+}
+
 int rio_rq_commit_all(riox_loop *loop) {
   rio_loop_t *rl = rio_loop_of(loop);
   list_node_t *node, retry;
@@ -233,17 +274,7 @@ int rio_rq_commit_all(riox_loop *loop) {
   list_init(&retry);
   while ((node = list_pop_front(&rl->dirty)) != NULL) {
     rio_rq_t *q = container_of(node, rio_rq_t, dirty);
-    if (q->defer_recv) {
-      LOOP_OSCALL(loop);
-      if (rl->fn.RIOReceive(q->rq, NULL, 0, RIO_MSG_COMMIT_ONLY, NULL)) q->defer_recv = 0;
-    }
-    if (q->defer_send) {
-      LOOP_OSCALL(loop);
-      if (rl->fn.RIOSend(q->rq, NULL, 0, RIO_MSG_COMMIT_ONLY, NULL)) {
-        n += (int)q->defer_send;
-        q->defer_send = 0;
-      }
-    }
+    n += rio__commit(loop, q);
     /* A failed commit leaves the requests queued in RIO, charged and
      * unstarted: try again at the next flush (rio_cq_before_wait keeps the
      * wait short meanwhile). A closed socket is never listed here. */

@@ -6,6 +6,7 @@
 
 #include "afd.h"
 #include "error.h"
+#include "ws.h"
 
 #define AFD__IOCTL_POLL 0x00012024
 #ifndef STATUS_PENDING
@@ -50,7 +51,7 @@ int afd_open(HANDLE port, ULONG_PTR key, SOCKET *owner, HANDLE *out) {
    * \Device\Afd directly also works on Windows, but Wine 8 rejects polls
    * submitted on such a handle with STATUS_INVALID_PARAMETER; a socket
    * works on both. */
-  s = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0, WSA_FLAG_OVERLAPPED);
+  s = ws_socket(AF_INET, SOCK_STREAM, IPPROTO_TCP, WSA_FLAG_OVERLAPPED);
   if (s == INVALID_SOCKET) {
     int err = WSAGetLastError();
     return error_detail(error_from_win32((uint32_t)err), "poll socket: WSASocket failed: WSA error %d",
@@ -61,7 +62,7 @@ int afd_open(HANDLE port, ULONG_PTR key, SOCKET *owner, HANDLE *out) {
     rc = error_detail(error_from_win32(GetLastError()), "CreateIoCompletionPort(poll socket) failed: %lu",
                       GetLastError());
   if (rc < 0) {
-    closesocket(s);
+    ws_close(s);
     return rc;
   }
   /* Nobody waits on the handle itself; skip signalling it. */
@@ -71,14 +72,14 @@ int afd_open(HANDLE port, ULONG_PTR key, SOCKET *owner, HANDLE *out) {
   return 0;
 }
 
-void afd_close(SOCKET owner) { closesocket(owner); }
+void afd_close(SOCKET owner) { ws_close(owner); }
 
 int afd_poll(HANDLE afd, afd_poll_info_t *info, OVERLAPPED *ov) {
   NTSTATUS st;
   memset(ov, 0, sizeof *ov);
   ov->Internal = (ULONG_PTR)STATUS_PENDING;
-  st = afd__ioctl(afd, NULL, NULL, ov, (PIO_STATUS_BLOCK)ov, AFD__IOCTL_POLL, info, sizeof *info, info,
-                  sizeof *info);
+  st = ws_nt_ioctl(afd__ioctl, afd, NULL, NULL, ov, (PIO_STATUS_BLOCK)ov, AFD__IOCTL_POLL, info,
+                   sizeof *info, info, sizeof *info);
   /* Success and pending both queue a packet (the handle does not skip the
    * port on success); only a failure returned here posts none. */
   if (st == 0 || st == STATUS_PENDING) return 0;

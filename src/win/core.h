@@ -11,6 +11,7 @@
 
 #include "winapi.h"
 #include "afd.h"
+#include "ws.h"
 
 #include "error.h"
 #include "evq.h"

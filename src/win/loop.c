@@ -48,7 +48,7 @@ static int loop__choose_backend(riox_loop *loop) {
   char env[32];
   const char *name = loop->cfg.backend;
   DWORD n = GetEnvironmentVariableA("RIOX_BACKEND", env, sizeof env);
-  int have_rio = loop->ext.rio.cbSize != 0;
+  int have_rio = loop->ext.rio_usable;
   if (n > 0 && n < sizeof env) name = env;
   if (name == NULL || name[0] == '\0' || strcmp(name, "auto") == 0) {
     name = have_rio ? "rio" : "iocp";
@@ -61,10 +61,9 @@ static int loop__choose_backend(riox_loop *loop) {
   if (strcmp(name, "rio") == 0) {
     if (!have_rio)
       return error_detail(RIOX_ENOTSUP,
-                          "backend \"rio\" requested but Registered I/O is not available: "
-                          "WSAIoctl(SIO_GET_MULTIPLE_EXTENSION_FUNCTION_POINTER, "
-                          "WSAID_MULTIPLE_RIO) answered WSA error %d; use \"auto\" or \"iocp\"",
-                          loop->ext.rio_error);
+                          "backend \"rio\" requested but Registered I/O is not usable: %s; use "
+                          "\"auto\" or \"iocp\"",
+                          loop->ext.rio_why);
     loop->be = &rio_backend;
     loop->backend_name = loop->ext.rio_emulated ? "rio-emulated" : "rio";
     return 0;

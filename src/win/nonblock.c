@@ -50,7 +50,7 @@ int riox_try_recv(riox_sock *sock, void *buf, uint32_t cap, riox_addr *from) {
     SOCKADDR_STORAGE ss;
     int sslen = sizeof ss;
     memset(&ss, 0, sizeof ss);
-    n = recvfrom(sock->s, (char *)buf, (int)cap, 0, (struct sockaddr *)&ss, &sslen);
+    n = ws_recvfrom(sock->s, (char *)buf, (int)cap, 0, (struct sockaddr *)&ss, &sslen);
     if (n == SOCKET_ERROR) {
       int err = WSAGetLastError();
       if (err == WSAEMSGSIZE) {
@@ -79,7 +79,7 @@ int riox_try_recv(riox_sock *sock, void *buf, uint32_t cap, riox_addr *from) {
         (void)win_sockaddr_to((struct sockaddr *)&ss, from);
     }
   } else {
-    n = recv(sock->s, (char *)buf, (int)cap, 0);
+    n = ws_recv(sock->s, (char *)buf, (int)cap, 0);
     if (n == SOCKET_ERROR) return nb__wsa_error(sock, "recv");
     nb__transferred(sock);
     if (n == 0) {
@@ -104,7 +104,7 @@ int riox_try_send(riox_sock *sock, const void *data, uint32_t len, const riox_ad
     if (to != NULL) return error_detail(RIOX_EINVAL, "riox_try_send: a TCP send takes no destination");
     if (sock->shut_wr) return error_detail(RIOX_ESHUTDOWN, "riox_try_send: riox_shutdown was called");
     LOOP_OSCALL(loop);
-    n = send(sock->s, (const char *)data, (int)len, 0);
+    n = ws_send(sock->s, (const char *)data, (int)len, 0);
     if (n == SOCKET_ERROR) return nb__wsa_error(sock, "send");
     nb__transferred(sock);
   } else {
@@ -117,7 +117,7 @@ int riox_try_send(riox_sock *sock, const void *data, uint32_t len, const riox_ad
         return error_detail(RIOX_ENOTCONN,
                             "riox_try_send: UDP socket is not connected; pass a destination");
       LOOP_OSCALL(loop);
-      n = send(sock->s, (const char *)data, (int)len, 0);
+      n = ws_send(sock->s, (const char *)data, (int)len, 0);
     } else {
       SOCKADDR_STORAGE ss;
       int sslen;
@@ -125,7 +125,7 @@ int riox_try_send(riox_sock *sock, const void *data, uint32_t len, const riox_ad
       rc = win_sockaddr_from(to, sock->family, &ss, &sslen);
       if (rc < 0) return rc;
       LOOP_OSCALL(loop);
-      n = sendto(sock->s, (const char *)data, (int)len, 0, (struct sockaddr *)&ss, sslen);
+      n = ws_sendto(sock->s, (const char *)data, (int)len, 0, (struct sockaddr *)&ss, sslen);
     }
     if (n == SOCKET_ERROR) return nb__wsa_error(sock, "sendto");
   }
@@ -151,11 +151,11 @@ int riox_try_accept(riox_sock *listener, riox_sock **out, riox_addr *peer) {
   if (rc < 0) return rc;
   loop = listener->loop;
   LOOP_OSCALL(loop);
-  s = accept(listener->s, (struct sockaddr *)&ss, &sslen);
+  s = ws_accept(listener->s, (struct sockaddr *)&ss, &sslen);
   if (s == INVALID_SOCKET) return nb__wsa_error(listener, "accept");
   rc = sock_adopt(loop, s, listener->family, &conn);
   if (rc < 0) {
-    closesocket(s);
+    ws_close(s);
     return rc;
   }
   /* Inherits the listener's non-blocking mode; stays a readiness socket

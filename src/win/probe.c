@@ -43,13 +43,40 @@ static int probe__rio(SOCKET s, RIO_EXTENSION_FUNCTION_TABLE *rio) {
   return 0;
 }
 
+/* The table alone does not prove RIO works: some machines (security
+ * software, layered providers) hand it out and then refuse every request
+ * queue, which is why wireguard-go tries one before it trusts RIO. Build the
+ * smallest working set -- a UDP socket with WSA_FLAG_REGISTERED_IO, a polled
+ * CQ and an RQ on it -- and take it down again (closesocket frees the RQ).
+ * 0, or the WSA error of the step that failed (*step names it). */
+static int probe__rio_works(const RIO_EXTENSION_FUNCTION_TABLE *rio, const char **step) {
+  RIO_CQ cq = RIO_INVALID_CQ;
+  int failed = 0, err = 0;
+  SOCKET s = ws_socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP, WSA_FLAG_OVERLAPPED | WSA_FLAG_REGISTERED_IO);
+  *step = "WSASocket(WSA_FLAG_REGISTERED_IO)";
+  failed = s == INVALID_SOCKET;
+  if (!failed) {
+    *step = "RIOCreateCompletionQueue";
+    cq = rio->RIOCreateCompletionQueue(2, NULL);
+    failed = cq == RIO_INVALID_CQ;
+  }
+  if (!failed) {
+    *step = "RIOCreateRequestQueue";
+    failed = rio->RIOCreateRequestQueue(s, 1, 1, 1, 1, cq, cq, NULL) == RIO_INVALID_RQ;
+  }
+  if (failed) err = WSAGetLastError() != 0 ? WSAGetLastError() : WSAEINVAL;
+  if (s != INVALID_SOCKET) ws_close(s);
+  if (cq != RIO_INVALID_CQ) rio->RIOCloseCompletionQueue(cq);
+  return err;
+}
+
 int win_ext_load(win_ext_t *ext) {
   GUID g_accept = WSAID_ACCEPTEX, g_connect = WSAID_CONNECTEX;
   GUID g_sockaddrs = WSAID_GETACCEPTEXSOCKADDRS, g_disconnect = WSAID_DISCONNECTEX;
   GUID g_recvmsg = WSAID_WSARECVMSG, g_sendmsg = WSAID_WSASENDMSG;
   SOCKET s;
   memset(ext, 0, sizeof *ext);
-  s = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0, WSA_FLAG_OVERLAPPED);
+  s = ws_socket(AF_INET, SOCK_STREAM, IPPROTO_TCP, WSA_FLAG_OVERLAPPED);
   if (s == INVALID_SOCKET) {
     int err = WSAGetLastError();
     return error_detail(error_from_win32((uint32_t)err), "probe socket failed: WSA error %d", err);
@@ -62,11 +89,27 @@ int win_ext_load(win_ext_t *ext) {
   (void)probe__fn(s, g_recvmsg, &ext->WSARecvMsg, sizeof ext->WSARecvMsg);
   (void)probe__fn(s, g_sendmsg, &ext->WSASendMsg, sizeof ext->WSASendMsg);
   ext->rio_error = probe__rio(s, &ext->rio);
-  closesocket(s);
+  ws_close(s);
   /* The test emulator stands in only where the OS has no RIO of its own. */
   if (ext->rio.cbSize == 0 && probe__injected_rio != NULL) {
     ext->rio = *probe__injected_rio;
     ext->rio_emulated = 1;
+  }
+  if (ext->rio.cbSize == 0) {
+    snprintf(ext->rio_why, sizeof ext->rio_why,
+             "RIO function table not available (WSAIoctl answered WSA error %d)", ext->rio_error);
+  } else {
+    const char *step = NULL;
+    int err = probe__rio_works(&ext->rio, &step);
+    if (err == 0) {
+      ext->rio_usable = 1;
+    } else {
+      ext->rio_error = err;
+      snprintf(ext->rio_why, sizeof ext->rio_why,
+               "RIO function table loaded but %s failed: WSA error %d (security software or a "
+               "layered provider may block RIO)",
+               step, err);
+    }
   }
   return 0;
 }
@@ -74,12 +117,12 @@ int win_ext_load(win_ext_t *ext) {
 static int probe__skip_ok(int type, int proto) {
   WSAPROTOCOL_INFOW info;
   int len = sizeof info;
-  SOCKET s = WSASocketW(AF_INET, type, proto, NULL, 0, WSA_FLAG_OVERLAPPED);
+  SOCKET s = ws_socket(AF_INET, type, proto, WSA_FLAG_OVERLAPPED);
   int ok;
   if (s == INVALID_SOCKET) return 0;
   ok = getsockopt(s, SOL_SOCKET, SO_PROTOCOL_INFOW, (char *)&info, &len) == 0 &&
        (info.dwServiceFlags1 & XP1_IFS_HANDLES);
-  closesocket(s);
+  ws_close(s);
   return ok;
 }
 
@@ -100,7 +143,8 @@ int riox_probe(riox_probe_report *out) {
     WSACleanup();
     return rc;
   }
-  out->rio = ext.rio.cbSize != 0;
+  out->rio_table = ext.rio.cbSize != 0;
+  out->rio = ext.rio_usable;
   out->rio_emulated = ext.rio_emulated;
   out->rio_error = ext.rio_error;
   out->acceptex = ext.AcceptEx != NULL;
@@ -110,17 +154,16 @@ int riox_probe(riox_probe_report *out) {
   out->wsarecvmsg = ext.WSARecvMsg != NULL;
   out->wsasendmsg = ext.WSASendMsg != NULL;
   out->skip_on_success = probe__skip_ok(SOCK_STREAM, IPPROTO_TCP) && probe__skip_ok(SOCK_DGRAM, IPPROTO_UDP);
-  s6 = WSASocketW(AF_INET6, SOCK_DGRAM, IPPROTO_UDP, NULL, 0, WSA_FLAG_OVERLAPPED);
+  s6 = ws_socket(AF_INET6, SOCK_DGRAM, IPPROTO_UDP, WSA_FLAG_OVERLAPPED);
   out->ipv6 = s6 != INVALID_SOCKET;
-  if (s6 != INVALID_SOCKET) closesocket(s6);
+  if (s6 != INVALID_SOCKET) ws_close(s6);
   if (out->rio && out->rio_emulated)
     snprintf(out->detail, sizeof out->detail,
              "RIO absent from the OS (WSA error %d); using the test emulator", ext.rio_error);
   else if (out->rio)
-    snprintf(out->detail, sizeof out->detail, "RIO available");
+    snprintf(out->detail, sizeof out->detail, "RIO available (a request queue was created)");
   else
-    snprintf(out->detail, sizeof out->detail,
-             "RIO function table not available (WSAIoctl answered WSA error %d)", ext.rio_error);
+    snprintf(out->detail, sizeof out->detail, "%s", ext.rio_why);
   WSACleanup();
   return 0;
 }

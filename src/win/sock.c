@@ -79,7 +79,7 @@ int sock_create(riox_loop *loop, int kind, int family, uint32_t flags, void *ctx
   *out = NULL;
   if (sock == NULL) return error_detail(RIOX_ENOMEM, "no memory for a socket");
   LOOP_OSCALL(loop);
-  sock->s = WSASocketW(family, type, proto, NULL, 0, WSA_FLAG_OVERLAPPED | loop->be->wsa_flags);
+  sock->s = ws_socket(family, type, proto, WSA_FLAG_OVERLAPPED | loop->be->wsa_flags);
   if (sock->s == INVALID_SOCKET) {
     rc = sock_wsa_error("WSASocket");
     free(sock);
@@ -102,7 +102,7 @@ int sock_create(riox_loop *loop, int kind, int family, uint32_t flags, void *ctx
   *out = sock;
   return 0;
 fail:
-  closesocket(sock->s);
+  ws_close(sock->s);
   free(sock);
   return rc;
 }
@@ -128,7 +128,7 @@ int sock_adopt(riox_loop *loop, SOCKET s, int family, riox_sock **out) {
 /* Undo sock_create for a socket that never had a request. */
 static void sock__discard(riox_sock *sock) {
   list_remove(&sock->node);
-  if (sock->s != INVALID_SOCKET) closesocket(sock->s);
+  if (sock->s != INVALID_SOCKET) ws_close(sock->s);
   free(sock);
 }
 
@@ -150,7 +150,7 @@ int sock_bind(riox_sock *sock, const riox_addr *local) {
 void sock_free(riox_sock *sock) {
   poll_sock_free(sock);
   list_remove(&sock->node);
-  if (sock->s != INVALID_SOCKET) closesocket(sock->s);
+  if (sock->s != INVALID_SOCKET) ws_close(sock->s);
   free(sock);
 }
 
@@ -258,7 +258,7 @@ int sock_use_readiness(riox_sock *sock, const char *what) {
   if (!sock->nonblocking) {
     u_long on = 1;
     LOOP_OSCALL(sock->loop);
-    if (ioctlsocket(sock->s, FIONBIO, &on) != 0) return sock_wsa_error("ioctlsocket(FIONBIO)");
+    if (ws_ioctl(sock->s, FIONBIO, &on) != 0) return sock_wsa_error("ws_ioctl(FIONBIO)");
     sock->nonblocking = 1;
   }
   sock->mode = WIN_MODE_READINESS;
@@ -439,7 +439,7 @@ int riox_cancel(riox_sock *sock) {
   }
   LOOP_OSCALL(sock->loop);
   /* ERROR_NOT_FOUND (nothing pending) is not a failure. */
-  (void)CancelIoEx((HANDLE)sock->s, NULL);
+  (void)ws_cancel_io((HANDLE)sock->s, NULL);
   return 0;
 }
 
@@ -457,9 +457,9 @@ int riox_close(riox_sock *sock) {
   /* closesocket aborts every overlapped request; each still posts its
    * packet (STATUS_CANCELLED or similar), which is how pending reaches 0. */
   LOOP_OSCALL(loop);
-  (void)CancelIoEx((HANDLE)sock->s, NULL);
+  (void)ws_cancel_io((HANDLE)sock->s, NULL);
   LOOP_OSCALL(loop);
-  closesocket(sock->s);
+  ws_close(sock->s);
   sock->s = INVALID_SOCKET;
   /* A shutdown still waiting for sends will never run: finish it now. */
   if (sock->shutdown_req != NULL && sock->sends_pending == 0) sock_send_drained(sock);

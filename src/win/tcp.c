@@ -22,8 +22,8 @@ int tcp_accept_post(riox_sock *listener) {
     return error_detail(RIOX_ENOBUFS, "AcceptEx: all %u request slots in use", loop->reqs.limit);
   LOOP_OSCALL(loop);
   /* RIO needs WSA_FLAG_REGISTERED_IO on every accept socket, hence wsa_flags. */
-  req->accept_sock = WSASocketW(listener->family, SOCK_STREAM, IPPROTO_TCP, NULL, 0,
-                                WSA_FLAG_OVERLAPPED | loop->be->wsa_flags);
+  req->accept_sock = ws_socket(listener->family, SOCK_STREAM, IPPROTO_TCP,
+                               WSA_FLAG_OVERLAPPED | loop->be->wsa_flags);
   if (req->accept_sock == INVALID_SOCKET) {
     rc = sock_wsa_error("WSASocket(accept)");
     loop_req_free(loop, req);
@@ -34,7 +34,7 @@ int tcp_accept_post(riox_sock *listener) {
                           TCP__ADDR_SPACE, &bytes, &req->ov) &&
       WSAGetLastError() != ERROR_IO_PENDING) {
     rc = sock_wsa_error("AcceptEx");
-    closesocket(req->accept_sock);
+    ws_close(req->accept_sock);
     loop_req_free(loop, req);
     return rc;
   }
@@ -90,7 +90,7 @@ static void tcp__accept_done(riox_loop *loop, win_req_t *req, int status, uint32
   }
   /* A reset before accept (ECONNRESET) or a cancelled accept is not the
    * application's business: close and re-post. */
-  if (s != INVALID_SOCKET) closesocket(s);
+  if (s != INVALID_SOCKET) ws_close(s);
   loop_req_free(loop, req);
   tcp__accept_refill(listener);
 }
@@ -126,7 +126,7 @@ int riox_tcp_listen(riox_loop *loop, const riox_addr *local, int backlog, uint32
   if (rc < 0) {
     /* No accept (or only this failing one) was posted: close quietly. */
     list_remove(&sock->node);
-    closesocket(sock->s);
+    ws_close(sock->s);
     sock->s = INVALID_SOCKET;
     if (sock->pending == 0) {
       sock_free(sock);
@@ -236,7 +236,7 @@ int riox_tcp_connect(riox_loop *loop, const riox_addr *remote, const riox_addr *
       sock->pending--;
     }
     list_remove(&sock->node);
-    closesocket(sock->s);
+    ws_close(sock->s);
     sock->s = INVALID_SOCKET;
     sock_free(sock);
     return rc;

@@ -30,8 +30,10 @@ typedef struct win_ext {
   LPFN_WSARECVMSG WSARecvMsg;
   LPFN_WSASENDMSG WSASendMsg;
   RIO_EXTENSION_FUNCTION_TABLE rio; /* rio.cbSize == 0 when absent */
-  int rio_error;                    /* WSA error of the RIO lookup */
+  int rio_error;                    /* WSA error of the lookup or of the check */
   int rio_emulated;                 /* the table came from riox_test_set_rio_table */
+  int rio_usable;                   /* the table works: a request queue could be made */
+  char rio_why[160];                /* why RIO is not usable, when it is not */
 } win_ext_t;
 
 /* probe.c: load every extension (RIO may be absent: rio.cbSize 0).

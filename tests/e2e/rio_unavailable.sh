@@ -16,7 +16,7 @@ if grep -q '^ready ' <<<"$out"; then
   echo "rio_unavailable.sh: the server started anyway" >&2
   exit 1
 fi
-if ! grep -qi 'Registered I/O is not available' <<<"$out"; then
+if ! grep -qi 'Registered I/O is not usable' <<<"$out"; then
   echo "rio_unavailable.sh: the message does not say RIO is unavailable" >&2
   exit 1
 fi

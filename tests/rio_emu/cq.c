@@ -17,8 +17,49 @@ rio_emu_cq_t *rio_emu_cq_find(RIO_CQ h) {
 
 void rio_emu_cq_ref(rio_emu_cq_t *cq) { cq->refs++; }
 
+/* Slots of a closed RQ that come back later (rio_emu_set_cq_release_delay). */
+typedef struct cq__late {
+  list_node_t node;
+  ULONGLONG slots;
+  ULONGLONG due_ms;
+} cq__late_t;
+
+static unsigned cq__release_delay_ms;
+
+void rio_emu_set_cq_release_delay(unsigned ms) {
+  rio_emu_init();
+  rio_emu_lock();
+  cq__release_delay_ms = ms;
+  rio_emu_unlock();
+}
+
+void rio_emu_cq_uncommit(rio_emu_cq_t *cq, ULONGLONG n) {
+  cq__late_t *late;
+  if (n == 0) return;
+  if (cq__release_delay_ms == 0 || (late = (cq__late_t *)calloc(1, sizeof *late)) == NULL) {
+    cq->committed -= n;
+    return;
+  }
+  late->slots = n;
+  late->due_ms = GetTickCount64() + cq__release_delay_ms;
+  list_insert_tail(&cq->late, &late->node);
+}
+
+void rio_emu_cq_release_due(rio_emu_cq_t *cq) {
+  ULONGLONG now = GetTickCount64();
+  while (!list_empty(&cq->late)) {
+    cq__late_t *late = container_of(cq->late.next, cq__late_t, node);
+    if (late->due_ms > now) break; /* in order of due time: one delay for all */
+    list_remove(&late->node);
+    cq->committed -= late->slots;
+    free(late);
+  }
+}
+
 void rio_emu_cq_put(rio_emu_cq_t *cq) {
+  list_node_t *node;
   if (--cq->refs > 0) return;
+  while ((node = list_pop_front(&cq->late)) != NULL) free(container_of(node, cq__late_t, node));
   free(cq);
 }
 
@@ -87,6 +128,7 @@ RIO_CQ PASCAL rio_emu_create_cq(DWORD size, PRIO_NOTIFICATION_COMPLETION notify)
   cq->refs = 1;
   cq->size = size;
   list_init(&cq->results);
+  list_init(&cq->late);
   if (notify != NULL) {
     cq->has_notify = 1;
     cq->notify = *notify;
@@ -207,8 +249,7 @@ BOOL PASCAL rio_emu_resize_cq(RIO_CQ h, DWORD size) {
     WSASetLastError(WSAEINVAL);
     return FALSE;
   }
-  /* Sockets closed since their last post give their capacity back first. */
-  rio_emu_rq_reap();
+  rio_emu_cq_release_due(cq);
   if ((ULONGLONG)size < cq->committed || size < cq->used)
     err = WSAETOOMANYREFS; /* smaller than what is attached or charged */
   else

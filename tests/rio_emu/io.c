@@ -97,10 +97,9 @@ void rio_emu_io_start(rio_emu_req_t *req) {
   static char io__empty; /* the WSABUF of an empty datagram */
   DWORD bytes = 0;
   int rc;
-  rio_emu_rq_check_closed(rq);
   if (rq->closed) {
     /* Never hand I/O to a closed socket: its handle may name another one. */
-    rio_emu_io_finish(req, WSA_OPERATION_ABORTED, 0);
+    rio_emu_io_finish(req, rio_emu_closed_status(), 0);
     return;
   }
   memset(&req->ov, 0, sizeof req->ov);
@@ -161,7 +160,8 @@ void rio_emu_io_finish(rio_emu_req_t *req, LONG status, ULONG bytes) {
     p.revents = 0;
     if (WSAPoll(&p, 1, 0) == 1 && (p.revents & POLLERR)) status = WSAECONNRESET;
   }
-  if (status != 0 && rq->closed) status = WSA_OPERATION_ABORTED; /* closed locally */
+  /* Closed locally: Windows may say any of several codes (rio_emu_closed_status). */
+  if (status != 0 && rq->closed) status = rio_emu_closed_status();
   req->result.Status = status;
   req->result.BytesTransferred = req->accum + bytes;
   if (recv && (status == 0 || status == WSAEMSGSIZE)) {

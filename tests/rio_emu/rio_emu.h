@@ -25,6 +25,24 @@ extern "C" {
 /* The emulated table (RIO_EXTENSION_FUNCTION_TABLE*), valid for the process lifetime. */
 const void *rio_emu_table(void);
 
+/* The socket-call table (a ws_api_t, src/win/ws.h) through which the emulator sees the
+ * flags of every socket and polices the calls made on RIO sockets (sock.c). Sockets
+ * meant for emulated RIO must be created and closed through it. */
+const void *rio_emu_sockapi(void);
+/* Install (on != 0) or remove both tables in riox: riox_test_set_rio_table and
+ * riox_test_set_sockapi. Call before creating loops. */
+void rio_emu_install(int on);
+
+/* Machine models (persistent until changed; 0 turns each off):
+ *  - every RIOCreateRequestQueue fails with WSA error `err`, as on machines whose security
+ *    software or layered providers return the RIO table but refuse queues. The environment
+ *    variable RIOX_RIO_EMU_REFUSE_RQ=<err> sets it when the emulator starts (for programs
+ *    such as riox-probe);
+ *  - the CQ room a closed socket's RQ held comes back `ms` milliseconds after closesocket,
+ *    not at once (Windows returns it late). */
+void rio_emu_set_rq_refused(int err);
+void rio_emu_set_cq_release_delay(unsigned ms);
+
 /* Fault injection: make the nth (1-based, counted from now) call of function `fn`
  * fail with WSA error `err` (e.g. RIO_EMU_FN_RECEIVE, 3, WSAENOBUFS). For RIONotify the
  * error is returned; for BOOL/handle functions set WSAGetLastError and return FALSE/invalid.

@@ -13,14 +13,14 @@
  *
  * Locking: one CRITICAL_SECTION (rio_emu_lock) guards every emulator object.
  * The caller's thread takes it inside table functions; thread-pool callbacks
- * take it when an I/O or a close marker ends. Under it the emulator only
+ * take it when an I/O ends. Under it the emulator only
  * makes calls that do not block: overlapped WSARecv/WSASend/WSAIoctl,
  * RegisterWaitForSingleObject, PostQueuedCompletionStatus, SetEvent. Waits
  * are unregistered (non-blocking form) after the lock is dropped.
  *
  * Lifetimes are reference counts taken and dropped under the lock:
  *   CQ: 1 for its handle + 1 per request-queue direction attached.
- *   RQ: 1 while its socket is open + 1 while the close marker is pending +
+ *   RQ: 1 while its socket is open +
  *       1 per charged request + 1 per call in progress.
  * A request is charged (RQ quota, CQ slot, buffer registrations, an RQ
  * reference) from the post that accepted it until RIODequeueCompletion hands
@@ -157,6 +157,18 @@ LONG rio_emu_status_to_wsa(LONG status);
  * aborts the process when the thread pool refuses (test support only). */
 HANDLE rio_emu_wait_once(HANDLE event, WAITORTIMERCALLBACK fn, void *ctx);
 
+/* ---- sock.c: the sockets the caller made (through rio_emu_sockapi) ---- */
+
+typedef struct rio_emu_sock {
+  SOCKET s;
+  DWORD flags;       /* as passed to WSASocketW; 0 for accept()ed sockets */
+  rio_emu_rq_t *rq;  /* its one request queue, until closesocket */
+  struct rio_emu_sock *next;
+} rio_emu_sock_t;
+
+/* The record of s, or NULL (not made through the table, or closed). Lock held. */
+rio_emu_sock_t *rio_emu_sock_find(SOCKET s);
+
 /* ---- cq.c -------------------------------------------------------------- */
 
 struct rio_emu_cq {
@@ -168,6 +180,7 @@ struct rio_emu_cq {
   list_node_t results; /* rio_emu_req_t.node, in completion order */
   ULONG queued;
   ULONG notify_queued; /* queued results without RIO_MSG_DONT_NOTIFY */
+  list_node_t late;    /* slots of closed RQs not yet given back (cq.c) */
   int has_notify, armed, closed;
   RIO_NOTIFICATION_COMPLETION notify;
 };
@@ -178,6 +191,11 @@ void rio_emu_cq_ref(rio_emu_cq_t *cq);
 void rio_emu_cq_put(rio_emu_cq_t *cq);
 /* File a finished request's result (dropped when the CQ is closed). */
 void rio_emu_cq_push(rio_emu_cq_t *cq, rio_emu_req_t *req);
+/* A closed RQ gives back `n` committed slots: now, or after the configured
+ * delay (rio_emu_set_cq_release_delay). Lock held. */
+void rio_emu_cq_uncommit(rio_emu_cq_t *cq, ULONGLONG n);
+/* Give back delayed slots whose time has come. Lock held. */
+void rio_emu_cq_release_due(rio_emu_cq_t *cq);
 
 /* ---- rq.c -------------------------------------------------------------- */
 
@@ -191,20 +209,19 @@ struct rio_emu_rq {
   rio_emu_cq_t *cq[2];
   ULONG max[2], out[2]; /* capacity and charged requests per direction */
   list_node_t deferred[2], issued[2];
-  list_node_t live; /* in the list of RQs whose socket is open */
   int closed;       /* the socket was closed: RQ invalid for callers */
-  OVERLAPPED mark_ov; /* pending SIO_ADDRESS_LIST_CHANGE: ends at closesocket */
-  HANDLE mark_event, mark_wait;
 };
 
-/* Lookup by handle (lock held); checks the close marker first. NULL if
- * invalid or its socket was closed. Takes a reference (rio_emu_rq_put). */
+/* Lookup by handle (lock held). NULL if invalid or its socket was closed.
+ * Takes a reference (rio_emu_rq_put). */
 rio_emu_rq_t *rio_emu_rq_get(RIO_RQ h);
 void rio_emu_rq_put(rio_emu_rq_t *rq);
-/* Notice a close whose marker has ended but whose callback has not run. */
-void rio_emu_rq_check_closed(rio_emu_rq_t *rq);
-/* Check every live RQ's marker: run before refusing for lack of CQ room. */
-void rio_emu_rq_reap(void);
+/* closesocket (sock.c): the RQ is gone for the caller; its capacity goes
+ * back to the CQ and what it holds is aborted. Lock held. */
+void rio_emu_rq_socket_closed(rio_emu_rq_t *rq);
+/* The WSA status a request of a closed socket ends with: Windows reports
+ * several (RIO-SEMANTICS.md), so the emulator cycles through them. */
+LONG rio_emu_closed_status(void);
 /* Move finished requests at the head of the issued list to the CQ. */
 void rio_emu_rq_drain(rio_emu_rq_t *rq, int dir);
 /* Start every deferred request of one direction, in posting order. */

@@ -1,27 +1,49 @@
 /* Request queues: RIOCreateRequestQueue, RIOResizeRequestQueue, ordering of
- * results, commits, and noticing that the socket was closed.
+ * results, commits, and the socket's close.
  *
  * RIO has no call that closes a request queue: closesocket frees it, aborts
- * what it holds and gives its capacity back to the CQ. The emulator learns of
- * the close from a "close marker": an overlapped SIO_ADDRESS_LIST_CHANGE
- * ioctl kept pending on the socket (with the low-bit event, so the caller's
- * completion port sees nothing). It ends only when the address list changes
- * (it is re-armed) or when the socket is closed or its I/O cancelled (the
- * queue is then treated as closed: CancelIoEx on a RIO socket is outside
- * what riox does, and under Wine a closed socket's handle value is reused at
- * once, so the handle cannot be asked). Wine ends the marker inside
- * closesocket, so checking mark_ov before each use sees the close at once. */
+ * what it holds and gives its capacity back to the CQ. The emulator sees the
+ * close through the socket-call table (sock.c), at the moment it happens,
+ * before Wine reuses the handle value for the next socket. CancelIoEx on the
+ * socket is NOT a close: it cancels the I/O behind the requests, which then
+ * complete with WSA_OPERATION_ABORTED, and the queue stays usable. */
 #include "rio_emu_int.h"
 
 static rio_emu_htab_t rq__tab;
-static list_node_t rq__live = {&rq__live, &rq__live};
+static int rq__refuse_err; /* rio_emu_set_rq_refused */
+static int rq__env_read;   /* RIOX_RIO_EMU_REFUSE_RQ looked at */
+
+/* The environment sets the model for whole programs (riox-probe). Lock held. */
+static void rq__read_env(void) {
+  char v[16];
+  DWORD n;
+  if (rq__env_read) return;
+  rq__env_read = 1;
+  n = GetEnvironmentVariableA("RIOX_RIO_EMU_REFUSE_RQ", v, sizeof v);
+  if (n > 0 && n < sizeof v && rq__refuse_err == 0) rq__refuse_err = atoi(v);
+}
+static LONG rq__closed_seq;
+
+void rio_emu_set_rq_refused(int err) {
+  rio_emu_init();
+  rio_emu_lock();
+  rq__env_read = 1; /* an explicit choice wins over the environment */
+  rq__refuse_err = err;
+  rio_emu_unlock();
+}
+
+LONG rio_emu_closed_status(void) {
+  /* The documented one first, then what msquic saw on closed sockets. */
+  static const LONG statuses[] = {WSA_OPERATION_ABORTED, WSAENOTSOCK, ERROR_NETNAME_DELETED,
+                                  WSAECONNRESET};
+  return statuses[(rq__closed_seq++) % 4];
+}
 
 static void rq__free(rio_emu_rq_t *rq) {
   int dir;
   rio_emu_htab_clear(&rq__tab, rq->id);
   for (dir = 0; dir < 2; dir++)
     if (rq->cq[dir] != NULL) rio_emu_cq_put(rq->cq[dir]);
-  if (rq->mark_event != NULL) CloseHandle(rq->mark_event);
   free(rq);
 }
 
@@ -29,23 +51,21 @@ void rio_emu_rq_put(rio_emu_rq_t *rq) {
   if (--rq->refs == 0) rq__free(rq);
 }
 
-/* The socket is gone: give back CQ capacity, abort what was never started. */
-static void rq__closed(rio_emu_rq_t *rq) {
+void rio_emu_rq_socket_closed(rio_emu_rq_t *rq) {
   int dir;
   if (rq->closed) return;
   rq->closed = 1;
-  list_remove(&rq->live);
   rq->refs++; /* held across the drains below */
   for (dir = 0; dir < 2; dir++) {
     list_node_t *node;
-    rq->cq[dir]->committed -= rq->max[dir];
-    /* Deferred requests were never handed to the socket; closesocket
-     * completes them with WSA_OPERATION_ABORTED, after the ones issued. */
+    rio_emu_cq_uncommit(rq->cq[dir], rq->max[dir]);
+    /* Deferred requests were never handed to the socket (sock.c reported
+     * that as misuse); they end as aborted, after the ones issued. */
     while ((node = list_pop_front(&rq->deferred[dir])) != NULL) {
       rio_emu_req_t *req = container_of(node, rio_emu_req_t, node);
       req->state = RIO_EMU_REQ_ISSUED;
       list_insert_tail(&rq->issued[dir], &req->node);
-      rio_emu_io_finish(req, WSA_OPERATION_ABORTED, 0);
+      rio_emu_io_finish(req, rio_emu_closed_status(), 0);
     }
     rio_emu_rq_drain(rq, dir);
   }
@@ -53,67 +73,9 @@ static void rq__closed(rio_emu_rq_t *rq) {
   rio_emu_rq_put(rq);
 }
 
-static int rq__marker_ended(const rio_emu_rq_t *rq) {
-  LONG st = (LONG)rq->mark_ov.Internal;
-  return rq->mark_wait != NULL && st != STATUS_PENDING && st != 0;
-}
-
-void rio_emu_rq_check_closed(rio_emu_rq_t *rq) {
-  if (!rq->closed && rq__marker_ended(rq)) rq__closed(rq);
-}
-
-void rio_emu_rq_reap(void) {
-  list_node_t *node, *tmp;
-  list_for_each_safe(node, tmp, &rq__live) {
-    rio_emu_rq_t *rq = container_of(node, rio_emu_rq_t, live);
-    rio_emu_rq_check_closed(rq);
-  }
-}
-
-static VOID CALLBACK rq__marker_done(PVOID ctx, BOOLEAN timed_out);
-
-/* Start (or restart) the close marker. 0 or a WSA error. Lock held. */
-static int rq__arm_marker(rio_emu_rq_t *rq) {
-  DWORD bytes = 0;
-  memset(&rq->mark_ov, 0, sizeof rq->mark_ov);
-  rq->mark_ov.Internal = (ULONG_PTR)STATUS_PENDING; /* Wine leaves it alone until the end */
-  rq->mark_ov.hEvent = (HANDLE)((ULONG_PTR)rq->mark_event | 1);
-  if (WSAIoctl(rq->sock, SIO_ADDRESS_LIST_CHANGE, NULL, 0, NULL, 0, &bytes, &rq->mark_ov, NULL) ==
-      0)
-    return WSAEOPNOTSUPP; /* completed at once: cannot watch for the close */
-  if (WSAGetLastError() != WSA_IO_PENDING) return WSAGetLastError();
-  rq->refs++; /* the marker's reference */
-  rq->mark_wait = rio_emu_wait_once(rq->mark_event, rq__marker_done, rq);
-  return 0;
-}
-
-static VOID CALLBACK rq__marker_done(PVOID ctx, BOOLEAN timed_out) {
-  rio_emu_rq_t *rq = (rio_emu_rq_t *)ctx;
-  HANDLE wait;
-  (void)timed_out;
-  rio_emu_lock();
-  wait = rq->mark_wait;
-  if (!rq->closed && (LONG)rq->mark_ov.Internal == 0) {
-    /* The address list changed; the socket is still open: watch again. */
-    rq->mark_wait = NULL;
-    if (rq__arm_marker(rq) != 0) {
-      rio_emu_misuse("RQ %lu: cannot re-arm the close marker; socket close will go unnoticed",
-                     (unsigned long)rq->id);
-    }
-  } else {
-    rq__closed(rq);
-    rq->mark_wait = NULL;
-  }
-  rio_emu_rq_put(rq); /* the ended marker's reference */
-  rio_emu_unlock();
-  UnregisterWaitEx(wait, NULL);
-}
-
 rio_emu_rq_t *rio_emu_rq_get(RIO_RQ h) {
   rio_emu_rq_t *rq = (rio_emu_rq_t *)rio_emu_htab_get(&rq__tab, (ULONG_PTR)h);
-  if (rq == NULL) return NULL;
-  rio_emu_rq_check_closed(rq);
-  if (rq->closed) return NULL;
+  if (rq == NULL || rq->closed) return NULL;
   rq->refs++;
   return rq;
 }
@@ -145,7 +107,8 @@ void rio_emu_rq_commit(rio_emu_rq_t *rq, int dir) {
 /* Room on the CQs for `add` more receive / send capacity? Lock held. */
 static int rq__cq_room(rio_emu_cq_t *rcq, rio_emu_cq_t *scq, ULONGLONG add_recv,
                        ULONGLONG add_send) {
-  rio_emu_rq_reap();
+  rio_emu_cq_release_due(rcq);
+  rio_emu_cq_release_due(scq);
   if (rcq == scq) return rcq->committed + add_recv + add_send <= rcq->size;
   return rcq->committed + add_recv <= rcq->size && scq->committed + add_send <= scq->size;
 }
@@ -154,6 +117,7 @@ RIO_RQ PASCAL rio_emu_create_rq(SOCKET s, ULONG max_recv, ULONG recv_bufs, ULONG
                                 ULONG send_bufs, RIO_CQ recv_cq, RIO_CQ send_cq, PVOID ctx) {
   rio_emu_cq_t *rcq, *scq;
   rio_emu_rq_t *rq;
+  rio_emu_sock_t *rec;
   WSAPROTOCOL_INFOW info;
   int type = 0, len = sizeof type, ilen = sizeof info, err = 0, dir;
   rio_emu_init();
@@ -179,19 +143,12 @@ RIO_RQ PASCAL rio_emu_create_rq(SOCKET s, ULONG max_recv, ULONG recv_bufs, ULONG
     WSASetLastError(WSAENOBUFS);
     return RIO_INVALID_RQ;
   }
-  rq->mark_event = CreateEventW(NULL, FALSE, FALSE, NULL);
-  if (rq->mark_event == NULL) {
-    free(rq);
-    WSASetLastError(WSAENOBUFS);
-    return RIO_INVALID_RQ;
-  }
   rq->sock = s;
   rq->type = type;
   rq->family = info.iAddressFamily;
   rq->ctx = (ULONGLONG)(ULONG_PTR)ctx;
   rq->max[RIO_EMU_RECV] = max_recv;
   rq->max[RIO_EMU_SEND] = max_send;
-  list_init(&rq->live);
   for (dir = 0; dir < 2; dir++) {
     list_init(&rq->deferred[dir]);
     list_init(&rq->issued[dir]);
@@ -199,43 +156,39 @@ RIO_RQ PASCAL rio_emu_create_rq(SOCKET s, ULONG max_recv, ULONG recv_bufs, ULONG
   rio_emu_lock();
   rcq = rio_emu_cq_find(recv_cq);
   scq = rio_emu_cq_find(send_cq);
-  if (rcq == NULL || scq == NULL) {
+  rec = rio_emu_sock_find(s);
+  rq__read_env();
+  if (rq__refuse_err != 0) {
+    err = rq__refuse_err; /* rio_emu_set_rq_refused: a machine that refuses queues */
+  } else if (rec == NULL || !(rec->flags & WSA_FLAG_REGISTERED_IO)) {
+    /* Not created with WSA_FLAG_REGISTERED_IO (an accept()ed socket never
+     * is: the flag is not inherited), or not through the socket table. */
+    err = WSAEINVAL;
+  } else if (rec->rq != NULL) {
+    err = WSAEINVAL; /* one request queue per socket, for its lifetime */
+  } else if (rcq == NULL || scq == NULL) {
     err = WSAEINVAL;
   } else if (!rq__cq_room(rcq, scq, max_recv, max_send)) {
     /* Every RQ's outstanding capacity must fit its CQs at all times. */
     err = WSAENOBUFS;
   } else {
-    rq->refs = 1; /* the socket's */
-    err = rq__arm_marker(rq);
-  }
-  if (err == 0) {
     rq->id = rio_emu_htab_add(&rq__tab, rq);
-    if (rq->id == 0) {
-      /* Cannot happen before 2^30 queues; the marker stays, harmlessly. */
-      err = WSAENOBUFS;
-    }
+    if (rq->id == 0) err = WSAENOBUFS; /* cannot happen before 2^30 queues */
   }
   if (err != 0) {
-    if (rq->refs == 0) {
-      CloseHandle(rq->mark_event);
-      free(rq);
-    } else {
-      /* The marker holds it: it is freed when the marker ends. */
-      rq->closed = 1;
-      rq->refs--;
-      rq->cq[0] = rq->cq[1] = NULL;
-    }
     rio_emu_unlock();
+    free(rq);
     WSASetLastError(err);
     return RIO_INVALID_RQ;
   }
+  rq->refs = 1; /* the socket's, dropped at closesocket */
   rq->cq[RIO_EMU_RECV] = rcq;
   rq->cq[RIO_EMU_SEND] = scq;
   rio_emu_cq_ref(rcq);
   rio_emu_cq_ref(scq);
   rcq->committed += max_recv;
   scq->committed += max_send;
-  list_insert_tail(&rq__live, &rq->live);
+  rec->rq = rq;
   rio_emu_unlock();
   return (RIO_RQ)(ULONG_PTR)rq->id;
 }
@@ -261,11 +214,10 @@ BOOL PASCAL rio_emu_resize_rq(RIO_RQ h, DWORD max_recv, DWORD max_send) {
   if (max_recv < rq->out[RIO_EMU_RECV] || max_send < rq->out[RIO_EMU_SEND]) {
     err = WSAETOOMANYREFS; /* smaller than what is outstanding now */
   } else {
-    ULONGLONG add_r = max_recv > rq->max[RIO_EMU_RECV] ? max_recv - rq->max[RIO_EMU_RECV] : 0;
-    ULONGLONG add_s = max_send > rq->max[RIO_EMU_SEND] ? max_send - rq->max[RIO_EMU_SEND] : 0;
-    if (!rq__cq_room(rq->cq[RIO_EMU_RECV], rq->cq[RIO_EMU_SEND], add_r, add_s)) {
-      err = WSAENOBUFS; /* the CQ must be grown first */
-    } else if (!rq->closed) {
+    /* No CQ-room check here: the RIOResizeRequestQueue page documents none
+     * (only RIOCreateRequestQueue's "not enough room" WSAENOBUFS); the
+     * caller's accounting must keep the CQ big enough (issue 8, item 10). */
+    if (!rq->closed) {
       rq->cq[RIO_EMU_RECV]->committed += (ULONGLONG)max_recv;
       rq->cq[RIO_EMU_RECV]->committed -= rq->max[RIO_EMU_RECV];
       rq->cq[RIO_EMU_SEND]->committed += (ULONGLONG)max_send;

@@ -49,12 +49,32 @@ int h_loop(riox_loop **loop, const riox_loop_config *cfg) {
   return rc;
 }
 
+static unsigned h__misuse_expected;
+
+void h_expect_misuse(unsigned n) { h__misuse_expected += n; }
+
+static unsigned h__misuse(void) {
+#ifdef RIOX_WITH_RIO_EMU
+  return rio_emu_misuse_count();
+#else
+  return 0;
+#endif
+}
+
 static int h__one(const char *backend, h_test_fn fn) {
   int before = h_failures, rc;
   uint64_t t0 = h_now_ms();
+  unsigned misuse0 = h__misuse(), misuse;
   h_backend = backend;
+  h__misuse_expected = 0;
   rc = fn();
   if (rc != 0 && h_failures == before) H_FAIL("test returned %d without a message", rc);
+  /* Whatever the emulator refused as Windows would (its "rio-emu: MISUSE"
+   * lines on stderr) fails the pass, unless the test asked for it. */
+  misuse = h__misuse() - misuse0;
+  if (rc == 0 && misuse != h__misuse_expected)
+    H_FAIL("the RIO emulator reported %u misuse(s) (see rio-emu: MISUSE above), expected %u", misuse,
+           h__misuse_expected);
   printf("%s %s [%s] %llu ms\n", h_failures == before ? "PASS" : "FAIL", h__test, backend,
          (unsigned long long)(h_now_ms() - t0));
   fflush(stdout);
@@ -70,9 +90,9 @@ int h_run(const char *name, h_test_fn fn) {
     fails += h__one("rio", fn);
   } else {
 #ifdef RIOX_WITH_RIO_EMU
-    riox_test_set_rio_table(rio_emu_table());
+    rio_emu_install(1);
     fails += h__one("rio-emulated", fn);
-    riox_test_set_rio_table(NULL);
+    rio_emu_install(0);
 #else
     printf("NOTE %s: RIO is absent here and the emulator is not linked; ran iocp only\n", name);
 #endif

@@ -68,6 +68,9 @@ typedef int (*h_test_fn)(void);
 int h_run(const char *name, h_test_fn fn);
 /* Run fn for the iocp backend only (behaviour that is backend-independent). */
 int h_run_once(const char *name, h_test_fn fn);
+/* The current pass deliberately makes n more calls the RIO emulator reports
+ * as misuse; any other count of misuse reports fails the pass. */
+void h_expect_misuse(unsigned n);
 /* Print a reason and exit 77. Only for a capability that cannot exist here. */
 void h_skip(const char *reason);
 

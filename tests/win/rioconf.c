@@ -5,6 +5,20 @@
 
 RIO_EXTENSION_FUNCTION_TABLE rc_rio;
 static int rc__emulated;
+/* The emulator's socket-call table while it is under test, else NULL (the OS). */
+static const ws_api_t *rc__ws;
+
+SOCKET rc_socket(int af, int type, int proto, DWORD flags) {
+  if (rc__ws != NULL) return rc__ws->socket(af, type, proto, NULL, 0, flags);
+  return WSASocketW(af, type, proto, NULL, 0, flags);
+}
+
+int rc_closed_status(LONG st) {
+  return st == WSA_OPERATION_ABORTED || st == WSAENOTSOCK || st == ERROR_NETNAME_DELETED ||
+         st == WSAECONNRESET;
+}
+
+int rc_close(SOCKET s) { return rc__ws != NULL ? rc__ws->close(s) : closesocket(s); }
 
 static void rc__wsa(void) {
   WSADATA wsa;
@@ -36,6 +50,7 @@ static int rc__use_emulator(int os_err) {
 #ifdef RIOX_WITH_RIO_EMU
   (void)os_err;
   memcpy(&rc_rio, rio_emu_table(), sizeof rc_rio);
+  rc__ws = (const ws_api_t *)rio_emu_sockapi();
   rc__emulated = 1;
   h_backend = "rio-emulated";
   return 0;
@@ -118,8 +133,7 @@ static void rc__loopback(SOCKADDR_IN *a) {
 SOCKET rc_udp(SOCKADDR_IN *addr) {
   SOCKADDR_IN a;
   int len = sizeof a;
-  SOCKET s = WSASocketW(AF_INET, SOCK_DGRAM, IPPROTO_UDP, NULL, 0,
-                        WSA_FLAG_OVERLAPPED | WSA_FLAG_REGISTERED_IO);
+  SOCKET s = rc_socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP, WSA_FLAG_OVERLAPPED | WSA_FLAG_REGISTERED_IO);
   if (s == INVALID_SOCKET) {
     fprintf(stderr, "WSASocket(UDP, REGISTERED_IO) failed: %d\n", WSAGetLastError());
     return INVALID_SOCKET;
@@ -127,37 +141,68 @@ SOCKET rc_udp(SOCKADDR_IN *addr) {
   rc__loopback(&a);
   if (bind(s, (SOCKADDR *)&a, sizeof a) != 0 || getsockname(s, (SOCKADDR *)&a, &len) != 0) {
     fprintf(stderr, "bind/getsockname(UDP) failed: %d\n", WSAGetLastError());
-    closesocket(s);
+    rc_close(s);
     return INVALID_SOCKET;
   }
   if (addr != NULL) *addr = a;
   return s;
 }
 
+/* Both ends and the listener carry WSA_FLAG_REGISTERED_IO. The server end
+ * comes from AcceptEx into an accept socket created with the flag: a socket
+ * from plain accept() does not inherit it (RIO-SEMANTICS.md), so no request
+ * queue could be made on it. */
 int rc_tcp_pair(SOCKET *client, SOCKET *server) {
+  GUID g_accept = WSAID_ACCEPTEX;
+  LPFN_ACCEPTEX accept_ex = NULL;
+  const DWORD flags = WSA_FLAG_OVERLAPPED | WSA_FLAG_REGISTERED_IO;
+  char addrs[2 * (sizeof(SOCKADDR_STORAGE) + 16)];
+  OVERLAPPED ov;
   SOCKADDR_IN a;
+  DWORD bytes = 0, got = 0;
   int len = sizeof a;
-  SOCKET l = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0,
-                        WSA_FLAG_OVERLAPPED | WSA_FLAG_REGISTERED_IO);
+  const char *step = "listener";
+  SOCKET l = rc_socket(AF_INET, SOCK_STREAM, IPPROTO_TCP, flags);
   *client = *server = INVALID_SOCKET;
+  memset(&ov, 0, sizeof ov);
   if (l == INVALID_SOCKET) goto fail;
   rc__loopback(&a);
   if (bind(l, (SOCKADDR *)&a, sizeof a) != 0 || getsockname(l, (SOCKADDR *)&a, &len) != 0 ||
       listen(l, 4) != 0)
     goto fail;
-  *client = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0,
-                       WSA_FLAG_OVERLAPPED | WSA_FLAG_REGISTERED_IO);
-  if (*client == INVALID_SOCKET || connect(*client, (SOCKADDR *)&a, sizeof a) != 0) goto fail;
-  /* accept() inherits the listener's flags, WSA_FLAG_REGISTERED_IO included. */
-  *server = accept(l, NULL, NULL);
-  if (*server == INVALID_SOCKET) goto fail;
-  closesocket(l);
+  step = "AcceptEx lookup";
+  if (WSAIoctl(l, SIO_GET_EXTENSION_FUNCTION_POINTER, &g_accept, sizeof g_accept, &accept_ex,
+               sizeof accept_ex, &bytes, NULL, NULL) != 0)
+    goto fail;
+  step = "sockets";
+  *server = rc_socket(AF_INET, SOCK_STREAM, IPPROTO_TCP, flags);
+  *client = rc_socket(AF_INET, SOCK_STREAM, IPPROTO_TCP, flags);
+  ov.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
+  if (*server == INVALID_SOCKET || *client == INVALID_SOCKET || ov.hEvent == NULL) goto fail;
+  step = "AcceptEx";
+  if (!accept_ex(l, *server, addrs, 0, sizeof(SOCKADDR_STORAGE) + 16, sizeof(SOCKADDR_STORAGE) + 16,
+                 &bytes, &ov) &&
+      WSAGetLastError() != ERROR_IO_PENDING)
+    goto fail;
+  step = "connect";
+  if (connect(*client, (SOCKADDR *)&a, sizeof a) != 0) goto fail;
+  step = "accept completion";
+  if (WaitForSingleObject(ov.hEvent, 10000) != WAIT_OBJECT_0 ||
+      !GetOverlappedResult((HANDLE)l, &ov, &got, FALSE))
+    goto fail;
+  step = "SO_UPDATE_ACCEPT_CONTEXT";
+  if (setsockopt(*server, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, (const char *)&l, sizeof l) != 0)
+    goto fail;
+  CloseHandle(ov.hEvent);
+  rc_close(l);
   return 0;
 fail:
-  fprintf(stderr, "TCP pair setup failed: WSA error %d\n", WSAGetLastError());
-  if (l != INVALID_SOCKET) closesocket(l);
-  if (*client != INVALID_SOCKET) closesocket(*client);
-  *client = INVALID_SOCKET;
+  fprintf(stderr, "TCP pair setup failed at %s: WSA error %d\n", step, WSAGetLastError());
+  if (l != INVALID_SOCKET) rc_close(l); /* ends a pending AcceptEx before ov goes */
+  if (ov.hEvent != NULL) CloseHandle(ov.hEvent);
+  if (*client != INVALID_SOCKET) rc_close(*client);
+  if (*server != INVALID_SOCKET) rc_close(*server);
+  *client = *server = INVALID_SOCKET;
   return -1;
 }
 

@@ -20,7 +20,7 @@
 #include <ws2tcpip.h>
 #include <windows.h>
 
-#include "../../src/rio/rio_api.h"
+#include "../../src/win/ws.h"
 
 #ifdef RIOX_WITH_RIO_EMU
 #include "rio_emu.h"
@@ -47,6 +47,13 @@ int rc_buf_make(rc_buf *b, DWORD size); /* 0 or -1 (printed) */
 void rc_buf_free(rc_buf *b);
 RIO_BUF rc_slice(const rc_buf *b, ULONG offset, ULONG length);
 
+/* Sockets meant for RIO are created and closed through the socket-call
+ * table the emulator polices (rio_emu_sockapi) while the emulator is under
+ * test, through the OS otherwise: the emulator must see each socket's flags
+ * and its closesocket (that is when RIO frees the request queue). */
+SOCKET rc_socket(int af, int type, int proto, DWORD flags);
+int rc_close(SOCKET s);
+
 /* Sockets on 127.0.0.1 with WSA_FLAG_REGISTERED_IO (RIO needs it), bound to
  * an ephemeral port; *addr gets the bound address. INVALID_SOCKET on failure
  * (printed). */
@@ -69,6 +76,12 @@ RIO_RQ rc_rq(SOCKET s, ULONG max_recv, ULONG max_send, RIO_CQ cq, void *ctx);
 int rc_dequeue_wait(RIO_CQ cq, RIORESULT *out, int want, int timeout_ms);
 /* Dequeue for `ms` milliseconds; returns how many results came (out may be NULL). */
 int rc_dequeue_for(RIO_CQ cq, RIORESULT *out, int max, int ms);
+
+/* A status Windows gives requests of a socket closed under them: the
+ * documented WSA_OPERATION_ABORTED, or what production code sees on closed
+ * sockets (WSAENOTSOCK, ERROR_NETNAME_DELETED, WSAECONNRESET; RIO-SEMANTICS.md).
+ * The emulator cycles through all four. */
+int rc_closed_status(LONG status);
 
 /* A call that must fail (returned FALSE / invalid) with WSA error `want`. */
 #define RC_FAILS(ok, want)                                                                \

@@ -1,12 +1,15 @@
 /* RIO backend when its queues cannot grow (faults injected with the
  * emulator's rio_emu_fail_nth): back-pressure is an error code, never a
  * crash or a lost completion (issue 3).
- *  - RIOCreateRequestQueue refused: the socket's first riox_recv returns
- *    RIOX_ENOBUFS and posts nothing; the next one creates the queue;
+ *  - RIOCreateRequestQueue refused (WSAEINVAL: not retried; a WSAENOBUFS
+ *    is retried once after growing the CQ, test_rio_cq_room_late): the
+ *    socket's first riox_recv returns the error and posts nothing; the next
+ *    one creates the queue;
  *  - the CQ full and RIOResizeCompletionQueue refused: the riox_recv of the
  *    socket that needed the room returns RIOX_ENOBUFS; the sockets already
  *    served keep working; a retry grows the CQ;
- *  - a request queue full and RIOResizeRequestQueue refused: that riox_recv
+ *  - a request queue full and RIOResizeRequestQueue refused (twice: riox
+ *    retries a WSAENOBUFS once after growing the CQ): that riox_recv
  *    returns RIOX_ENOBUFS, the ones before it complete; a retry grows it.
  * Faults exist only in the emulator: on iocp (and real RIO) this is a note. */
 #include "rioconf.h"
@@ -37,8 +40,8 @@ static int test(void) {
 
   /* 1. Queue creation refused once. */
   H_OK(riox_buf_get(loop, &buf));
-  rio_emu_fail_nth(RIO_EMU_FN_CREATE_RQ, 1, WSAENOBUFS);
-  H_ERR(riox_recv(s[0], buf, riox_loop_buf_size(loop), NULL), RIOX_ENOBUFS);
+  rio_emu_fail_nth(RIO_EMU_FN_CREATE_RQ, 1, WSAEINVAL);
+  H_ERR(riox_recv(s[0], buf, riox_loop_buf_size(loop), NULL), RIOX_EINVAL);
   H_EQ(riox_wait(loop, &ev, 1, 100), 0); /* it posted nothing */
   H_OK(riox_buf_put(loop, buf));
   /* Sockets 0..FIT-1 get their queues: exactly the CQ's first 1024 slots. */
@@ -60,7 +63,9 @@ static int test(void) {
     H_OK(riox_recv(s[2], deep[i], riox_loop_buf_size(loop), (void *)(uintptr_t)i));
   }
   H_OK(riox_buf_get(loop, &deep[DEPTH]));
+  /* Refused twice: riox retries a WSAENOBUFS once, after growing the CQ. */
   rio_emu_fail_nth(RIO_EMU_FN_RESIZE_RQ, 1, WSAENOBUFS);
+  rio_emu_fail_nth(RIO_EMU_FN_RESIZE_RQ, 2, WSAENOBUFS);
   H_ERR(riox_recv(s[2], deep[DEPTH], riox_loop_buf_size(loop), (void *)(uintptr_t)DEPTH),
         RIOX_ENOBUFS);
   H_OK(riox_recv(s[2], deep[DEPTH], riox_loop_buf_size(loop), (void *)(uintptr_t)DEPTH));

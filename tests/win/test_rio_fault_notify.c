@@ -84,7 +84,7 @@ static int test(void) {
     H_EQ(errors, 1);
     H_EQ(recvs, 4);
   }
-  closesocket(raw);
+  rc_close(raw);
   if (rt_ping(loop, b, &aa, a, 2) != 0) return 1;
   {
     riox_sock *const socks[] = {a, b};

@@ -26,7 +26,7 @@ static DWORD WINAPI late_sender(LPVOID arg) {
   (void)arg;
   Sleep(100);
   (void)sendto(s, "late", 4, 0, (const SOCKADDR *)&late_to, sizeof late_to);
-  closesocket(s);
+  rc_close(s);
   return 0;
 }
 

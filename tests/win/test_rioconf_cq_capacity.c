@@ -30,7 +30,7 @@ static int test(void) {
   RC_FAILS(rc_rio.RIOCreateRequestQueue(b, 1, 1, 1, 1, other, cq, NULL) != RIO_INVALID_RQ,
            WSAENOBUFS);
 
-  closesocket(a);
+  rc_close(a);
   /* The slots come back with the close (allow the OS a moment). */
   until = h_now_ms() + 2000;
   for (;;) {
@@ -40,7 +40,7 @@ static int test(void) {
     Sleep(10);
   }
   RC_OK(rq != RIO_INVALID_RQ);
-  closesocket(b);
+  rc_close(b);
   rc_rio.RIOCloseCompletionQueue(cq);
   rc_rio.RIOCloseCompletionQueue(other);
   return 0;

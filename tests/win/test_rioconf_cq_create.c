@@ -61,8 +61,8 @@ static int test(void) {
   H_EQ(rc_sendto(peer, "x", 1, &ua), 1);
   H_EQ(WaitForSingleObject(ev, 5000), WAIT_OBJECT_0); /* the result is queued */
   rc_rio.RIOCloseCompletionQueue(cq);
-  closesocket(u);
-  closesocket(peer);
+  rc_close(u);
+  rc_close(peer);
   CloseHandle(ev);
   rc_buf_free(&b);
   CloseHandle(port);

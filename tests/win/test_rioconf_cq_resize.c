@@ -53,9 +53,9 @@ static int test(void) {
   RC_OK(rc_rio.RIOResizeCompletionQueue(cq, 20));
   RC_FAILS(rc_rio.RIOResizeCompletionQueue(cq, 19), WSAETOOMANYREFS);
 
-  closesocket(u);
-  closesocket(u2);
-  closesocket(peer);
+  rc_close(u);
+  rc_close(u2);
+  rc_close(peer);
   rc_rio.RIOCloseCompletionQueue(cq);
   CloseHandle(ev);
   rc_buf_free(&b);

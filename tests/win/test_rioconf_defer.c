@@ -93,8 +93,8 @@ static int test(void) {
   H_EQ(memcmp(b.base + 128, "r1", 2), 0);
   H_EQ(memcmp(b.base + 192, "r2", 2), 0);
 
-  closesocket(u);
-  closesocket(peer);
+  rc_close(u);
+  rc_close(peer);
   rc_rio.RIOCloseCompletionQueue(cq);
   rc_buf_free(&b);
   return 0;

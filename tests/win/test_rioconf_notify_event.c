@@ -54,8 +54,8 @@ static int test(void) {
   H_EQ(rc_dequeue_wait(cq, r, 1, 5000), 1);
   H_EQ(r[0].RequestContext, 3);
 
-  closesocket(u);
-  closesocket(peer);
+  rc_close(u);
+  rc_close(peer);
   rc_rio.RIOCloseCompletionQueue(cq);
   CloseHandle(ev);
   rc_buf_free(&b);

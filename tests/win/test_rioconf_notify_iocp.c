@@ -86,8 +86,8 @@ static int test(void) {
   H_CHECK(e[0].lpOverlapped == &notify_ov);
   H_EQ(rc_dequeue_wait(cq, r, 1, 5000), 1);
 
-  closesocket(u);
-  closesocket(peer);
+  rc_close(u);
+  rc_close(peer);
   rc_rio.RIOCloseCompletionQueue(cq);
   rc_buf_free(&b);
   H_EQ(packets(port, e, 100), 0); /* closing posted nothing either */

@@ -59,9 +59,9 @@ static int test(void) {
   H_EQ(r[0].RequestContext + r[1].RequestContext, 3);
   H_EQ(rc_dequeue_for(cq, r, 4, 200), 0);
 
-  closesocket(u);
-  closesocket(c);
-  closesocket(s);
+  rc_close(u);
+  rc_close(c);
+  rc_close(s);
   rc_rio.RIOCloseCompletionQueue(cq);
   rc_buf_free(&b);
   return 0;

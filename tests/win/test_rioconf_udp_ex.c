@@ -21,10 +21,8 @@ static int family_run(int family) {
   rc_buf b;
   RIO_BUF d, addr, rd[NR], raddr[NR], big;
   char *src;
-  a = WSASocketW(family, SOCK_DGRAM, IPPROTO_UDP, NULL, 0,
-                 WSA_FLAG_OVERLAPPED | WSA_FLAG_REGISTERED_IO);
-  bs = WSASocketW(family, SOCK_DGRAM, IPPROTO_UDP, NULL, 0,
-                  WSA_FLAG_OVERLAPPED | WSA_FLAG_REGISTERED_IO);
+  a = rc_socket(family, SOCK_DGRAM, IPPROTO_UDP, WSA_FLAG_OVERLAPPED | WSA_FLAG_REGISTERED_IO);
+  bs = rc_socket(family, SOCK_DGRAM, IPPROTO_UDP, WSA_FLAG_OVERLAPPED | WSA_FLAG_REGISTERED_IO);
   H_CHECK(a != INVALID_SOCKET && bs != INVALID_SOCKET);
   memset(&aa, 0, sizeof aa);
   aa.ss_family = (ADDRESS_FAMILY)family;
@@ -121,8 +119,8 @@ static int family_run(int family) {
     H_EQ(ns, NR);
     H_EQ(nr, NR);
   }
-  closesocket(a);
-  closesocket(bs);
+  rc_close(a);
+  rc_close(bs);
   rc_rio.RIOCloseCompletionQueue(cq);
   rc_buf_free(&b);
   return 0;

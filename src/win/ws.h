@@ -1,0 +1,52 @@
+/* The socket-level calls riox makes on its own sockets, in one place.
+ *
+ * Release builds call the OS directly. Test builds (RIOX_TEST_HOOKS) call
+ * through a table a test may install (riox_test_set_sockapi): the RIO
+ * emulator wraps it, so it sees the flags every socket was created with and
+ * every socket-level call made on a RIO socket, and refuses what Windows
+ * refuses there (RIO-SEMANTICS.md, "Sockets used by RIO"; Wine enforces none
+ * of it). A NULL entry in an installed table means "the OS's". */
+#ifndef RIOX_WIN_WS_H
+#define RIOX_WIN_WS_H
+
+#include "winapi.h"
+
+typedef LONG(NTAPI *ws_nt_ioctl_fn)(HANDLE file, HANDLE event, PVOID apc, PVOID apc_ctx, PVOID iosb,
+                                    ULONG code, PVOID in, ULONG in_len, PVOID out, ULONG out_len);
+
+typedef struct ws_api {
+  SOCKET(WSAAPI *socket)(int af, int type, int protocol, LPWSAPROTOCOL_INFOW info, GROUP g,
+                         DWORD flags);
+  int(WSAAPI *close)(SOCKET s);
+  int(WSAAPI *ioctl)(SOCKET s, long cmd, u_long *arg);
+  SOCKET(WSAAPI *accept)(SOCKET s, struct sockaddr *addr, int *len);
+  int(WSAAPI *recv)(SOCKET s, char *buf, int len, int flags);
+  int(WSAAPI *recvfrom)(SOCKET s, char *buf, int len, int flags, struct sockaddr *from, int *from_len);
+  int(WSAAPI *send)(SOCKET s, const char *buf, int len, int flags);
+  int(WSAAPI *sendto)(SOCKET s, const char *buf, int len, int flags, const struct sockaddr *to,
+                      int to_len);
+  BOOL(WINAPI *cancel_io)(HANDLE h, LPOVERLAPPED ov);
+  /* NtDeviceIoControlFile: how AFD polls are submitted (afd.c). */
+  ws_nt_ioctl_fn nt_ioctl;
+} ws_api_t;
+
+#ifdef RIOX_TEST_HOOKS
+extern const ws_api_t *ws_hook; /* NULL: the OS */
+#define WS__CALL(fn, os, args) (ws_hook != NULL && ws_hook->fn != NULL ? ws_hook->fn args : os args)
+#else
+#define WS__CALL(fn, os, args) (os args)
+#endif
+
+#define ws_socket(af, type, proto, flags) WS__CALL(socket, WSASocketW, (af, type, proto, NULL, 0, flags))
+#define ws_close(s) WS__CALL(close, closesocket, (s))
+#define ws_ioctl(s, cmd, arg) WS__CALL(ioctl, ioctlsocket, (s, cmd, arg))
+#define ws_accept(s, addr, len) WS__CALL(accept, accept, (s, addr, len))
+#define ws_recv(s, buf, len, fl) WS__CALL(recv, recv, (s, buf, len, fl))
+#define ws_recvfrom(s, buf, len, fl, from, flen) WS__CALL(recvfrom, recvfrom, (s, buf, len, fl, from, flen))
+#define ws_send(s, buf, len, fl) WS__CALL(send, send, (s, buf, len, fl))
+#define ws_sendto(s, buf, len, fl, to, tlen) WS__CALL(sendto, sendto, (s, buf, len, fl, to, tlen))
+#define ws_cancel_io(h, ov) WS__CALL(cancel_io, CancelIoEx, (h, ov))
+#define ws_nt_ioctl(os, f, ev, apc, actx, iosb, code, in, inl, out, outl) \
+  WS__CALL(nt_ioctl, os, (f, ev, apc, actx, iosb, code, in, inl, out, outl))
+
+#endif
