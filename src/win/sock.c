@@ -258,7 +258,7 @@ int sock_use_readiness(riox_sock *sock, const char *what) {
   if (!sock->nonblocking) {
     u_long on = 1;
     LOOP_OSCALL(sock->loop);
-    if (ws_ioctl(sock->s, FIONBIO, &on) != 0) return sock_wsa_error("ws_ioctl(FIONBIO)");
+    if (ws_ioctl(sock->s, FIONBIO, &on) != 0) return sock_wsa_error("ioctlsocket(FIONBIO)");
     sock->nonblocking = 1;
   }
   sock->mode = WIN_MODE_READINESS;
