@@ -43,30 +43,50 @@ static int probe__rio(SOCKET s, RIO_EXTENSION_FUNCTION_TABLE *rio) {
   return 0;
 }
 
-/* The table alone does not prove RIO works: some machines (security
- * software, layered providers) hand it out and then refuse every request
- * queue, which is why wireguard-go tries one before it trusts RIO. Build the
- * smallest working set -- a UDP socket with WSA_FLAG_REGISTERED_IO, a polled
- * CQ and an RQ on it -- and take it down again (closesocket frees the RQ).
- * 0, or the WSA error of the step that failed (*step names it). */
+/* The table alone does not prove RIO works: some machines (anti-virus, per
+ * wireguard-go) hand it out and then refuse every request queue, which is
+ * why wireguard-go tries one before it trusts RIO. Build the smallest
+ * working set of the kind the loop uses -- a UDP socket with
+ * WSA_FLAG_REGISTERED_IO, a CQ that notifies a completion port (wireguard-go
+ * moved its probe from a polled CQ to this one: the polled kind working did
+ * not prove the other does) and an RQ on it -- and take it down again
+ * (closesocket frees the RQ). 0, or the WSA error of the step that failed
+ * (*step names it). */
 static int probe__rio_works(const RIO_EXTENSION_FUNCTION_TABLE *rio, const char **step) {
+  RIO_NOTIFICATION_COMPLETION nc;
+  OVERLAPPED ov;
   RIO_CQ cq = RIO_INVALID_CQ;
-  int failed = 0, err = 0;
-  SOCKET s = ws_socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP, WSA_FLAG_OVERLAPPED | WSA_FLAG_REGISTERED_IO);
-  *step = "WSASocket(WSA_FLAG_REGISTERED_IO)";
-  failed = s == INVALID_SOCKET;
+  HANDLE port;
+  SOCKET s = INVALID_SOCKET;
+  int failed, err = 0;
+  memset(&nc, 0, sizeof nc);
+  memset(&ov, 0, sizeof ov);
+  *step = "CreateIoCompletionPort";
+  port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 1);
+  failed = port == NULL;
+  if (!failed) {
+    *step = "WSASocket(WSA_FLAG_REGISTERED_IO)";
+    s = ws_socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP, WSA_FLAG_OVERLAPPED | WSA_FLAG_REGISTERED_IO);
+    failed = s == INVALID_SOCKET;
+  }
   if (!failed) {
     *step = "RIOCreateCompletionQueue";
-    cq = rio->RIOCreateCompletionQueue(2, NULL);
+    nc.Type = RIO_IOCP_COMPLETION;
+    nc.Iocp.IocpHandle = port;
+    nc.Iocp.CompletionKey = NULL;
+    nc.Iocp.Overlapped = &ov;
+    cq = rio->RIOCreateCompletionQueue(2, &nc);
     failed = cq == RIO_INVALID_CQ;
   }
   if (!failed) {
     *step = "RIOCreateRequestQueue";
     failed = rio->RIOCreateRequestQueue(s, 1, 1, 1, 1, cq, cq, NULL) == RIO_INVALID_RQ;
   }
-  if (failed) err = WSAGetLastError() != 0 ? WSAGetLastError() : WSAEINVAL;
+  if (failed) err = WSAGetLastError() != 0 ? WSAGetLastError() : (int)GetLastError();
+  if (failed && err == 0) err = WSAEINVAL;
   if (s != INVALID_SOCKET) ws_close(s);
   if (cq != RIO_INVALID_CQ) rio->RIOCloseCompletionQueue(cq);
+  if (port != NULL) CloseHandle(port);
   return err;
 }
 
