@@ -31,16 +31,19 @@ static int test(void) {
   if (!under_wine()) {
     /* Native Windows 8+ always has RIO, so the OS table must be found. */
     H_EQ(rep.rio, 1);
+    H_EQ(rep.rio_table, 1);
     H_EQ(rep.rio_emulated, 0);
     H_EQ(rep.rio_error, 0);
   } else if (rep.rio_emulated) {
     /* The test emulator stands in (the "rio-emulated" run of h_run): the
      * table is there, but the OS answer is still reported. */
     H_EQ(rep.rio, 1);
+    H_EQ(rep.rio_table, 1);
     H_EQ(rep.rio_error, PROBE_WSAEOPNOTSUPP);
   } else {
     /* Wine: no RIO, and the reason is the WSA error of the lookup. */
     H_EQ(rep.rio, 0);
+    H_EQ(rep.rio_table, 0);
     H_EQ(rep.rio_error, PROBE_WSAEOPNOTSUPP);
     H_CHECK(strstr(rep.detail, "10045") != NULL);
   }
