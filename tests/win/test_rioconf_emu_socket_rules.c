@@ -13,6 +13,9 @@
  *    plain recv/send on one is refused (field reports); both are misuse;
  *  - closesocket with RIO_MSG_DEFER requests never committed is misuse,
  *    reported with the count, and the requests still end once each;
+ *  - CancelIoEx on a socket is not a close: a started receive ends as
+ *    aborted, and the RQ stays usable (what it does to real RIO requests
+ *    is not documented; riox calls it only on sockets it is closing);
  *  - after closesocket the handle value may be reused: a new socket with
  *    the same value is a new socket to the rules. */
 #include "rioconf.h"
@@ -65,6 +68,29 @@ static int test(void) {
     H_EQ(WSAGetLastError(), WSAEOPNOTSUPP);
   }
   H_EQ(rio_emu_misuse_count(), before + 2);
+
+  /* CancelIoEx is not a close. */
+  {
+    SOCKET peer;
+    SOCKADDR_IN ua;
+    int ulen = sizeof ua;
+    peer = rc_udp(NULL);
+    H_CHECK(peer != INVALID_SOCKET);
+    H_EQ(getsockname(u, (SOCKADDR *)&ua, &ulen), 0);
+    s[0] = rc_slice(&b, 0, 100);
+    RC_OK(rc_rio.RIOReceive(rq, &s[0], 1, 0, (void *)7));
+    H_CHECK(CancelIoEx((HANDLE)u, NULL));
+    H_EQ(rc_dequeue_wait(cq, r, 1, 5000), 1);
+    H_EQ(r[0].RequestContext, 7);
+    H_EQ(r[0].Status, WSA_OPERATION_ABORTED);
+    RC_OK(rc_rio.RIOReceive(rq, &s[0], 1, 0, (void *)8)); /* the RQ still works */
+    H_EQ(rc_sendto(peer, "hi", 2, &ua), 2);
+    H_EQ(rc_dequeue_wait(cq, r, 1, 5000), 1);
+    H_EQ(r[0].RequestContext, 8);
+    H_EQ(r[0].Status, 0);
+    H_EQ(r[0].BytesTransferred, 2);
+    rc_close(peer);
+  }
 
   /* Closing with uncommitted deferred requests: misuse, with the count. */
   s[0] = rc_slice(&b, 0, 100);
