@@ -15,15 +15,15 @@ typedef LONG(NTAPI *ws_nt_ioctl_fn)(HANDLE file, HANDLE event, PVOID apc, PVOID 
                                     ULONG code, PVOID in, ULONG in_len, PVOID out, ULONG out_len);
 
 typedef struct ws_api {
-  SOCKET(WSAAPI *socket)(int af, int type, int protocol, LPWSAPROTOCOL_INFOW info, GROUP g,
+  SOCKET(WINAPI *socket)(int af, int type, int protocol, LPWSAPROTOCOL_INFOW info, GROUP g,
                          DWORD flags);
-  int(WSAAPI *close)(SOCKET s);
-  int(WSAAPI *ioctl)(SOCKET s, long cmd, u_long *arg);
-  SOCKET(WSAAPI *accept)(SOCKET s, struct sockaddr *addr, int *len);
-  int(WSAAPI *recv)(SOCKET s, char *buf, int len, int flags);
-  int(WSAAPI *recvfrom)(SOCKET s, char *buf, int len, int flags, struct sockaddr *from, int *from_len);
-  int(WSAAPI *send)(SOCKET s, const char *buf, int len, int flags);
-  int(WSAAPI *sendto)(SOCKET s, const char *buf, int len, int flags, const struct sockaddr *to,
+  int(WINAPI *close)(SOCKET s);
+  int(WINAPI *ioctl)(SOCKET s, long cmd, u_long *arg);
+  SOCKET(WINAPI *accept)(SOCKET s, struct sockaddr *addr, int *len);
+  int(WINAPI *recv)(SOCKET s, char *buf, int len, int flags);
+  int(WINAPI *recvfrom)(SOCKET s, char *buf, int len, int flags, struct sockaddr *from, int *from_len);
+  int(WINAPI *send)(SOCKET s, const char *buf, int len, int flags);
+  int(WINAPI *sendto)(SOCKET s, const char *buf, int len, int flags, const struct sockaddr *to,
                       int to_len);
   BOOL(WINAPI *cancel_io)(HANDLE h, LPOVERLAPPED ov);
   /* NtDeviceIoControlFile: how AFD polls are submitted (afd.c). */

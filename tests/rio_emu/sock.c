@@ -77,7 +77,7 @@ static int sock__flagged(SOCKET s) {
   return flagged;
 }
 
-static SOCKET WSAAPI sock__socket(int af, int type, int proto, LPWSAPROTOCOL_INFOW info, GROUP g,
+static SOCKET WINAPI sock__socket(int af, int type, int proto, LPWSAPROTOCOL_INFOW info, GROUP g,
                                   DWORD flags) {
   SOCKET s = WSASocketW(af, type, proto, info, g, flags);
   if (s == INVALID_SOCKET) return s;
@@ -88,7 +88,7 @@ static SOCKET WSAAPI sock__socket(int af, int type, int proto, LPWSAPROTOCOL_INF
   return s;
 }
 
-static int WSAAPI sock__close(SOCKET s) {
+static int WINAPI sock__close(SOCKET s) {
   rio_emu_sock_t *e;
   rio_emu_init();
   rio_emu_lock();
@@ -115,7 +115,7 @@ static int WSAAPI sock__close(SOCKET s) {
   return closesocket(s);
 }
 
-static int WSAAPI sock__ioctl(SOCKET s, long cmd, u_long *arg) {
+static int WINAPI sock__ioctl(SOCKET s, long cmd, u_long *arg) {
   if (cmd == (long)FIONBIO && sock__flagged(s)) {
     rio_emu_misuse("ioctlsocket(FIONBIO) on socket %p, created with WSA_FLAG_REGISTERED_IO: Windows "
                    "answers WSAEOPNOTSUPP (a RIO socket is for RIO only; make readiness sockets "
@@ -127,7 +127,7 @@ static int WSAAPI sock__ioctl(SOCKET s, long cmd, u_long *arg) {
   return ioctlsocket(s, cmd, arg);
 }
 
-static SOCKET WSAAPI sock__accept(SOCKET s, struct sockaddr *addr, int *len) {
+static SOCKET WINAPI sock__accept(SOCKET s, struct sockaddr *addr, int *len) {
   SOCKET c = accept(s, addr, len);
   if (c == INVALID_SOCKET) return c;
   rio_emu_init();
@@ -147,21 +147,21 @@ static int sock__plain_refused(SOCKET s, const char *fn) {
   return 1;
 }
 
-static int WSAAPI sock__recv(SOCKET s, char *buf, int len, int flags) {
+static int WINAPI sock__recv(SOCKET s, char *buf, int len, int flags) {
   return sock__plain_refused(s, "recv") ? SOCKET_ERROR : recv(s, buf, len, flags);
 }
 
-static int WSAAPI sock__recvfrom(SOCKET s, char *buf, int len, int flags, struct sockaddr *from,
+static int WINAPI sock__recvfrom(SOCKET s, char *buf, int len, int flags, struct sockaddr *from,
                                  int *from_len) {
   return sock__plain_refused(s, "recvfrom") ? SOCKET_ERROR
                                             : recvfrom(s, buf, len, flags, from, from_len);
 }
 
-static int WSAAPI sock__send(SOCKET s, const char *buf, int len, int flags) {
+static int WINAPI sock__send(SOCKET s, const char *buf, int len, int flags) {
   return sock__plain_refused(s, "send") ? SOCKET_ERROR : send(s, buf, len, flags);
 }
 
-static int WSAAPI sock__sendto(SOCKET s, const char *buf, int len, int flags,
+static int WINAPI sock__sendto(SOCKET s, const char *buf, int len, int flags,
                                const struct sockaddr *to, int to_len) {
   return sock__plain_refused(s, "sendto") ? SOCKET_ERROR : sendto(s, buf, len, flags, to, to_len);
 }
