@@ -14,11 +14,12 @@
  *    back with data. Each UDP receive owns one pool buffer, which carries
  *    the reply and then the next receive; each TCP connection uses at most
  *    two (one being echoed, one receiving).
- *  - readiness: sockets are watched (riox_watch) and read and written with
- *    riox_try_recv/riox_try_send into the server's own memory, like a
- *    classic epoll server. Each TCP connection owns one buffer; while it
- *    holds unsent bytes the connection waits for WRITABLE instead of
- *    reading, so memory use is fixed whatever the load. */
+ *  - readiness: sockets are opened with RIOX_SOCK_READINESS, watched
+ *    (riox_watch) and read and written with riox_try_recv/riox_try_send
+ *    into the server's own memory, like a classic epoll server. Each TCP
+ *    connection owns one buffer; while it holds unsent bytes the connection
+ *    waits for WRITABLE instead of reading, so memory use is fixed whatever
+ *    the load. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -421,6 +422,9 @@ int main(int argc, char **argv) {
     static const uint8_t zero[16];
     if (memcmp(bind_addr.ip, zero, 16) == 0) flags |= RIOX_SOCK_DUALSTACK;
   }
+  /* A socket's style is chosen when it is opened; the listener's
+   * connections (riox_try_accept) follow it. */
+  if (o.readiness) flags |= RIOX_SOCK_READINESS;
   if (o.udp_port >= 0) {
     bind_addr.port = (uint16_t)o.udp_port;
     rc = riox_udp_open(g_loop, &bind_addr, NULL, flags, NULL, &udp);
@@ -439,8 +443,7 @@ int main(int argc, char **argv) {
   }
   if (o.tcp_port >= 0) {
     bind_addr.port = (uint16_t)o.tcp_port;
-    rc = riox_tcp_listen(g_loop, &bind_addr, 0, flags | (o.readiness ? RIOX_SOCK_READINESS : 0),
-                         NULL, &tcp);
+    rc = riox_tcp_listen(g_loop, &bind_addr, 0, flags, NULL, &tcp);
     if (rc == 0 && o.readiness) rc = riox_watch(tcp, RIOX_READABLE, NULL);
     if (rc < 0) {
       fail("cannot listen on TCP", rc);

@@ -241,7 +241,7 @@ enum riox_sock_flags {
   RIOX_SOCK_V6ONLY = 1u << 1,        /* IPv6 socket, IPv6 only (the default) */
   RIOX_UDP_REPORT_UNREACH = 1u << 2, /* see "UDP and ICMP" below */
   RIOX_SOCK_REUSEADDR = 1u << 3,     /* allow binding a port in TIME_WAIT */
-  RIOX_SOCK_READINESS = 1u << 4      /* listener/connect for readiness use (below) */
+  RIOX_SOCK_READINESS = 1u << 4      /* a readiness socket: riox_watch, riox_try_* (below) */
 };
 
 /* UDP and ICMP: Windows reports an ICMP port-unreachable (the answer to a
@@ -255,17 +255,22 @@ enum riox_sock_flags {
  * for riox_try_recv. */
 
 /* A UDP socket bound to local (port 0 = ephemeral; NULL = 0.0.0.0:0) and,
- * when remote is not NULL, connected to it. */
+ * when remote is not NULL, connected to it. A completion socket, or with
+ * RIOX_SOCK_READINESS a readiness socket (see "readiness" below). */
 int riox_udp_open(riox_loop *loop, const riox_addr *local, const riox_addr *remote,
                   uint32_t flags, void *ctx, riox_sock **out);
 /* A TCP listener; accepted connections arrive as RIOX_EV_ACCEPT events with
- * cfg.accept_depth AcceptEx calls kept posted. backlog <= 0 = system maximum. */
+ * cfg.accept_depth AcceptEx calls kept posted. With RIOX_SOCK_READINESS: no
+ * AcceptEx, connections are taken with riox_try_accept (see "readiness").
+ * backlog <= 0 = system maximum. */
 int riox_tcp_listen(riox_loop *loop, const riox_addr *local, int backlog, uint32_t flags,
                     void *ctx, riox_sock **out);
 /* Start a TCP connection (ConnectEx). The socket is usable for riox_recv and
  * riox_send once RIOX_EV_CONNECT reports status 0; posts made earlier fail
  * with RIOX_ENOTCONN. local may be NULL. ctx becomes the socket's ctx
- * (riox_sock_ctx) and the RIOX_EV_CONNECT event's ctx. */
+ * (riox_sock_ctx) and the RIOX_EV_CONNECT event's ctx. With
+ * RIOX_SOCK_READINESS: a non-blocking connect, no RIOX_EV_CONNECT (see
+ * "readiness"). */
 int riox_tcp_connect(riox_loop *loop, const riox_addr *remote, const riox_addr *local,
                      uint32_t flags, void *ctx, riox_sock **out);
 
@@ -316,21 +321,30 @@ int riox_abort(riox_sock *sock);
  * arrive in the same riox_wait stream as completions, timers and wakes, on
  * both backends.
  *
- * A socket is used one way or the other: the first riox_recv/riox_send/
- * riox_sendto puts it in completion mode, the first riox_watch or riox_try_*
- * in readiness mode; using the other style afterwards fails with RIOX_EBUSY.
+ * A socket is used in one style only, chosen when it is created: sockets
+ * opened with RIOX_SOCK_READINESS (riox_udp_open, riox_tcp_listen,
+ * riox_tcp_connect) are readiness sockets, all others completion sockets.
+ * The choice decides how the OS socket is made: on a RIO loop a completion
+ * socket is a RIO socket (WSA_FLAG_REGISTERED_IO), which field reports say
+ * is for RIO only (no FIONBIO, no reliable plain recv/send or AFD polls), so
+ * a readiness socket is made without the flag, non-blocking. Calls of the
+ * other style (riox_recv/riox_send/riox_sendto on a readiness socket;
+ * riox_watch, riox_watch_modify, riox_unwatch, riox_try_* on a completion
+ * socket) fail with RIOX_EBUSY, and riox_last_detail says which; the same
+ * holds on the IOCP backend, so an application behaves alike on both.
  * A listener made with RIOX_SOCK_READINESS posts no AcceptEx (use
- * riox_try_accept); riox_tcp_connect with RIOX_SOCK_READINESS starts a
- * non-blocking connect and yields no RIOX_EV_CONNECT: watch for RIOX_WRITABLE
- * (a failure known at once is returned by riox_tcp_connect itself).
- * Connections from riox_try_accept are readiness sockets; connections from
- * RIOX_EV_ACCEPT or RIOX_EV_CONNECT, and UDP sockets, may go either way.
+ * riox_try_accept), and its connections are readiness sockets; the
+ * connections of a listener made without it (RIOX_EV_ACCEPT) are completion
+ * sockets. riox_tcp_connect with RIOX_SOCK_READINESS starts a non-blocking
+ * connect and yields no RIOX_EV_CONNECT: watch for RIOX_WRITABLE (a failure
+ * known at once is returned by riox_tcp_connect itself).
  * riox_cancel on a readiness socket does nothing (it has nothing posted);
- * riox_shutdown and riox_close work in both styles, and the close event
- * still comes last, once the pending AFD poll has been cancelled.
+ * riox_shutdown, riox_close, riox_sock_error and the address calls work in
+ * both styles, and the close event still comes last, once the pending AFD
+ * poll has been cancelled.
  *
  * The backend (IOCP or RIO) does not change readiness: both loops use the
- * same AFD polls, and a readiness socket costs no RIO request queue.
+ * same AFD polls, and a readiness socket never gets a RIO request queue.
  *
  * Conditions (ev.ready):
  *   RIOX_READABLE  data, an empty datagram, a pending connection, or end of

@@ -3,6 +3,8 @@
 #ifndef RIOX_TEST_H
 #define RIOX_TEST_H
 
+#include "riox.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -19,6 +21,12 @@ void riox_test_set_rio_table(const void *table);
  * so the RIO emulator can see and police them. NULL restores the OS's.
  * Not thread-safe: call before creating loops. */
 void riox_test_set_sockapi(const void *api);
+
+/* The WSASocketW flags riox gave the OS socket behind `sock` (for a
+ * connection: those of the socket it was accepted into, or for accept() the
+ * listener's, whose attributes it copies); 0 for NULL. Lets tests check
+ * which sockets carry WSA_FLAG_REGISTERED_IO (0x100). */
+unsigned long riox_test_sock_wsa_flags(const riox_sock *sock);
 
 #ifdef __cplusplus
 }

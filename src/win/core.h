@@ -71,8 +71,10 @@ struct win_req {
 
 enum win_sock_kind { WIN_SOCK_UDP = 1, WIN_SOCK_TCP_LISTEN, WIN_SOCK_TCP };
 
-/* A socket is used in one style; see "readiness" in riox.h. */
-enum win_sock_mode { WIN_MODE_NONE = 0, WIN_MODE_COMPLETION, WIN_MODE_READINESS };
+/* A socket is used in one style, fixed when it is created (RIOX_SOCK_READINESS
+ * or not; see "readiness" in riox.h): a RIO socket (WSA_FLAG_REGISTERED_IO)
+ * is for RIO only, so readiness sockets must be made without the flag. */
+enum win_sock_mode { WIN_MODE_COMPLETION = 1, WIN_MODE_READINESS };
 
 typedef struct poll_watch poll_watch_t;
 
@@ -92,10 +94,11 @@ struct riox_sock {
   uint8_t skip_iocp;  /* FILE_SKIP_COMPLETION_PORT_ON_SUCCESS is on */
   uint8_t shut_wr;    /* riox_shutdown posted */
   uint8_t close_queued;
-  uint8_t mode;       /* enum win_sock_mode */
+  uint8_t mode;       /* enum win_sock_mode, fixed at creation */
+  uint8_t accepted;   /* made by accepting a connection */
   uint8_t attached;   /* backend sock_attach done (first completion-mode post) */
-  uint8_t nonblocking;
   uint32_t flags;     /* riox_sock_flags */
+  DWORD wsa_flags;    /* WSASocketW flags of the OS socket (riox_test_sock_wsa_flags) */
   uint32_t pending;   /* requests in flight (any kind) */
   uint32_t sends_pending;
   uint32_t accepts_pending;
@@ -111,10 +114,11 @@ struct riox_sock {
  * Accept, connect, timers and wakes are shared and live in src/win. */
 typedef struct backend_ops {
   const char *name;
-  DWORD wsa_flags; /* extra WSASocket flags (WSA_FLAG_REGISTERED_IO) */
+  DWORD wsa_flags; /* extra WSASocket flags of completion sockets (WSA_FLAG_REGISTERED_IO) */
   int (*loop_init)(riox_loop *loop);
   void (*loop_fini)(riox_loop *loop);
-  /* A socket is ready for data (UDP opened, TCP connected or accepted). */
+  /* A completion socket's first receive or send is about to be posted
+   * (never called for readiness sockets). */
   int (*sock_attach)(riox_sock *sock);
   /* riox_cancel/riox_close: complete (RIOX_ECANCELED) what the backend
    * holds back, e.g. deferred sends not yet issued. RIOX_ENOTSUP when the
@@ -175,6 +179,11 @@ uint64_t loop_now_ms(void);
 int sock_wsa_error(const char *what);
 /* Largest UDP payload: 65535 minus the IP (v4 only) and UDP headers. */
 #define sock_udp_max(sock) ((sock)->family == AF_INET6 ? 65527u : 65507u)
+/* WSASocketW flags for a socket of this mode: WSA_FLAG_REGISTERED_IO (the
+ * backend's wsa_flags) only for completion sockets. */
+DWORD sock_wsa_flags(const riox_loop *loop, int mode);
+/* A new socket; flags & RIOX_SOCK_READINESS chooses its mode for good
+ * (readiness sockets are non-blocking from the start). */
 int sock_create(riox_loop *loop, int kind, int family, uint32_t flags, void *ctx,
                 riox_sock **out);
 /* A request of this socket has finished; when it was the last one of a
@@ -185,8 +194,10 @@ void sock_io_complete(riox_loop *loop, win_req_t *req, int status, uint32_t byte
 /* Turn on FILE_SKIP_COMPLETION_PORT_ON_SUCCESS when the provider is IFS. */
 void sock_try_skip_iocp(riox_sock *sock);
 int sock_bind(riox_sock *sock, const riox_addr *local);
-/* Wrap a connected socket made by AcceptEx. */
-int sock_adopt(riox_loop *loop, SOCKET s, int family, riox_sock **out);
+/* Wrap an accepted connection: from AcceptEx (completion mode) or accept()
+ * on a readiness listener (readiness mode); wsa_flags as it was made with. */
+int sock_adopt(riox_loop *loop, SOCKET s, int family, int mode, DWORD wsa_flags,
+               riox_sock **out);
 void sock_free(riox_sock *sock);
 /* TCP: a send finished; start a waiting shutdown when it was the last. */
 void sock_send_drained(riox_sock *sock);
@@ -201,10 +212,11 @@ int sock_udp_icmp_status(const riox_sock *sock, int status);
  * advances req->done) when the caller should issue the rest. */
 int sock_send_continue(win_req_t *req, int status, uint32_t bytes);
 
-/* Enter completion mode (attach the backend on first use) or readiness
- * mode; RIOX_EBUSY if the socket is used the other way. */
-int sock_use_completion(riox_sock *sock, const char *what);
-int sock_use_readiness(riox_sock *sock, const char *what);
+/* 0 if the socket was created for `mode`; else RIOX_EBUSY, with a detail
+ * naming RIOX_SOCK_READINESS. */
+int sock_check_mode(const riox_sock *sock, int mode, const char *what);
+/* Completion sockets: attach the backend before the first post. */
+int sock_attach(riox_sock *sock);
 
 /* poll.c */
 /* Submit or cancel AFD polls for sockets whose interest changed. */

@@ -1,6 +1,7 @@
 /* Non-blocking calls for readiness users: one plain Winsock call each, into
  * or out of the application's own memory. WSAEWOULDBLOCK becomes
- * RIOX_EAGAIN; the first call puts the socket in readiness mode. */
+ * RIOX_EAGAIN. Only readiness sockets (RIOX_SOCK_READINESS: non-blocking,
+ * without WSA_FLAG_REGISTERED_IO) take them. */
 #include <limits.h>
 #include <string.h>
 
@@ -17,19 +18,22 @@ static int nb__wsa_error(riox_sock *sock, const char *what) {
   return sock_wsa_error(what);
 }
 
-/* Common checks; enters readiness mode. */
+/* Common checks. */
 static int nb__enter(riox_sock *sock, const void *buf, uint32_t len, const char *what) {
+  int rc;
   if (sock == NULL) return error_detail(RIOX_EINVAL, "%s: sock is NULL", what);
   if (sock->state == WIN_SOCK_CLOSING) return error_detail(RIOX_ECLOSING, "%s: socket is closing", what);
   if (sock->kind == WIN_SOCK_TCP_LISTEN)
     return error_detail(RIOX_EPROTO, "%s: not allowed on a listener (use riox_try_accept)", what);
+  rc = sock_check_mode(sock, WIN_MODE_READINESS, what);
+  if (rc < 0) return rc;
   if (buf == NULL && len > 0) return error_detail(RIOX_EINVAL, "%s: buffer is NULL", what);
   if (len > (uint32_t)INT_MAX) return error_detail(RIOX_EINVAL, "%s: length %u is too large", what, len);
   /* A connect still in flight is the OS's to judge; one that failed is not
    * connected, whatever error the OS would make up for the call. */
   if (sock->kind == WIN_SOCK_TCP && !sock->connected && sock->state != WIN_SOCK_CONNECTING)
     return error_detail(RIOX_ENOTCONN, "%s: TCP socket is not connected", what);
-  return sock_use_readiness(sock, what);
+  return 0;
 }
 
 /* A TCP socket whose readiness connect is still in flight has not been
@@ -147,21 +151,19 @@ int riox_try_accept(riox_sock *listener, riox_sock **out, riox_addr *peer) {
     return error_detail(RIOX_EPROTO, "riox_try_accept: not a listener");
   if (listener->state == WIN_SOCK_CLOSING)
     return error_detail(RIOX_ECLOSING, "riox_try_accept: listener is closing");
-  rc = sock_use_readiness(listener, "riox_try_accept");
+  rc = sock_check_mode(listener, WIN_MODE_READINESS, "riox_try_accept");
   if (rc < 0) return rc;
   loop = listener->loop;
   LOOP_OSCALL(loop);
   s = ws_accept(listener->s, (struct sockaddr *)&ss, &sslen);
   if (s == INVALID_SOCKET) return nb__wsa_error(listener, "accept");
-  rc = sock_adopt(loop, s, listener->family, &conn);
+  /* A readiness connection, like its listener: accept() copies the
+   * listener's attributes (non-blocking, no WSA_FLAG_REGISTERED_IO). */
+  rc = sock_adopt(loop, s, listener->family, WIN_MODE_READINESS, listener->wsa_flags, &conn);
   if (rc < 0) {
     ws_close(s);
     return rc;
   }
-  /* Inherits the listener's non-blocking mode; stays a readiness socket
-   * (it was not made for the RIO backend's request queues). */
-  conn->nonblocking = 1;
-  conn->mode = WIN_MODE_READINESS;
   (void)win_sockaddr_to((struct sockaddr *)&ss, &conn->peer);
   if (peer != NULL) *peer = conn->peer;
   loop->stats.accepts++;

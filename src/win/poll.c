@@ -226,8 +226,12 @@ void poll_loop_fini(riox_loop *loop) {
 /* ------------------------------------------------------------ the API */
 
 static int poll__check(riox_sock *sock, uint32_t events, const char *what) {
+  int rc;
   if (sock == NULL) return error_detail(RIOX_EINVAL, "%s: sock is NULL", what);
   if (sock->state == WIN_SOCK_CLOSING) return error_detail(RIOX_ECLOSING, "%s: socket is closing", what);
+  /* AFD polls only on readiness sockets: a RIO socket is for RIO only. */
+  rc = sock_check_mode(sock, WIN_MODE_READINESS, what);
+  if (rc < 0) return rc;
   if (events & ~(uint32_t)(POLL__INTEREST | RIOX_ONESHOT))
     return error_detail(RIOX_EINVAL, "%s: unknown event bits 0x%x", what, events);
   return 0;
@@ -249,8 +253,6 @@ int riox_watch(riox_sock *sock, uint32_t events, void *ctx) {
   if (rc < 0) return rc;
   if (sock->watch != NULL && sock->watch->active)
     return error_detail(RIOX_EALREADY, "riox_watch: already watched; use riox_watch_modify");
-  rc = sock_use_readiness(sock, "riox_watch");
-  if (rc < 0) return rc;
   if (sock->watch == NULL) {
     w = (poll_watch_t *)calloc(1, sizeof *w);
     if (w == NULL) return error_detail(RIOX_ENOMEM, "riox_watch: no memory");
@@ -280,6 +282,7 @@ int riox_watch_modify(riox_sock *sock, uint32_t events, void *ctx) {
 int riox_unwatch(riox_sock *sock) {
   poll_watch_t *w;
   if (sock == NULL) return error_detail(RIOX_EINVAL, "riox_unwatch: sock is NULL");
+  if (sock->mode != WIN_MODE_READINESS) return sock_check_mode(sock, WIN_MODE_READINESS, "riox_unwatch");
   w = sock->watch;
   if (w == NULL || !w->active) return error_detail(RIOX_ENOENT, "riox_unwatch: socket is not watched");
   w->active = 0;

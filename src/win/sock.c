@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "riox_test.h"
 
 int sock_wsa_error(const char *what) {
   int err = WSAGetLastError();
@@ -57,6 +58,14 @@ void sock_try_skip_iocp(riox_sock *sock) {
     sock->skip_iocp = 1;
 }
 
+/* The one rule for WSA_FLAG_REGISTERED_IO: completion sockets of a RIO loop
+ * get it (RIOCreateRequestQueue needs it), readiness sockets never do: field
+ * reports say a registered-I/O socket is for RIO only (FIONBIO fails with
+ * WSAEOPNOTSUPP; plain send/recv and AFD polls are not to be relied on). */
+DWORD sock_wsa_flags(const riox_loop *loop, int mode) {
+  return WSA_FLAG_OVERLAPPED | (mode == WIN_MODE_COMPLETION ? loop->be->wsa_flags : 0);
+}
+
 static riox_sock *sock__alloc(riox_loop *loop, int kind, int family, uint32_t flags, void *ctx) {
   riox_sock *sock = (riox_sock *)calloc(1, sizeof *sock);
   if (sock == NULL) return NULL;
@@ -78,12 +87,23 @@ int sock_create(riox_loop *loop, int kind, int family, uint32_t flags, void *ctx
   int rc;
   *out = NULL;
   if (sock == NULL) return error_detail(RIOX_ENOMEM, "no memory for a socket");
+  sock->mode = (uint8_t)((flags & RIOX_SOCK_READINESS) ? WIN_MODE_READINESS : WIN_MODE_COMPLETION);
+  sock->wsa_flags = sock_wsa_flags(loop, sock->mode);
   LOOP_OSCALL(loop);
-  sock->s = ws_socket(family, type, proto, WSA_FLAG_OVERLAPPED | loop->be->wsa_flags);
+  sock->s = ws_socket(family, type, proto, sock->wsa_flags);
   if (sock->s == INVALID_SOCKET) {
     rc = sock_wsa_error("WSASocket");
     free(sock);
     return rc;
+  }
+  if (sock->mode == WIN_MODE_READINESS) {
+    /* riox_try_* and the non-blocking connect need it from the start. */
+    u_long on = 1;
+    LOOP_OSCALL(loop);
+    if (ws_ioctl(sock->s, FIONBIO, &on) != 0) {
+      rc = sock_wsa_error("ioctlsocket(FIONBIO)");
+      goto fail;
+    }
   }
   if (family == AF_INET6) {
     DWORD v6only = (flags & RIOX_SOCK_DUALSTACK) ? 0 : 1;
@@ -107,13 +127,20 @@ fail:
   return rc;
 }
 
-/* Wrap a socket that AcceptEx produced. */
-int sock_adopt(riox_loop *loop, SOCKET s, int family, riox_sock **out) {
-  riox_sock *sock = sock__alloc(loop, WIN_SOCK_TCP, family, 0, NULL);
+/* Wrap an accepted connection. A readiness one (accept() on a non-blocking
+ * listener) is non-blocking already: accept() gives the new socket the
+ * listener's properties (accept, Microsoft Learn). */
+int sock_adopt(riox_loop *loop, SOCKET s, int family, int mode, DWORD wsa_flags,
+               riox_sock **out) {
+  riox_sock *sock = sock__alloc(loop, WIN_SOCK_TCP, family,
+                                mode == WIN_MODE_READINESS ? RIOX_SOCK_READINESS : 0, NULL);
   int rc;
   *out = NULL;
   if (sock == NULL) return error_detail(RIOX_ENOMEM, "no memory for an accepted socket");
   sock->s = s;
+  sock->mode = (uint8_t)mode;
+  sock->wsa_flags = wsa_flags;
+  sock->accepted = 1;
   sock->connected = 1;
   rc = sock__setup(sock);
   if (rc < 0) {
@@ -224,44 +251,39 @@ int riox_sock_peer(const riox_sock *sock, riox_addr *out) {
   return 0;
 }
 
-/* ------------------------------------------------------------ modes */
-
-/* The backend learns of a socket only when it is first used in completion
- * style, so a readiness socket costs no RIO request queue. */
-int sock_use_completion(riox_sock *sock, const char *what) {
-  int rc;
-  if (sock->mode == WIN_MODE_READINESS)
-    return error_detail(RIOX_EBUSY,
-                        "%s: the socket is in readiness mode (riox_watch/riox_try_*); "
-                        "a socket is used in one style only",
-                        what);
-  if (!sock->attached) {
-    rc = sock->loop->be->sock_attach(sock);
-    if (rc < 0) return rc;
-    sock->attached = 1;
-  }
-  sock->mode = WIN_MODE_COMPLETION;
-  return 0;
+unsigned long riox_test_sock_wsa_flags(const riox_sock *sock) {
+  return sock != NULL ? (unsigned long)sock->wsa_flags : 0;
 }
 
-int sock_use_readiness(riox_sock *sock, const char *what) {
-  if (sock->state == WIN_SOCK_CONNECTING && sock->mode != WIN_MODE_READINESS)
+/* ------------------------------------------------------------ modes */
+
+int sock_check_mode(const riox_sock *sock, int mode, const char *what) {
+  const char *origin;
+  if (sock->mode == mode) return 0;
+  if (sock->mode == WIN_MODE_READINESS) {
+    origin = sock->accepted ? "was accepted from a listener opened with" : "was opened with";
     return error_detail(RIOX_EBUSY,
-                        "%s: a ConnectEx connect is in flight; wait for RIOX_EV_CONNECT (or "
-                        "connect with RIOX_SOCK_READINESS)",
-                        what);
-  if (sock->mode == WIN_MODE_COMPLETION)
-    return error_detail(RIOX_EBUSY,
-                        "%s: the socket is in completion mode (riox_recv/riox_send or an "
-                        "AcceptEx listener); a socket is used in one style only",
-                        what);
-  if (!sock->nonblocking) {
-    u_long on = 1;
-    LOOP_OSCALL(sock->loop);
-    if (ws_ioctl(sock->s, FIONBIO, &on) != 0) return sock_wsa_error("ioctlsocket(FIONBIO)");
-    sock->nonblocking = 1;
+                        "%s: the socket %s RIOX_SOCK_READINESS (readiness style: riox_watch, "
+                        "riox_try_*); a socket is used in one style only",
+                        what, origin);
   }
-  sock->mode = WIN_MODE_READINESS;
+  origin = sock->accepted ? "came from RIOX_EV_ACCEPT of a listener opened without"
+                          : "was opened without";
+  return error_detail(RIOX_EBUSY,
+                      "%s: the socket %s RIOX_SOCK_READINESS (completion style: riox_recv, "
+                      "riox_send, RIOX_EV_ACCEPT); a socket is used in one style only",
+                      what, origin);
+}
+
+/* The backend learns of a completion socket at its first post, not when it
+ * is created: a socket never used for I/O (a listener, a connection closed
+ * at once) costs no RIO request queue. Readiness sockets never get here. */
+int sock_attach(riox_sock *sock) {
+  int rc;
+  if (sock->attached) return 0;
+  rc = sock->loop->be->sock_attach(sock);
+  if (rc < 0) return rc;
+  sock->attached = 1;
   return 0;
 }
 
@@ -272,6 +294,7 @@ static int sock__usable(const riox_sock *sock, const char *what) {
   if (sock->state == WIN_SOCK_CLOSING) return error_detail(RIOX_ECLOSING, "%s: socket is closing", what);
   if (sock->kind == WIN_SOCK_TCP_LISTEN)
     return error_detail(RIOX_EPROTO, "%s: not allowed on a listener", what);
+  if (sock->mode != WIN_MODE_COMPLETION) return sock_check_mode(sock, WIN_MODE_COMPLETION, what);
   if (sock->kind == WIN_SOCK_TCP && !sock->connected)
     return error_detail(RIOX_ENOTCONN, "%s: TCP socket is not connected", what);
   return 0;
@@ -294,7 +317,7 @@ int riox_recv(riox_sock *sock, char *buf, uint32_t cap, void *ctx) {
   if (rc < 0) return rc;
   if (cap == 0) return error_detail(RIOX_EINVAL, "riox_recv: capacity 0");
   rc = sock__check_buf(sock, buf, cap, "riox_recv");
-  if (rc == 0) rc = sock_use_completion(sock, "riox_recv");
+  if (rc == 0) rc = sock_attach(sock);
   if (rc < 0) return rc;
   req = loop_req_alloc(sock->loop, sock, WIN_REQ_RECV, NULL);
   if (req == NULL)
@@ -323,7 +346,7 @@ static int sock__send(riox_sock *sock, char *data, uint32_t len, const riox_addr
     return error_detail(RIOX_EMSGSIZE, "%s: %u bytes exceed the UDP maximum of %u", what, len, max);
   }
   rc = sock__check_buf(sock, data, len, what);
-  if (rc == 0) rc = sock_use_completion(sock, what);
+  if (rc == 0) rc = sock_attach(sock);
   if (rc < 0) return rc;
   req = loop_req_alloc(sock->loop, sock, WIN_REQ_SEND, NULL);
   if (req == NULL)

@@ -21,9 +21,11 @@ int tcp_accept_post(riox_sock *listener) {
   if (req == NULL)
     return error_detail(RIOX_ENOBUFS, "AcceptEx: all %u request slots in use", loop->reqs.limit);
   LOOP_OSCALL(loop);
-  /* RIO needs WSA_FLAG_REGISTERED_IO on every accept socket, hence wsa_flags. */
+  /* Only completion listeners post AcceptEx, and their connections are
+   * completion sockets: RIO needs WSA_FLAG_REGISTERED_IO on every accept
+   * socket (RIO-SEMANTICS.md, "Request queues"). */
   req->accept_sock = ws_socket(listener->family, SOCK_STREAM, IPPROTO_TCP,
-                               WSA_FLAG_OVERLAPPED | loop->be->wsa_flags);
+                               sock_wsa_flags(loop, WIN_MODE_COMPLETION));
   if (req->accept_sock == INVALID_SOCKET) {
     rc = sock_wsa_error("WSASocket(accept)");
     loop_req_free(loop, req);
@@ -73,7 +75,8 @@ static void tcp__accept_done(riox_loop *loop, win_req_t *req, int status, uint32
                                      &llen, &remote, &rlen);
       memset(&peer, 0, sizeof peer);
       if (remote != NULL) (void)win_sockaddr_to(remote, &peer);
-      status = sock_adopt(loop, s, listener->family, &conn);
+      status = sock_adopt(loop, s, listener->family, WIN_MODE_COMPLETION,
+                          sock_wsa_flags(loop, WIN_MODE_COMPLETION), &conn);
     }
     if (status == 0) {
       riox_event *ev;
@@ -111,18 +114,13 @@ int riox_tcp_listen(riox_loop *loop, const riox_addr *local, int backlog, uint32
   if (rc < 0) return rc;
   rc = sock_bind(sock, local);
   if (rc == 0 && listen(sock->s, backlog > 0 ? backlog : SOMAXCONN) != 0) rc = sock_wsa_error("listen");
-  if (rc == 0 && (flags & RIOX_SOCK_READINESS)) {
+  if (rc == 0 && sock->mode == WIN_MODE_READINESS) {
     /* No AcceptEx: the application accepts with riox_try_accept when the
      * listener reports RIOX_READABLE. */
-    rc = sock_use_readiness(sock, "riox_tcp_listen");
-    if (rc == 0) {
-      *out = sock;
-      return 0;
-    }
-  } else if (rc == 0) {
-    sock->mode = WIN_MODE_COMPLETION;
-    rc = tcp_accept_post(sock);
+    *out = sock;
+    return 0;
   }
+  if (rc == 0) rc = tcp_accept_post(sock);
   if (rc < 0) {
     /* No accept (or only this failing one) was posted: close quietly. */
     list_remove(&sock->node);
@@ -164,14 +162,14 @@ static void tcp__connect_done(riox_loop *loop, win_req_t *req, int status, uint3
   loop_req_free(loop, req);
 }
 
-/* Readiness connect: a plain non-blocking connect(); the application
- * watches for RIOX_WRITABLE (connected) or RIOX_HANGUP|RIOX_ERROR (failed).
- * A failure known at once is returned here, nothing is created. */
+/* Readiness connect: a plain connect() on the socket sock_create made
+ * non-blocking; the application watches for RIOX_WRITABLE (connected) or
+ * RIOX_HANGUP|RIOX_ERROR (failed). A failure known at once is returned
+ * here, nothing is created. */
 static int tcp__connect_nonblocking(riox_sock *sock, const riox_addr *remote, int family) {
   SOCKADDR_STORAGE ss;
   int len, rc, err;
   rc = win_sockaddr_from(remote, family, &ss, &len);
-  if (rc == 0) rc = sock_use_readiness(sock, "riox_tcp_connect");
   if (rc < 0) return rc;
   sock->peer = *remote;
   LOOP_OSCALL(sock->loop);
@@ -217,7 +215,7 @@ int riox_tcp_connect(riox_loop *loop, const riox_addr *remote, const riox_addr *
   /* ConnectEx needs a bound socket. */
   rc = sock_bind(sock, local);
   req = NULL;
-  if (rc == 0 && (flags & RIOX_SOCK_READINESS)) {
+  if (rc == 0 && sock->mode == WIN_MODE_READINESS) {
     rc = tcp__connect_nonblocking(sock, remote, family);
     if (rc == 0) {
       *out = sock;

@@ -11,7 +11,8 @@
  * EADDRINUSE (address in use), EADDRNOTAVAIL (not an address of this host),
  * EAFNOSUPPORT (an IPv6 destination on an IPv4 socket), EPROTO (wrong socket
  * type), ECLOSING (socket closing), EINVAL (NULL, zero sizes, bad family,
- * bad flags). */
+ * bad flags), EBUSY (a call of the other style than the socket was opened
+ * for: RIOX_SOCK_READINESS or not, see "readiness" in riox.h). */
 #include "harness.h"
 
 #define WIN32_LEAN_AND_MEAN
@@ -367,6 +368,48 @@ static int state_errors(void) {
   return 0;
 }
 
+/* A socket's style is fixed when it is opened; the other style's calls
+ * fail with RIOX_EBUSY, post nothing and say which flag decides. */
+static int style_errors(void) {
+  riox_loop *loop;
+  riox_sock *u, *r, *lis, *none = NULL;
+  riox_addr lo = h_v4(0), to;
+  char *buf, b[8] = {0};
+  H_OK(h_loop(&loop, NULL));
+  H_OK(riox_udp_open(loop, &lo, NULL, 0, NULL, &u));
+  H_OK(riox_udp_open(loop, &lo, NULL, RIOX_SOCK_READINESS, NULL, &r));
+  H_OK(riox_tcp_listen(loop, &lo, 0, 0, NULL, &lis));
+  H_OK(riox_sock_local(r, &to));
+  H_OK(riox_buf_get(loop, &buf));
+  /* Completion sockets refuse readiness calls. */
+  H_ERR_D(riox_watch(u, RIOX_READABLE, NULL), RIOX_EBUSY);
+  H_CHECK(strstr(riox_last_detail(), "RIOX_SOCK_READINESS") != NULL);
+  H_ERR_D(riox_watch_modify(u, RIOX_READABLE, NULL), RIOX_EBUSY);
+  H_ERR_D(riox_unwatch(u), RIOX_EBUSY);
+  H_ERR_D(riox_try_recv(u, b, sizeof b, NULL), RIOX_EBUSY);
+  H_ERR_D(riox_try_send(u, b, 1, &to), RIOX_EBUSY);
+  H_ERR_D(riox_watch(lis, RIOX_READABLE, NULL), RIOX_EBUSY);
+  H_ERR_D(riox_try_accept(lis, &none, NULL), RIOX_EBUSY);
+  H_CHECK(none == NULL);
+  /* Readiness sockets refuse completion calls. */
+  H_ERR_D(riox_recv(r, buf, 16, NULL), RIOX_EBUSY);
+  H_CHECK(strstr(riox_last_detail(), "RIOX_SOCK_READINESS") != NULL);
+  H_ERR_D(riox_sendto(r, buf, 16, &to, 0, NULL), RIOX_EBUSY);
+  H_OK(riox_buf_put(loop, buf));
+  /* The listener's AcceptEx calls are its own requests. */
+  {
+    riox_stats st;
+    riox_loop_stats(loop, &st);
+    if (nothing_posted(loop, st.req_in_use) != 0) return 1;
+  }
+  H_OK(riox_close(u));
+  H_OK(riox_close(r));
+  H_OK(riox_close(lis));
+  H_EQ(h_collect(loop, RIOX_EV_CLOSE, 3, NULL, 5000), 3);
+  riox_loop_close(loop);
+  return 0;
+}
+
 static int test(void) {
   riox_loop *loop;
   riox_sock *u;
@@ -379,6 +422,7 @@ static int test(void) {
   riox_loop_close(loop);
   if (length_errors() != 0) return 1;
   if (pool_errors() != 0) return 1;
+  if (style_errors() != 0) return 1;
   return state_errors();
 }
 

@@ -252,7 +252,7 @@ static int test(void) {
     node *n = &nodes[i];
     n->idx = i;
     n->oneshot = (i % 3) == 0;
-    H_OK(riox_udp_open(loop, &any, NULL, 0, n, &n->s));
+    H_OK(riox_udp_open(loop, &any, NULL, RIOX_SOCK_READINESS, n, &n->s));
     H_OK(riox_sock_local(n->s, &n->addr));
     H_CHECK(n->addr.port != 0);
   }

@@ -3,21 +3,24 @@
  *   - NUDP UDP pairs: a readiness socket (riox_watch, riox_try_*) and a
  *     completion socket (riox_recv/riox_sendto). Each side originates NDG
  *     datagrams (windowed) that the other side echoes back;
- *   - three TCP connections, each with one end in each style: a readiness
- *     connect accepted by an AcceptEx listener (used in completion style), a
- *     completion connect accepted with riox_try_accept from a readiness
- *     listener, and a completion connect whose AcceptEx-accepted end is used
- *     in readiness style. Both directions stream TCP_BYTES of a pattern.
+ *   - three TCP connections: a readiness connect accepted by an AcceptEx
+ *     listener (that end is a completion socket), a completion connect
+ *     accepted with riox_try_accept from a readiness listener (that end is a
+ *     readiness socket), and a readiness connect accepted by the readiness
+ *     listener (readiness at both ends). Both directions stream TCP_BYTES of
+ *     a pattern.
  * Every datagram is checked (payload, source, exactly once), every byte of
  * every stream is checked at its offset, and every posted operation yields
  * exactly one event, found by its ctx (the receives still posted at the end
  * are cancelled by riox_close, before that socket's RIOX_EV_CLOSE).
  *
- * One socket, one style: RIOX_EBUSY for riox_recv/riox_sendto after
- * riox_watch, for riox_watch/riox_try_* after riox_recv, for
- * riox_try_accept/riox_watch on an AcceptEx listener, and for the other
- * style on each TCP end; the failed calls post nothing (no event with their
- * ctx), their buffer stays the caller's, and the socket keeps working. */
+ * One socket, one style, fixed when it is created (RIOX_SOCK_READINESS or
+ * not): RIOX_EBUSY for riox_recv/riox_sendto on a readiness UDP socket, for
+ * riox_watch/riox_try_* on a completion one, for riox_try_accept/riox_watch
+ * on an AcceptEx listener, and for the other style on each TCP end
+ * (including the AcceptEx-accepted end, a completion socket whatever its
+ * peer does); the failed calls post nothing (no event with their ctx),
+ * their buffer stays the caller's, and the socket keeps working. */
 #include "harness.h"
 
 #define NUDP 6
@@ -80,7 +83,7 @@ static riox_loop *loop;
 static reg *lax, *lrd, *x1, *x2;
 static reg *udp_r[NUDP], *udp_c[NUDP];
 static reg *tcp_end[6]; /* 0 A (readiness connect) 1 its AcceptEx end, 2 B (connect) 3 its try_accept
-                           end, 4 C (connect) 5 its AcceptEx end used for readiness */
+                           end, 4 C (readiness connect) 5 its try_accept end */
 static int go, accepts_ax, accepts_rd, x1_got, x2_got, cancelled;
 static uint32_t bufsize;
 
@@ -452,15 +455,23 @@ static int accept_rd(void) {
   for (;;) {
     riox_sock *conn;
     riox_addr peer;
-    reg *r = tcp_end[3];
+    reg *r;
     int rc = riox_try_accept(lrd->s, &conn, &peer);
     if (rc == RIOX_EAGAIN) return 0;
     H_OK(rc);
-    if (accepts_rd++ != 0) {
-      H_FAIL("a second connection on the readiness listener");
+    if (peer.port == tcp_end[2]->addr.port)
+      r = tcp_end[3];
+    else if (peer.port == tcp_end[4]->addr.port)
+      r = tcp_end[5];
+    else {
+      H_FAIL("the readiness listener accepted a connection from unknown port %u", (unsigned)peer.port);
       return 1;
     }
-    H_EQ(peer.port, tcp_end[2]->addr.port);
+    if (r->s != NULL) {
+      H_FAIL("%s accepted twice", r->name);
+      return 1;
+    }
+    accepts_rd++;
     r->s = conn;
     riox_sock_set_ctx(conn, r);
     if (tcp_ready_end(r) != 0) return 1;
@@ -559,8 +570,6 @@ static int on_event(const riox_event *ev) {
     H_CHECK(ev->accepted != NULL);
     if (ev->addr.port == tcp_end[0]->addr.port)
       t = tcp_end[1];
-    else if (ev->addr.port == tcp_end[4]->addr.port)
-      t = tcp_end[5];
     else {
       H_FAIL("accepted a connection from unknown port %u", (unsigned)ev->addr.port);
       return 1;
@@ -572,7 +581,6 @@ static int on_event(const riox_event *ev) {
     accepts_ax++;
     t->s = ev->accepted;
     riox_sock_set_ctx(t->s, t);
-    if (t->readiness) return tcp_ready_end(t);
     t->established = 1;
     {
       int i;
@@ -620,7 +628,7 @@ static int all_established(void) {
   int i;
   for (i = 0; i < 6; i++)
     if (tcp_end[i]->s == NULL || !tcp_end[i]->established) return 0;
-  return accepts_ax == 2 && accepts_rd == 1;
+  return accepts_ax == 1 && accepts_rd == 2;
 }
 
 static int all_done(void) {
@@ -667,10 +675,10 @@ static int ebusy_checks(void) {
   int i;
   H_OK(riox_buf_get(loop, &buf));
   memcpy(buf, "nope", 4);
-  /* UDP: watched, then completion calls. */
+  /* A readiness UDP socket refuses completion calls. */
   H_ERR(riox_recv(x1->s, buf, bufsize, op_new(OP_FAILED, x1, 0)), RIOX_EBUSY);
   H_ERR(riox_sendto(x1->s, buf, 4, &x2->addr, 0, op_new(OP_FAILED, x1, 0)), RIOX_EBUSY);
-  /* UDP: a receive posted, then readiness calls. */
+  /* A completion UDP socket refuses readiness calls. */
   H_ERR(riox_watch(x2->s, RIOX_READABLE, op_new(OP_FAILED, x2, 0)), RIOX_EBUSY);
   H_ERR(riox_try_recv(x2->s, b, sizeof b, NULL), RIOX_EBUSY);
   H_ERR(riox_try_send(x2->s, b, 4, &x1->addr), RIOX_EBUSY);
@@ -678,7 +686,8 @@ static int ebusy_checks(void) {
   H_ERR(riox_try_accept(lax->s, &none, NULL), RIOX_EBUSY);
   H_CHECK(none == NULL);
   H_ERR(riox_watch(lax->s, RIOX_READABLE, op_new(OP_FAILED, lax, 0)), RIOX_EBUSY);
-  /* And every TCP end refuses the other style. */
+  /* And every TCP end refuses the other style: the AcceptEx-accepted end
+   * of a readiness connect is a completion socket all the same. */
   for (i = 0; i < 6; i++) {
     reg *r = tcp_end[i];
     if (r->readiness) {
@@ -731,8 +740,8 @@ static int test(void) {
     udp_c[i] = c;
     r->peer = c;
     c->peer = r;
-    H_OK(riox_udp_open(loop, &any, NULL, 0, first, &first->s));
-    H_OK(riox_udp_open(loop, &any, NULL, 0, second, &second->s));
+    H_OK(riox_udp_open(loop, &any, NULL, first == r ? RIOX_SOCK_READINESS : 0, first, &first->s));
+    H_OK(riox_udp_open(loop, &any, NULL, second == r ? RIOX_SOCK_READINESS : 0, second, &second->s));
     H_OK(riox_sock_local(r->s, &r->addr));
     H_OK(riox_sock_local(c->s, &c->addr));
     H_OK(set_interest(r, RIOX_READABLE));
@@ -742,10 +751,10 @@ static int test(void) {
 
   /* TCP: start all three connections at once. */
   for (i = 0; i < 6; i++) {
-    static const char *names[6] = {"tcp-A-ready", "tcp-A-compl", "tcp-B-compl", "tcp-B-ready", "tcp-C-compl",
+    static const char *names[6] = {"tcp-A-ready", "tcp-A-compl", "tcp-B-compl", "tcp-B-ready", "tcp-C-ready",
                                    "tcp-C-ready"};
     tcp_end[i] = reg_new(K_TCP, i, names[i]);
-    tcp_end[i]->readiness = i == 0 || i == 3 || i == 5;
+    tcp_end[i]->readiness = i != 1 && i != 2;
   }
   for (i = 0; i < 6; i += 2) {
     tcp_end[i]->peer = tcp_end[i + 1];
@@ -756,7 +765,10 @@ static int test(void) {
   tcp_end[0]->watched = 1;
   tcp_end[0]->interest = RIOX_WRITABLE;
   H_OK(riox_tcp_connect(loop, &lrd_addr, NULL, 0, tcp_end[2], &tcp_end[2]->s));
-  H_OK(riox_tcp_connect(loop, &lax_addr, NULL, 0, tcp_end[4], &tcp_end[4]->s));
+  H_OK(riox_tcp_connect(loop, &lrd_addr, NULL, RIOX_SOCK_READINESS, tcp_end[4], &tcp_end[4]->s));
+  H_OK(riox_watch(tcp_end[4]->s, RIOX_WRITABLE | RIOX_ONESHOT, tcp_end[4]));
+  tcp_end[4]->watched = 1;
+  tcp_end[4]->interest = RIOX_WRITABLE;
   for (i = 0; i < 6; i += 2) {
     H_OK(riox_sock_local(tcp_end[i]->s, &tcp_end[i]->addr));
     H_CHECK(tcp_end[i]->addr.port != 0);
@@ -765,7 +777,7 @@ static int test(void) {
   /* Two sockets for the one-socket-one-style checks. */
   x1 = reg_new(K_X1, 0, "x-ready");
   x2 = reg_new(K_X2, 0, "x-compl");
-  H_OK(riox_udp_open(loop, &any, NULL, 0, x1, &x1->s));
+  H_OK(riox_udp_open(loop, &any, NULL, RIOX_SOCK_READINESS, x1, &x1->s));
   H_OK(riox_udp_open(loop, &any, NULL, 0, x2, &x2->s));
   H_OK(riox_sock_local(x1->s, &x1->addr));
   H_OK(riox_sock_local(x2->s, &x2->addr));
@@ -885,7 +897,7 @@ static int test(void) {
     }
   }
   /* Every receive left posted: RDEPTH per completion socket. */
-  H_EQ(cancelled, RDEPTH * (NUDP + 3));
+  H_EQ(cancelled, RDEPTH * (NUDP + 2));
   riox_loop_stats(loop, &st);
   H_EQ(st.drops, 0);
   H_EQ(st.errors, cancelled);

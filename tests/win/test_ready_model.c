@@ -264,7 +264,7 @@ static int slot_open(int k) {
   memset(sl, 0, sizeof *sl);
   sl->inc = ++next_inc;
   sl->unwatch_step = -1;
-  M_OK(riox_udp_open(loop, &any, NULL, 0, INC_CTX(sl->inc), &sl->s));
+  M_OK(riox_udp_open(loop, &any, NULL, RIOX_SOCK_READINESS, INC_CTX(sl->inc), &sl->s));
   M_OK(riox_sock_local(sl->s, &sl->addr));
   return 0;
 }
@@ -549,7 +549,7 @@ static int test(void) {
   sender_closed = sender_close_seen = 0;
   memset(slots, 0, sizeof slots);
   H_OK(h_loop(&loop, NULL));
-  H_OK(riox_udp_open(loop, &any, NULL, 0, SENDER_CTX, &sender));
+  H_OK(riox_udp_open(loop, &any, NULL, RIOX_SOCK_READINESS, SENDER_CTX, &sender));
   H_OK(riox_sock_local(sender, &sender_addr));
   for (k = 0; k < NSLOT; k++)
     if (slot_open(k) != 0) return 1;

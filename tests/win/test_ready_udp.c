@@ -1,20 +1,22 @@
 /* Readiness on UDP: RIOX_READABLE comes after a datagram arrives and not
  * before; riox_try_recv returns RIOX_EAGAIN when nothing is there, the
  * datagram and its source when something is; level-triggered mode reports
- * again while data is left; writable is reported for an idle UDP socket;
- * mixing styles on one socket fails with RIOX_EBUSY. */
+ * again while data is left; writable is reported for an idle UDP socket.
+ * The style is the one the socket was opened with: a RIOX_SOCK_READINESS
+ * socket refuses riox_recv/riox_sendto, a socket opened without it refuses
+ * riox_watch/riox_try_*, both with RIOX_EBUSY. */
 #include "harness.h"
 
 static int test(void) {
   riox_loop *loop;
-  riox_sock *a, *b, *c;
+  riox_sock *a, *b, *c, *u;
   riox_addr la = h_v4(0), lb = h_v4(0), pa, pb, from;
   riox_event ev;
   char out[64], in[64], *pbuf;
   int n, i;
   H_OK(h_loop(&loop, NULL));
-  H_OK(riox_udp_open(loop, &la, NULL, 0, NULL, &a));
-  H_OK(riox_udp_open(loop, &lb, NULL, 0, NULL, &b));
+  H_OK(riox_udp_open(loop, &la, NULL, RIOX_SOCK_READINESS, NULL, &a));
+  H_OK(riox_udp_open(loop, &lb, NULL, RIOX_SOCK_READINESS, NULL, &b));
   H_OK(riox_sock_local(a, &pa));
   H_OK(riox_sock_local(b, &pb));
 
@@ -64,6 +66,12 @@ static int test(void) {
   H_ERR(riox_recv(b, pbuf, riox_loop_buf_size(loop), NULL), RIOX_EBUSY);
   H_ERR(riox_sendto(a, pbuf, 1, &pb, 0, NULL), RIOX_EBUSY);
   H_OK(riox_buf_put(loop, pbuf));
+  H_OK(riox_udp_open(loop, &la, NULL, 0, NULL, &u));
+  H_ERR(riox_watch(u, RIOX_READABLE, NULL), RIOX_EBUSY);
+  H_ERR(riox_try_recv(u, in, sizeof in, &from), RIOX_EBUSY);
+  H_ERR(riox_try_send(u, out, 1, &pb), RIOX_EBUSY);
+  H_OK(riox_close(u));
+  H_EQ(h_wait_for(loop, RIOX_EV_CLOSE, u, &ev, NULL, 5000), 0);
 
   /* Bad input. */
   H_ERR(riox_watch(b, RIOX_READABLE, NULL), RIOX_EALREADY);
