@@ -60,18 +60,6 @@ LONG rio_emu_status_to_wsa(LONG st) {
   return (LONG)RtlNtStatusToDosError(st);
 }
 
-HANDLE rio_emu_wait_once(HANDLE event, WAITORTIMERCALLBACK fn, void *ctx) {
-  HANDLE wait = NULL;
-  if (!RegisterWaitForSingleObject(&wait, event, fn, ctx, INFINITE, WT_EXECUTEONLYONCE)) {
-    /* Without the wait the result would never arrive: stop loudly rather
-     * than lose a completion (the emulator is test support only). */
-    fprintf(stderr, "rio-emu: RegisterWaitForSingleObject failed: %lu\n", GetLastError());
-    fflush(stderr);
-    abort();
-  }
-  return wait;
-}
-
 /* The watch thread saw the I/O end (lock held). */
 static void io__ended(rio_emu_watch_t *w) {
   rio_emu_req_t *req = container_of(w, rio_emu_req_t, watch);

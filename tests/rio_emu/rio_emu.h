@@ -13,9 +13,8 @@
  *    direction, then fires an armed RIONotify (PostQueuedCompletionStatus or
  *    SetEvent). No thread per I/O: the process's threads (and, under Wine,
  *    their fds) do not grow with the load;
- *  - a pending SIO_ADDRESS_LIST_CHANGE ioctl per request queue, with a
- *    low-bit event of its own and a thread-pool wait, tells the emulator when
- *    the caller closes the socket.
+ *  - a pending SIO_ADDRESS_LIST_CHANGE ioctl per request queue, watched the
+ *    same way, tells the emulator when the caller closes the socket.
  *
  * This header needs no Windows header: tests include it anywhere. */
 #ifndef RIOX_RIO_EMU_H

@@ -14,11 +14,9 @@
  *
  * Locking: one CRITICAL_SECTION (rio_emu_lock) guards every emulator object.
  * The caller's thread takes it inside table functions; the watch thread
- * (watch.c) takes it when an I/O ends, and a thread-pool callback when a
- * close marker ends. Under it the emulator only makes calls that do not
- * block: overlapped WSARecv/WSASend/WSAIoctl, RegisterWaitForSingleObject,
- * PostQueuedCompletionStatus, SetEvent. Waits are unregistered (non-blocking
- * form) after the lock is dropped.
+ * (watch.c) takes it when an I/O or a close marker ends. Under it the
+ * emulator only makes calls that do not block: overlapped
+ * WSARecv/WSASend/WSAIoctl, PostQueuedCompletionStatus, SetEvent.
  *
  * Lifetimes are reference counts taken and dropped under the lock:
  *   CQ: 1 for its handle + 1 per request-queue direction attached.
@@ -175,10 +173,6 @@ void rio_emu_io_start(rio_emu_req_t *req);
 void rio_emu_io_finish(rio_emu_req_t *req, LONG status, ULONG bytes);
 /* io.c: WSA error code for the NTSTATUS an overlapped socket I/O ended with. */
 LONG rio_emu_status_to_wsa(LONG status);
-/* io.c: a thread-pool wait that calls fn(ctx) once when event is signaled;
- * aborts the process when the thread pool refuses (test support only). Used
- * by the close marker only (rq.c); request I/O is watched by watch.c. */
-HANDLE rio_emu_wait_once(HANDLE event, WAITORTIMERCALLBACK fn, void *ctx);
 
 /* ---- cq.c -------------------------------------------------------------- */
 
@@ -217,7 +211,8 @@ struct rio_emu_rq {
   list_node_t live; /* in the list of RQs whose socket is open */
   int closed;       /* the socket was closed: RQ invalid for callers */
   OVERLAPPED mark_ov; /* pending SIO_ADDRESS_LIST_CHANGE: ends at closesocket */
-  HANDLE mark_event, mark_wait;
+  rio_emu_watch_t mark_watch; /* while mark_armed */
+  int mark_armed;
 };
 
 /* Lookup by handle (lock held); checks the close marker first. NULL if

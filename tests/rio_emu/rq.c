@@ -4,12 +4,13 @@
  * RIO has no call that closes a request queue: closesocket frees it, aborts
  * what it holds and gives its capacity back to the CQ. The emulator learns of
  * the close from a "close marker": an overlapped SIO_ADDRESS_LIST_CHANGE
- * ioctl kept pending on the socket (with the low-bit event, so the caller's
- * completion port sees nothing). It ends only when the address list changes
- * (it is re-armed) or when the socket is closed or its I/O cancelled (the
- * queue is then treated as closed: CancelIoEx on a RIO socket is outside
- * what riox does, and under Wine a closed socket's handle value is reused at
- * once, so the handle cannot be asked). Wine ends the marker inside
+ * ioctl kept pending on the socket (with watch.c's shared low-bit event, so
+ * the caller's completion port sees nothing, and no thread of its own). It
+ * ends only when the address list changes (it is re-armed) or when the
+ * socket is closed or its I/O cancelled (the queue is then treated as
+ * closed: CancelIoEx on a RIO socket is outside what riox does, and under
+ * Wine a closed socket's handle value is reused at once, so the handle
+ * cannot be asked). Wine ends the marker inside
  * closesocket, so checking mark_ov before each use sees the close at once. */
 #include "rio_emu_int.h"
 
@@ -21,7 +22,6 @@ static void rq__free(rio_emu_rq_t *rq) {
   rio_emu_htab_clear(&rq__tab, rq->id);
   for (dir = 0; dir < 2; dir++)
     if (rq->cq[dir] != NULL) rio_emu_cq_put(rq->cq[dir]);
-  if (rq->mark_event != NULL) CloseHandle(rq->mark_event);
   free(rq);
 }
 
@@ -55,7 +55,7 @@ static void rq__closed(rio_emu_rq_t *rq) {
 
 static int rq__marker_ended(const rio_emu_rq_t *rq) {
   LONG st = (LONG)rq->mark_ov.Internal;
-  return rq->mark_wait != NULL && st != STATUS_PENDING && st != 0;
+  return rq->mark_armed && st != STATUS_PENDING && st != 0;
 }
 
 void rio_emu_rq_check_closed(rio_emu_rq_t *rq) {
@@ -70,43 +70,41 @@ void rio_emu_rq_reap(void) {
   }
 }
 
-static VOID CALLBACK rq__marker_done(PVOID ctx, BOOLEAN timed_out);
+static void rq__marker_done(rio_emu_watch_t *w);
 
 /* Start (or restart) the close marker. 0 or a WSA error. Lock held. */
 static int rq__arm_marker(rio_emu_rq_t *rq) {
   DWORD bytes = 0;
+  int rc;
   memset(&rq->mark_ov, 0, sizeof rq->mark_ov);
   rq->mark_ov.Internal = (ULONG_PTR)STATUS_PENDING; /* Wine leaves it alone until the end */
-  rq->mark_ov.hEvent = (HANDLE)((ULONG_PTR)rq->mark_event | 1);
-  if (WSAIoctl(rq->sock, SIO_ADDRESS_LIST_CHANGE, NULL, 0, NULL, 0, &bytes, &rq->mark_ov, NULL) ==
-      0)
-    return WSAEOPNOTSUPP; /* completed at once: cannot watch for the close */
-  if (WSAGetLastError() != WSA_IO_PENDING) return WSAGetLastError();
+  rq->mark_ov.hEvent = rio_emu_watch_event();
+  rc = WSAIoctl(rq->sock, SIO_ADDRESS_LIST_CHANGE, NULL, 0, NULL, 0, &bytes, &rq->mark_ov, NULL);
+  if (rc != 0) rc = WSAGetLastError();
+  rio_emu_watch_called();
+  if (rc == 0) return WSAEOPNOTSUPP; /* completed at once: cannot watch for the close */
+  if (rc != WSA_IO_PENDING) return rc;
   rq->refs++; /* the marker's reference */
-  rq->mark_wait = rio_emu_wait_once(rq->mark_event, rq__marker_done, rq);
+  rq->mark_armed = 1;
+  rio_emu_watch_add(&rq->mark_watch, &rq->mark_ov, rq__marker_done);
   return 0;
 }
 
-static VOID CALLBACK rq__marker_done(PVOID ctx, BOOLEAN timed_out) {
-  rio_emu_rq_t *rq = (rio_emu_rq_t *)ctx;
-  HANDLE wait;
-  (void)timed_out;
-  rio_emu_lock();
-  wait = rq->mark_wait;
+/* The watch thread saw the marker end (lock held). */
+static void rq__marker_done(rio_emu_watch_t *w) {
+  rio_emu_rq_t *rq = container_of(w, rio_emu_rq_t, mark_watch);
   if (!rq->closed && (LONG)rq->mark_ov.Internal == 0) {
     /* The address list changed; the socket is still open: watch again. */
-    rq->mark_wait = NULL;
+    rq->mark_armed = 0;
     if (rq__arm_marker(rq) != 0) {
       rio_emu_misuse("RQ %lu: cannot re-arm the close marker; socket close will go unnoticed",
                      (unsigned long)rq->id);
     }
   } else {
     rq__closed(rq);
-    rq->mark_wait = NULL;
+    rq->mark_armed = 0;
   }
   rio_emu_rq_put(rq); /* the ended marker's reference */
-  rio_emu_unlock();
-  UnregisterWaitEx(wait, NULL);
 }
 
 rio_emu_rq_t *rio_emu_rq_get(RIO_RQ h) {
@@ -179,12 +177,6 @@ RIO_RQ PASCAL rio_emu_create_rq(SOCKET s, ULONG max_recv, ULONG recv_bufs, ULONG
     WSASetLastError(WSAENOBUFS);
     return RIO_INVALID_RQ;
   }
-  rq->mark_event = CreateEventW(NULL, FALSE, FALSE, NULL);
-  if (rq->mark_event == NULL) {
-    free(rq);
-    WSASetLastError(WSAENOBUFS);
-    return RIO_INVALID_RQ;
-  }
   rq->sock = s;
   rq->type = type;
   rq->family = info.iAddressFamily;
@@ -217,7 +209,6 @@ RIO_RQ PASCAL rio_emu_create_rq(SOCKET s, ULONG max_recv, ULONG recv_bufs, ULONG
   }
   if (err != 0) {
     if (rq->refs == 0) {
-      CloseHandle(rq->mark_event);
       free(rq);
     } else {
       /* The marker holds it: it is freed when the marker ends. */
