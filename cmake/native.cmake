@@ -21,6 +21,9 @@ endforeach()
 if(EXISTS ${CMAKE_SOURCE_DIR}/tests/tools/echo_client.c)
   add_executable(echo_client ${CMAKE_SOURCE_DIR}/tests/tools/echo_client.c)
 endif()
+# Rough traffic (connection churn, resets, idle connections, ICMP, oversize
+# datagrams) for the resource-release end-to-end test.
+add_executable(abuse_client ${CMAKE_SOURCE_DIR}/tests/tools/abuse_client.c)
 
 # End-to-end: the native echo client against riox-echo.exe under Wine.
 set(RIOX_WINDOWS_BIN "" CACHE PATH "build/windows/bin, for the end-to-end echo tests")
@@ -37,6 +40,14 @@ if(RIOX_WINDOWS_BIN AND TARGET echo_client)
   set_tests_properties(e2e/echo-readiness-iocp e2e/echo-readiness-rio-emulated PROPERTIES TIMEOUT 600)
   set_tests_properties(e2e/echo-readiness-rio-emulated PROPERTIES ENVIRONMENT "RIOX_RIO_EMULATION=1")
   # Without the opt-in, asking for rio must fail loudly, never downgrade.
+  # Defect 12: sockets (and everything else) given back promptly after abuse.
+  set(_abuse ${CMAKE_SOURCE_DIR}/tests/e2e/abuse_fd_release.sh $<TARGET_FILE:abuse_client>
+      ${RIOX_WINDOWS_BIN}/riox-echo.exe)
+  add_test(NAME e2e/abuse-fd-release-iocp COMMAND ${_abuse} iocp)
+  add_test(NAME e2e/abuse-fd-release-rio-emulated COMMAND ${_abuse} rio)
+  set_tests_properties(e2e/abuse-fd-release-iocp e2e/abuse-fd-release-rio-emulated PROPERTIES
+                       TIMEOUT 120 SKIP_RETURN_CODE 77)
+  set_tests_properties(e2e/abuse-fd-release-rio-emulated PROPERTIES ENVIRONMENT "RIOX_RIO_EMULATION=1")
   add_test(NAME e2e/echo-rio-unavailable COMMAND ${CMAKE_SOURCE_DIR}/tests/e2e/rio_unavailable.sh
            ${RIOX_WINDOWS_BIN}/riox-echo.exe)
   # A table that loads but refuses request queues: probe says why, auto picks iocp.

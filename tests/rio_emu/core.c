@@ -16,6 +16,7 @@ static BOOL CALLBACK core__init(PINIT_ONCE once, PVOID param, PVOID *ctx) {
     fprintf(stderr, "rio-emu: WSAStartup failed: %d\n", WSAGetLastError());
     abort();
   }
+  rio_emu_watch_init();
   return TRUE;
 }
 

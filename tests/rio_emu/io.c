@@ -3,10 +3,10 @@
  * The caller's socket is associated with the caller's completion port, so a
  * plain overlapped call would post a packet there that the caller cannot
  * explain. With the low-order bit of OVERLAPPED.hEvent set, Windows (and
- * Wine 8: checked) signals the event but queues no packet. A thread-pool wait
- * on that event (one per I/O, WT_EXECUTEONLYONCE) then records the result.
- * I/O that ends inside the call (success or failure) is recorded at once and
- * registers no wait. */
+ * Wine 8: checked) signals the event but queues no packet. The event is the
+ * one watch.c shares among all emulator I/O; its thread records the result
+ * (no thread per I/O: see watch.c for why). I/O that ends inside the call
+ * (success or failure) is recorded at once and is not watched. */
 #include "rio_emu_int.h"
 
 #include <winternl.h>
@@ -60,29 +60,11 @@ LONG rio_emu_status_to_wsa(LONG st) {
   return (LONG)RtlNtStatusToDosError(st);
 }
 
-HANDLE rio_emu_wait_once(HANDLE event, WAITORTIMERCALLBACK fn, void *ctx) {
-  HANDLE wait = NULL;
-  if (!RegisterWaitForSingleObject(&wait, event, fn, ctx, INFINITE, WT_EXECUTEONLYONCE)) {
-    /* Without the wait the result would never arrive: stop loudly rather
-     * than lose a completion (the emulator is test support only). */
-    fprintf(stderr, "rio-emu: RegisterWaitForSingleObject failed: %lu\n", GetLastError());
-    fflush(stderr);
-    abort();
-  }
-  return wait;
-}
-
-static VOID CALLBACK io__ended(PVOID ctx, BOOLEAN timed_out) {
-  rio_emu_req_t *req = (rio_emu_req_t *)ctx;
-  HANDLE wait;
-  (void)timed_out;
-  rio_emu_lock();
-  wait = req->wait;
-  req->wait = NULL;
+/* The watch thread saw the I/O end (lock held). */
+static void io__ended(rio_emu_watch_t *w) {
+  rio_emu_req_t *req = container_of(w, rio_emu_req_t, watch);
   rio_emu_io_finish(req, rio_emu_status_to_wsa((LONG)req->ov.Internal),
                     (ULONG)req->ov.InternalHigh);
-  rio_emu_unlock();
-  UnregisterWaitEx(wait, NULL); /* the non-blocking form: allowed in the callback */
 }
 
 /* Copy a socket address into a SOCKADDR_INET slice (zero-filled). */
@@ -104,7 +86,7 @@ void rio_emu_io_start(rio_emu_req_t *req) {
   }
   memset(&req->ov, 0, sizeof req->ov);
   req->ov.Internal = (ULONG_PTR)STATUS_PENDING; /* Wine writes it only at the end */
-  req->ov.hEvent = (HANDLE)((ULONG_PTR)req->event | 1);
+  req->ov.hEvent = rio_emu_watch_event();
   req->wsabuf.buf = req->data != NULL ? req->data + req->accum : &io__empty;
   req->wsabuf.len = req->len - req->accum;
   req->wsaflags = 0;
@@ -124,13 +106,15 @@ void rio_emu_io_start(rio_emu_req_t *req) {
   } else {
     rc = WSARecv(rq->sock, &req->wsabuf, 1, &bytes, &req->wsaflags, &req->ov, NULL);
   }
+  if (rc != 0) rc = WSAGetLastError();
+  /* The call reset the shared event; check before anything else runs. */
+  rio_emu_watch_called();
   if (rc == 0) {
     rio_emu_io_finish(req, 0, (ULONG)req->ov.InternalHigh);
     return;
   }
-  rc = WSAGetLastError();
   if (rc == WSA_IO_PENDING) {
-    req->wait = rio_emu_wait_once(req->event, io__ended, req);
+    rio_emu_watch_add(&req->watch, &req->ov, io__ended);
     return;
   }
   /* Ended inside the call. A truncated datagram still carries data. */

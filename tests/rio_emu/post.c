@@ -23,11 +23,6 @@ static rio_emu_req_t *post__alloc(void) {
   } else {
     req = (rio_emu_req_t *)calloc(1, sizeof *req);
     if (req == NULL) return NULL;
-    req->event = CreateEventW(NULL, FALSE, FALSE, NULL);
-    if (req->event == NULL) {
-      free(req);
-      return NULL;
-    }
     list_init(&req->node);
   }
   return req;

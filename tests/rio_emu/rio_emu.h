@@ -7,12 +7,14 @@
  *  - every committed request becomes one overlapped WSARecv/WSARecvFrom/
  *    WSASend/WSASendTo whose OVERLAPPED.hEvent has its low bit set,
  *    so no packet reaches the completion port the caller bound the socket to;
- *  - a thread-pool wait on that event learns of the completion, and the
- *    emulator files the RIORESULT into the CQ under its own lock, in issue
- *    order per request queue and direction, then fires an armed RIONotify
- *    (PostQueuedCompletionStatus or SetEvent);
- *  - a pending SIO_ADDRESS_LIST_CHANGE ioctl per request queue, with the same
- *    low-bit event, tells the emulator when the caller closes the socket.
+ *  - that event is one event shared by all emulator I/O; one emulator thread
+ *    waits on it, learns which I/O ended, and files the RIORESULT into the CQ
+ *    under the emulator's lock, in issue order per request queue and
+ *    direction, then fires an armed RIONotify (PostQueuedCompletionStatus or
+ *    SetEvent). No thread per I/O: the process's threads (and, under Wine,
+ *    their fds) do not grow with the load;
+ *  - a pending SIO_ADDRESS_LIST_CHANGE ioctl per request queue, watched the
+ *    same way, tells the emulator when the caller closes the socket.
  *
  * This header needs no Windows header: tests include it anywhere. */
 #ifndef RIOX_RIO_EMU_H

@@ -9,14 +9,14 @@
  *   rq.c     request queues: create, resize, socket-close detection, lifetime
  *   post.c   RIOSend(Ex) / RIOReceive(Ex): validation, charging, DEFER/COMMIT
  *   io.c     the overlapped Winsock I/O behind a request, and its completion
+ *   watch.c  the one thread that learns when an emulator I/O has ended
  *   table.c  the function table
  *
  * Locking: one CRITICAL_SECTION (rio_emu_lock) guards every emulator object.
- * The caller's thread takes it inside table functions; thread-pool callbacks
- * take it when an I/O ends. Under it the emulator only
- * makes calls that do not block: overlapped WSARecv/WSASend/WSAIoctl,
- * RegisterWaitForSingleObject, PostQueuedCompletionStatus, SetEvent. Waits
- * are unregistered (non-blocking form) after the lock is dropped.
+ * The caller's thread takes it inside table functions; the watch thread
+ * (watch.c) takes it when an I/O ends. Under it the emulator only makes
+ * calls that do not block: overlapped WSARecv/WSASend, PostQueuedCompletionStatus,
+ * SetEvent.
  *
  * Lifetimes are reference counts taken and dropped under the lock:
  *   CQ: 1 for its handle + 1 per request-queue direction attached.
@@ -76,6 +76,27 @@ enum { RIO_EMU_GUARD_CQ = 0, RIO_EMU_GUARD_RQ = 1 };
 void rio_emu_enter(int kind, ULONG_PTR id, const char *fn);
 void rio_emu_leave(int kind, ULONG_PTR id);
 
+/* ---- watch.c ----------------------------------------------------------- */
+
+/* One overlapped operation whose end is awaited. */
+typedef struct rio_emu_watch {
+  list_node_t node;
+  OVERLAPPED *ov;
+  void (*fn)(struct rio_emu_watch *w); /* called once, lock held, on the watch thread */
+} rio_emu_watch_t;
+
+/* Start the watch thread (from rio_emu_init, once). */
+void rio_emu_watch_init(void);
+/* The value for OVERLAPPED.hEvent of every emulator I/O: the shared event
+ * with the low-order bit set (signalled, but no completion-port packet). */
+HANDLE rio_emu_watch_event(void);
+/* ov's call answered pending: call fn(w) once its status is final. Lock held,
+ * in the same hold as the call. */
+void rio_emu_watch_add(rio_emu_watch_t *w, OVERLAPPED *ov, void (*fn)(rio_emu_watch_t *w));
+/* After every overlapped call naming the shared event (which the call
+ * resets): re-signal it if a watched I/O has ended meanwhile. Lock held. */
+void rio_emu_watch_called(void);
+
 /* ---- fault.c ----------------------------------------------------------- */
 
 /* Count a call of fn; 1 (and *err) when an injected fault hits it. */
@@ -120,9 +141,8 @@ enum rio_emu_req_state {
 
 typedef struct rio_emu_req {
   list_node_t node;
-  OVERLAPPED ov; /* hEvent = event | 1: no completion-port packet */
-  HANDLE event;  /* owned; kept while the request object is recycled */
-  HANDLE wait;   /* thread-pool wait on event while the I/O is pending */
+  OVERLAPPED ov;         /* hEvent = rio_emu_watch_event(): no completion-port packet */
+  rio_emu_watch_t watch; /* while the I/O is pending */
   rio_emu_rq_t *rq;
   int dir;
   int state;
@@ -153,9 +173,6 @@ void rio_emu_io_start(rio_emu_req_t *req);
 void rio_emu_io_finish(rio_emu_req_t *req, LONG status, ULONG bytes);
 /* io.c: WSA error code for the NTSTATUS an overlapped socket I/O ended with. */
 LONG rio_emu_status_to_wsa(LONG status);
-/* io.c: a thread-pool wait that calls fn(ctx) once when event is signaled;
- * aborts the process when the thread pool refuses (test support only). */
-HANDLE rio_emu_wait_once(HANDLE event, WAITORTIMERCALLBACK fn, void *ctx);
 
 /* ---- sock.c: the sockets the caller made (through rio_emu_sockapi) ---- */
 

@@ -14,8 +14,7 @@
  *  - the sockets really are closed: the TCP peer on loop B sees its stream
  *    end, and A's UDP and listener ports can be bound again;
  *  - the process heap (every heap, HeapWalk) is back to the same number of
- *    bytes in use after each round: nothing the loop allocated survives
- *    (see test() for the thread-pool allowance on emulated backends). */
+ *    bytes in use after each round: nothing the loop allocated survives. */
 #include "harness.h"
 
 #define WIN32_LEAN_AND_MEAN
@@ -23,7 +22,6 @@
 
 #define ROUNDS 2
 #define CLOSE_LIMIT_MS 5000
-#define SETTLE_MS 6000
 
 /* Bytes in busy blocks over every heap of the process. */
 static uint64_t heap_in_use(void) {
@@ -141,13 +139,9 @@ static int round_trip(uint64_t *close_ms) {
 }
 
 static int test(void) {
-  /* The RIO emulator completes requests through thread-pool waits; the
-   * pool's worker threads carry their own heap blocks and retire only after
-   * 5 s idle (Wine). So on emulated backends the heap may hold a few more
-   * blocks for a while, or fewer when workers retire: there the check waits
-   * for the worker memory to go and accepts "not above the start". The iocp
-   * backend runs no thread: its check is exact. */
-  int exact = strcmp(h_backend, "iocp") == 0;
+  /* Exact on every backend: the RIO emulator runs one thread of its own,
+   * started at its first use (the warm-up), and no thread-pool threads, whose
+   * heap blocks would come and go (defect 12). */
   uint64_t base, now, ms;
   int r;
   /* A first round makes the one-time allocations (Winsock, stdio, ...). */
@@ -157,13 +151,10 @@ static int test(void) {
   base = heap_in_use();
   for (r = 0; r < ROUNDS; r++) {
     if (round_trip(&ms) != 0) return 1;
-    {
-      uint64_t until = h_now_ms() + (exact ? 0 : SETTLE_MS);
-      while ((now = heap_in_use()) > base && h_now_ms() < until) Sleep(50);
-    }
+    now = heap_in_use();
     printf("round %d: riox_loop_close took %llu ms; heap in use %llu (start %llu)\n", r,
            (unsigned long long)ms, (unsigned long long)now, (unsigned long long)base);
-    if (exact ? now != base : now > base) {
+    if (now != base) {
       H_FAIL("heap bytes in use after round %d: %llu, before the rounds: %llu (%+lld)", r,
              (unsigned long long)now, (unsigned long long)base, (long long)(now - base));
       return 1;
