@@ -124,6 +124,12 @@ static void rio__mark_dirty(riox_loop *loop, rio_rq_t *q, int recv) {
   if (!list_linked(&q->dirty)) list_insert_tail(&rio_loop_of(loop)->dirty, &q->dirty);
 }
 
+/* Did RIO take the request? TRUE, and also FALSE with WSA_IO_PENDING: the
+ * RIOSend, RIOSendEx, RIOReceive and RIOReceiveEx pages list WSA_IO_PENDING
+ * among the failure codes, meaning the request was queued and its completion
+ * will follow -- completing it here too would give it two completions. */
+static int rio__accepted(BOOL ok) { return ok || WSAGetLastError() == WSA_IO_PENDING; }
+
 /* A post the OS refused: report it as the request's completion (as IOCP
  * does for I/O that fails at once), never as a lost request. */
 static int rio__refused(riox_loop *loop, win_req_t *req, const char *what) {
@@ -155,7 +161,7 @@ int rio_rq_recv(riox_sock *sock, win_req_t *req) {
     ok = rl->fn.RIOReceiveEx(q->rq, &data, 1, NULL, &addr, NULL, NULL, RIO_MSG_DEFER, req);
   else
     ok = rl->fn.RIOReceive(q->rq, &data, 1, RIO_MSG_DEFER, req);
-  if (!ok) return rio__refused(loop, req, "RIOReceive");
+  if (!rio__accepted(ok)) return rio__refused(loop, req, "RIOReceive");
   q->recv_out++;
   rio__mark_dirty(loop, q, 1);
   return 0;
@@ -200,7 +206,7 @@ static int rio__issue_send(riox_sock *sock, win_req_t *req, uint32_t flags) {
     if (!rflags) LOOP_OSCALL(loop);
     ok = rl->fn.RIOSend(q->rq, pdata, count, rflags, req);
   }
-  if (!ok) return rio__refused(loop, req, "RIOSend");
+  if (!rio__accepted(ok)) return rio__refused(loop, req, "RIOSend");
   q->send_out++;
   if (rflags) {
     rio__mark_dirty(loop, q, 0);
@@ -235,11 +241,12 @@ int rio_rq_commit_all(riox_loop *loop) {
     rio_rq_t *q = container_of(node, rio_rq_t, dirty);
     if (q->defer_recv) {
       LOOP_OSCALL(loop);
-      if (rl->fn.RIOReceive(q->rq, NULL, 0, RIO_MSG_COMMIT_ONLY, NULL)) q->defer_recv = 0;
+      if (rio__accepted(rl->fn.RIOReceive(q->rq, NULL, 0, RIO_MSG_COMMIT_ONLY, NULL)))
+        q->defer_recv = 0;
     }
     if (q->defer_send) {
       LOOP_OSCALL(loop);
-      if (rl->fn.RIOSend(q->rq, NULL, 0, RIO_MSG_COMMIT_ONLY, NULL)) {
+      if (rio__accepted(rl->fn.RIOSend(q->rq, NULL, 0, RIO_MSG_COMMIT_ONLY, NULL))) {
         n += (int)q->defer_send;
         q->defer_send = 0;
       }

@@ -46,6 +46,15 @@ enum rio_emu_fn {
   RIO_EMU_FN_COUNT
 };
 void rio_emu_fail_nth(enum rio_emu_fn fn, unsigned nth, int err);
+/* Posts only (RECEIVE, RECEIVEEX, SEND, SENDEX; ignored for other functions): the nth
+ * call does everything a TRUE return would (the request is queued, charged, committed
+ * as its flags say, and yields exactly one result), then returns FALSE with
+ * WSAGetLastError() == WSA_IO_PENDING (a call that would fail anyway fails as usual,
+ * and the fault is spent). Microsoft lists WSA_IO_PENDING among the failure
+ * codes of RIOSend(Ex)/RIOReceive(Ex): the request was queued and its completion
+ * will follow, so a caller must count it as posted. */
+void rio_emu_pending_nth(enum rio_emu_fn fn, unsigned nth);
+/* Disarms every fault not yet hit. */
 void rio_emu_reset_faults(void);
 
 /* Misuse reports (concurrent use of one CQ/RQ, deregistering a buffer in use; RIONotify

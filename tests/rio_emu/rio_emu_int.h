@@ -78,7 +78,15 @@ void rio_emu_leave(int kind, ULONG_PTR id);
 
 /* ---- fault.c ----------------------------------------------------------- */
 
-/* Count a call of fn; 1 (and *err) when an injected fault hits it. */
+enum rio_emu_fault {
+  RIO_EMU_FAULT_NONE = 0,
+  RIO_EMU_FAULT_FAIL,    /* rio_emu_fail_nth: the call fails with *err */
+  RIO_EMU_FAULT_PENDING  /* rio_emu_pending_nth: accepted, answers FALSE + WSA_IO_PENDING */
+};
+/* Count a call of fn; the fault armed for this call (enum rio_emu_fault), and
+ * *err for RIO_EMU_FAULT_FAIL. Posts use it; other functions rio_emu_fault_hit. */
+int rio_emu_fault_take(enum rio_emu_fn fn, int *err);
+/* Count a call of fn; 1 (and *err) when an injected failure hits it. */
 int rio_emu_fault_hit(enum rio_emu_fn fn, int *err);
 /* Report (and count) a misuse; fmt NULL counts without printing. */
 void rio_emu_misuse(const char *fmt, ...)

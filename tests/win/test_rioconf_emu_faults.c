@@ -3,6 +3,8 @@
  * fail with err and have no other effect.
  *  - a failed post charges nothing (the RQ's quota is intact), returns FALSE
  *    and sets WSAGetLastError;
+ *  - rio_emu_pending_nth: the post answers FALSE with WSA_IO_PENDING, yet is
+ *    charged and yields its one result;
  *  - RIONotify returns the injected error and stays unarmed;
  *  - a faulted RIODequeueCompletion returns RIO_CORRUPT_CQ and leaves the
  *    results queued for the next call;
@@ -60,6 +62,17 @@ static int test(void) {
   H_EQ(rc_dequeue_wait(cq, r, 2, 5000), 2);
   H_EQ(r[0].RequestContext, 1);
   H_EQ(r[1].RequestContext, 3);
+  H_EQ(rio_emu_outstanding(), 0);
+
+  /* FALSE with WSA_IO_PENDING: accepted like TRUE, and one result follows. */
+  rio_emu_pending_nth(RIO_EMU_FN_RECEIVE, 1);
+  RC_FAILS(rc_rio.RIOReceive(rq, &s[0], 1, 0, (void *)6), WSA_IO_PENDING);
+  H_EQ(rio_emu_outstanding(), 1); /* charged */
+  H_EQ(rc_sendto(peer, "c", 1, &ua), 1);
+  H_EQ(rc_dequeue_wait(cq, r, 2, 1000), 1);
+  H_EQ(r[0].RequestContext, 6);
+  H_EQ(r[0].Status, 0);
+  H_EQ(r[0].BytesTransferred, 1);
   H_EQ(rio_emu_outstanding(), 0);
 
   /* Sends through RIOSendEx. */
