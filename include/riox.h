@@ -189,7 +189,11 @@ enum riox_event_type {
   RIOX_EV_CLOSE = 6,    /* the last event of a socket */
   RIOX_EV_TIMER = 7,    /* timer_id; status RIOX_ECANCELED if cancelled */
   RIOX_EV_WAKE = 8,     /* ctx given to riox_wake() */
-  RIOX_EV_ERROR = 9,    /* a loop-level failure (status); sock may be NULL */
+  /* A loop-level failure (status); sock may be NULL. RIOX_ELOOP is fatal
+   * (RIO: the completion queue turned corrupt): every pending receive and
+   * send then completes with RIOX_ELOOP, later posts fail with RIOX_ELOOP;
+   * close the sockets and the loop. */
+  RIOX_EV_ERROR = 9,
   RIOX_EV_READY = 10    /* readiness: ready holds RIOX_READABLE... (riox_watch) */
 };
 

@@ -16,12 +16,22 @@
 #define RIO__RQ_INITIAL_UDP 64u
 #define RIO__RQ_INITIAL_TCP 16u
 
+int rio_dead_error(const char *what) {
+  return error_detail(RIOX_ELOOP,
+                      "%s: the loop's RIO completion queue is corrupt (RIODequeueCompletion "
+                      "answered RIO_CORRUPT_CQ); no RIO request can be made on this loop: close it",
+                      what);
+}
+
 int rio_rq_attach(riox_sock *sock) {
   riox_loop *loop = sock->loop;
   rio_loop_t *rl = rio_loop_of(loop);
   uint32_t depth = sock->kind == WIN_SOCK_UDP ? RIO__RQ_INITIAL_UDP : RIO__RQ_INITIAL_TCP;
-  rio_rq_t *q = (rio_rq_t *)calloc(1, sizeof *q);
+  rio_rq_t *q;
   int rc;
+  /* A request queue needs CQ room, and the CQ is given up. */
+  if (rl->dead) return rio_dead_error("first RIO use of a socket");
+  q = (rio_rq_t *)calloc(1, sizeof *q);
   if (q == NULL) return error_detail(RIOX_ENOMEM, "no memory for a RIO request queue");
   rc = rio_cq_reserve(loop, 2 * depth);
   if (rc < 0) {
@@ -108,6 +118,7 @@ static void rio__addr_free(rio_loop_t *rl, win_req_t *req) {
 void rio_rq_dequeued(riox_loop *loop, win_req_t *req) {
   rio_loop_t *rl = rio_loop_of(loop);
   rio_rq_t *q = (rio_rq_t *)req->sock->backend;
+  list_remove(&req->node); /* off rl->posted */
   if (req->kind == WIN_REQ_RECV) {
     q->recv_out--;
     if (req->backend_data != 0)
@@ -116,6 +127,40 @@ void rio_rq_dequeued(riox_loop *loop, win_req_t *req) {
     q->send_out--;
   }
   rio__addr_free(rl, req);
+}
+
+/* RIO took req: one completion will follow (from the CQ, or from
+ * rio_rq_abandon_all should the CQ turn corrupt first). */
+static void rio__posted(riox_loop *loop, win_req_t *req) {
+  list_insert_tail(&rio_loop_of(loop)->posted, &req->node);
+}
+
+void rio_rq_abandon_all(riox_loop *loop) {
+  rio_loop_t *rl = rio_loop_of(loop);
+  list_node_t *node;
+  /* Nothing is committed on a dead loop: deferred posts are completed
+   * below with the rest. */
+  while ((node = list_pop_front(&rl->dirty)) != NULL) {
+    rio_rq_t *q = container_of(node, rio_rq_t, dirty);
+    q->defer_recv = q->defer_send = 0;
+  }
+  /* RIO may still own these buffers (a corrupt CQ says nothing about the
+   * I/O behind it), yet completing the requests is the documented choice:
+   * RIO delivers a request's completion only through its CQ, and this CQ
+   * can never deliver it. Without an event here a request would stay
+   * pending for ever, breaking "every posted operation yields exactly one
+   * event", and its socket could never close. The memory RIO may still
+   * write is kept: loop_fini (rio.c) leaks the registered buffers and address
+   * slots of a loop that abandoned requests (rl->abandoned). */
+  while ((node = list_pop_front(&rl->posted)) != NULL) {
+    win_req_t *req = container_of(node, win_req_t, node);
+    rio_rq_t *q = (rio_rq_t *)req->sock->backend;
+    if (req->kind == WIN_REQ_RECV) q->recv_out--;
+    else q->send_out--;
+    req->backend_data = 0; /* its address slot is never reused either */
+    rl->abandoned++;
+    loop_complete_inline(loop, req, RIOX_ELOOP, 0);
+  }
 }
 
 static void rio__mark_dirty(riox_loop *loop, rio_rq_t *q, int recv) {
@@ -150,6 +195,7 @@ int rio_rq_recv(riox_sock *sock, win_req_t *req) {
   RIO_BUF data, addr;
   BOOL ok;
   int rc;
+  if (rl->dead) return rio_dead_error("riox_recv");
   rc = rio__reserve(sock, q, 1);
   if (rc == 0) rc = rio__slice(loop, req->data, req->len, &data);
   if (rc == 0 && sock->kind == WIN_SOCK_UDP) rc = rio__addr_slot(rl, req, &addr);
@@ -162,6 +208,7 @@ int rio_rq_recv(riox_sock *sock, win_req_t *req) {
   else
     ok = rl->fn.RIOReceive(q->rq, &data, 1, RIO_MSG_DEFER, req);
   if (!rio__accepted(ok)) return rio__refused(loop, req, "RIOReceive");
+  rio__posted(loop, req);
   q->recv_out++;
   rio__mark_dirty(loop, q, 1);
   return 0;
@@ -184,6 +231,7 @@ static int rio__issue_send(riox_sock *sock, win_req_t *req, uint32_t flags) {
   DWORD rflags = (flags & RIOX_SEND_DEFER) ? RIO_MSG_DEFER : 0;
   BOOL ok;
   int rc;
+  if (rl->dead) return rio_dead_error(req->has_addr ? "riox_sendto" : "riox_send");
   rc = rio__reserve(sock, q, 0);
   if (rc < 0) return rc;
   if (req->len - req->done == 0) {
@@ -207,6 +255,7 @@ static int rio__issue_send(riox_sock *sock, win_req_t *req, uint32_t flags) {
     ok = rl->fn.RIOSend(q->rq, pdata, count, rflags, req);
   }
   if (!rio__accepted(ok)) return rio__refused(loop, req, "RIOSend");
+  rio__posted(loop, req);
   q->send_out++;
   if (rflags) {
     rio__mark_dirty(loop, q, 0);

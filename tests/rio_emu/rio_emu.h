@@ -28,9 +28,13 @@ const void *rio_emu_table(void);
 /* Fault injection: make the nth (1-based, counted from now) call of function `fn`
  * fail with WSA error `err` (e.g. RIO_EMU_FN_RECEIVE, 3, WSAENOBUFS). For RIONotify the
  * error is returned; for BOOL/handle functions set WSAGetLastError and return FALSE/invalid.
- * RIO_EMU_FN_DEQUEUE with err == -1 makes that dequeue return RIO_CORRUPT_CQ (any other
- * err also returns RIO_CORRUPT_CQ, with WSAGetLastError set to err). A failed call has
- * no other effect: nothing is queued, charged or completed. */
+ * A failed call has no other effect: nothing is queued, charged or completed.
+ * RIO_EMU_FN_DEQUEUE is different: it corrupts the CQ that dequeue names, for good.
+ * That call and every later RIODequeueCompletion on the same CQ return RIO_CORRUPT_CQ
+ * (with err == -1 the last error is left alone, else that call sets WSAGetLastError to
+ * err), as real RIO's answer is fatal: every production user gives the CQ up. Its
+ * results stay queued and charged until RIOCloseCompletionQueue drops them; the CQ's
+ * other calls (RIONotify, resize, close) and the posts of its RQs keep working. */
 enum rio_emu_fn {
   RIO_EMU_FN_RECEIVE,
   RIO_EMU_FN_RECEIVEEX,

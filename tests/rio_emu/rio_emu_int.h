@@ -177,6 +177,7 @@ struct rio_emu_cq {
   ULONG queued;
   ULONG notify_queued; /* queued results without RIO_MSG_DONT_NOTIFY */
   int has_notify, armed, closed;
+  int corrupt; /* an injected RIO_CORRUPT_CQ: every later dequeue answers it too */
   RIO_NOTIFICATION_COMPLETION notify;
 };
 

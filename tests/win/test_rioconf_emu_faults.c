@@ -6,8 +6,9 @@
  *  - rio_emu_pending_nth: the post answers FALSE with WSA_IO_PENDING, yet is
  *    charged and yields its one result;
  *  - RIONotify returns the injected error and stays unarmed;
- *  - a faulted RIODequeueCompletion returns RIO_CORRUPT_CQ and leaves the
- *    results queued for the next call;
+ *  - a faulted RIODequeueCompletion returns RIO_CORRUPT_CQ, and so does
+ *    every later dequeue on that CQ (corruption is fatal on real RIO); other
+ *    CQs are unaffected, and closing the corrupt one releases its results;
  *  - create/register/resize calls fail with the injected error;
  *  - rio_emu_calls counts every call; rio_emu_reset_faults disarms;
  *  - rio_emu_outstanding is 0 once everything is dequeued. */
@@ -52,13 +53,9 @@ static int test(void) {
   H_EQ(rc_rio.RIONotify(cq), WSAEINVAL);
   H_EQ(rc_rio.RIONotify(cq), 0); /* the failed one did not arm it */
 
-  /* Dequeue: RIO_CORRUPT_CQ once, results kept. */
   H_EQ(rc_sendto(peer, "a", 1, &ua), 1);
   H_EQ(rc_sendto(peer, "b", 1, &ua), 1);
   H_EQ(WaitForSingleObject(ev, 5000), WAIT_OBJECT_0);
-  Sleep(200);
-  rio_emu_fail_nth(RIO_EMU_FN_DEQUEUE, 1, -1);
-  H_EQ(rc_rio.RIODequeueCompletion(cq, r, 4), RIO_CORRUPT_CQ);
   H_EQ(rc_dequeue_wait(cq, r, 2, 5000), 2);
   H_EQ(r[0].RequestContext, 1);
   H_EQ(r[1].RequestContext, 3);
@@ -74,6 +71,35 @@ static int test(void) {
   H_EQ(r[0].Status, 0);
   H_EQ(r[0].BytesTransferred, 1);
   H_EQ(rio_emu_outstanding(), 0);
+
+  /* Dequeue: RIO_CORRUPT_CQ for good, on that CQ only; closing it still
+   * releases what it holds. */
+  {
+    RIO_CQ bad = rc_cq_poll(8);
+    RIO_RQ vq;
+    SOCKADDR_IN va;
+    SOCKET v = rc_udp(&va);
+    uint64_t until;
+    RC_OK(bad != RIO_INVALID_CQ);
+    H_CHECK(v != INVALID_SOCKET);
+    vq = rc_rq(v, 2, 2, bad, NULL);
+    RC_OK(vq != RIO_INVALID_RQ);
+    RC_OK(rc_rio.RIOReceive(vq, &s[3], 1, 0, (void *)7));
+    H_EQ(rc_sendto(peer, "d", 1, &va), 1);
+    Sleep(200); /* let the result reach the CQ */
+    rio_emu_fail_nth(RIO_EMU_FN_DEQUEUE, 1, -1);
+    H_EQ(rc_rio.RIODequeueCompletion(bad, r, 4), RIO_CORRUPT_CQ);
+    H_EQ(rc_dequeue_for(bad, r, 4, 300), -1); /* still corrupt: it does not heal */
+    H_EQ(rc_rio.RIODequeueCompletion(bad, r, 4), RIO_CORRUPT_CQ);
+    H_EQ(rc_dequeue_for(cq, r, 4, 50), 0); /* the other CQ is unaffected */
+    H_EQ(rio_emu_outstanding(), 1);        /* the result stays charged */
+    RC_OK(rc_rio.RIOReceive(vq, &s[2], 1, 0, (void *)8)); /* its RQ still posts */
+    closesocket(v);
+    rc_rio.RIOCloseCompletionQueue(bad);
+    until = h_now_ms() + 5000;
+    while (rio_emu_outstanding() != 0 && h_now_ms() < until) Sleep(5);
+    H_EQ(rio_emu_outstanding(), 0);
+  }
 
   /* Sends through RIOSendEx. */
   rio_emu_fail_nth(RIO_EMU_FN_SENDEX, 1, WSAENOBUFS);
