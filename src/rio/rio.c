@@ -65,6 +65,18 @@ static int rio__loop_fini(riox_loop *loop) {
   rio_loop_t *rl = rio_loop_of(loop);
   uint32_t i;
   if (rl == NULL) return 0;
+  if (!list_empty(&rl->posted)) {
+    /* riox_loop_close gave up draining: RIO still holds requests. Their
+     * buffers and address slots may still be written, their results would
+     * land in the CQ, and "deregistering a buffer still in use is a serious
+     * error" (RIODeregisterBuffer): leak the registrations, the address
+     * slots, the CQ and this state (its notify_ov is the CQ's notification
+     * OVERLAPPED). Only the thread-pool wait goes, as its callback names the
+     * loop, which is freed. riox_loop_close leaks the pool and the slab. */
+    rio_cq_abandon(loop);
+    loop->be_data = NULL;
+    return 1;
+  }
   rio_cq_destroy(loop);
   if (rl->abandoned > 0) {
     /* Requests were given up to a corrupt CQ (rio_rq_abandon_all): the CQ

@@ -136,6 +136,14 @@ void rio_cq_destroy(riox_loop *loop) {
   rl->cq = RIO_INVALID_CQ;
 }
 
+void rio_cq_abandon(riox_loop *loop) {
+  rio_loop_t *rl = rio_loop_of(loop);
+  /* The blocking form: no callback still runs once it returns. The event
+   * stays open, since the CQ may still signal it. */
+  if (rl->wait != NULL) UnregisterWaitEx(rl->wait, INVALID_HANDLE_VALUE);
+  rl->wait = NULL;
+}
+
 /* Before the kernel wait: hand over what is queued, commit what completions
  * re-posted, else arm a notification. */
 int rio_cq_before_wait(riox_loop *loop, DWORD *timeout_ms) {

@@ -57,6 +57,9 @@ typedef struct rio_loop {
 /* rio_cq.c */
 int rio_cq_create(riox_loop *loop);
 void rio_cq_destroy(riox_loop *loop);
+/* The loop goes away while RIO still holds requests: stop what would call
+ * back into the loop, leave the CQ (and all RIO may still use) alone. */
+void rio_cq_abandon(riox_loop *loop);
 int rio_cq_before_wait(riox_loop *loop, DWORD *timeout_ms);
 void rio_cq_on_packet(riox_loop *loop, OVERLAPPED_ENTRY *entry);
 int rio_cq_reserve(riox_loop *loop, uint32_t slots);

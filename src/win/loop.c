@@ -7,9 +7,17 @@
 #include <winternl.h>
 
 #include "core.h"
+#include "riox_test.h"
 
 #define LOOP__ENTRIES 256
 #define LOOP__CLOSE_DRAIN_MS 30000
+
+/* riox_test_set_close_drain_ms: tests shorten the close drain. */
+static uint32_t loop__close_drain_ms = LOOP__CLOSE_DRAIN_MS;
+
+void riox_test_set_close_drain_ms(unsigned ms) {
+  loop__close_drain_ms = ms != 0 ? (uint32_t)ms : LOOP__CLOSE_DRAIN_MS;
+}
 
 /* ------------------------------------------------------------ config */
 
@@ -366,7 +374,7 @@ void riox_loop_close(riox_loop *loop) {
   loop->closing = 1;
   /* Nothing is freed while the OS may still write into it: drain every
    * request first. */
-  until = loop_now_ms() + LOOP__CLOSE_DRAIN_MS;
+  until = loop_now_ms() + loop__close_drain_ms;
   loop__run_inline(loop);
   while (loop->reqs.in_use > 0 && loop_now_ms() < until) {
     DWORD timeout = 100;

@@ -106,7 +106,9 @@ RIO_CQ PASCAL rio_emu_create_cq(DWORD size, PRIO_NOTIFICATION_COMPLETION notify)
 VOID PASCAL rio_emu_close_cq(RIO_CQ h) {
   rio_emu_cq_t *cq;
   list_node_t *node;
+  int err;
   rio_emu_init();
+  (void)rio_emu_fault_take(RIO_EMU_FN_CLOSE_CQ, &err); /* counted; never fails */
   rio_emu_enter(RIO_EMU_GUARD_CQ, (ULONG_PTR)h, "RIOCloseCompletionQueue");
   rio_emu_lock();
   cq = rio_emu_cq_find(h);

@@ -72,6 +72,11 @@ static void fault__arm(enum rio_emu_fn fn, unsigned nth, int kind, int err) {
 }
 
 void rio_emu_fail_nth(enum rio_emu_fn fn, unsigned nth, int err) {
+  if (fn == RIO_EMU_FN_DEREGISTER || fn == RIO_EMU_FN_CLOSE_CQ) {
+    /* They return nothing: there is no way for them to fail. */
+    fprintf(stderr, "rio-emu: rio_emu_fail_nth(%d): the function cannot fail; ignored\n", (int)fn);
+    return;
+  }
   fault__arm(fn, nth, RIO_EMU_FAULT_FAIL, err);
 }
 
@@ -82,6 +87,14 @@ void rio_emu_pending_nth(enum rio_emu_fn fn, unsigned nth) {
     return;
   }
   fault__arm(fn, nth, RIO_EMU_FAULT_PENDING, WSA_IO_PENDING);
+}
+
+void rio_emu_stuck_nth(enum rio_emu_fn fn, unsigned nth) {
+  if (!fault__is_post(fn)) {
+    fprintf(stderr, "rio-emu: rio_emu_stuck_nth(%d): not a post function; ignored\n", (int)fn);
+    return;
+  }
+  fault__arm(fn, nth, RIO_EMU_FAULT_STUCK, 0);
 }
 
 void rio_emu_reset_faults(void) {

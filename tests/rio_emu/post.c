@@ -15,6 +15,9 @@
 
 LONG rio_emu_charged;
 static list_node_t post__free = {&post__free, &post__free};
+/* Requests accepted under rio_emu_stuck_nth: charged for good, on no RQ or
+ * CQ list, so no commit, socket close or CQ close ever reaches them. */
+static list_node_t post__stuck = {&post__stuck, &post__stuck};
 
 static rio_emu_req_t *post__alloc(void) {
   list_node_t *node = list_pop_front(&post__free);
@@ -175,8 +178,13 @@ static BOOL post__do(enum rio_emu_fn fn, int dir, RIO_RQ h, PRIO_BUF data, ULONG
   memset(&req->result, 0, sizeof req->result);
   req->result.SocketContext = rq->ctx;
   req->result.RequestContext = (ULONGLONG)(ULONG_PTR)ctx;
-  req->state = RIO_EMU_REQ_DEFERRED;
-  list_insert_tail(&rq->deferred[dir], &req->node);
+  if (fault == RIO_EMU_FAULT_STUCK) {
+    req->state = RIO_EMU_REQ_STUCK;
+    list_insert_tail(&post__stuck, &req->node);
+  } else {
+    req->state = RIO_EMU_REQ_DEFERRED;
+    list_insert_tail(&rq->deferred[dir], &req->node);
+  }
   /* Without RIO_MSG_DEFER the request goes out, and the deferred ones of
    * its direction before it. */
   if (!(flags & RIO_MSG_DEFER)) rio_emu_rq_commit(rq, dir);

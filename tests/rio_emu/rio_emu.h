@@ -34,7 +34,9 @@ const void *rio_emu_table(void);
  * (with err == -1 the last error is left alone, else that call sets WSAGetLastError to
  * err), as real RIO's answer is fatal: every production user gives the CQ up. Its
  * results stay queued and charged until RIOCloseCompletionQueue drops them; the CQ's
- * other calls (RIONotify, resize, close) and the posts of its RQs keep working. */
+ * other calls (RIONotify, resize, close) and the posts of its RQs keep working.
+ * RIO_EMU_FN_DEREGISTER and RIO_EMU_FN_CLOSE_CQ name functions that return nothing:
+ * their calls are counted (rio_emu_calls), and faults cannot be injected into them. */
 enum rio_emu_fn {
   RIO_EMU_FN_RECEIVE,
   RIO_EMU_FN_RECEIVEEX,
@@ -47,6 +49,8 @@ enum rio_emu_fn {
   RIO_EMU_FN_REGISTER,
   RIO_EMU_FN_RESIZE_CQ,
   RIO_EMU_FN_RESIZE_RQ,
+  RIO_EMU_FN_DEREGISTER, /* RIODeregisterBuffer: counted only */
+  RIO_EMU_FN_CLOSE_CQ,   /* RIOCloseCompletionQueue: counted only */
   RIO_EMU_FN_COUNT
 };
 void rio_emu_fail_nth(enum rio_emu_fn fn, unsigned nth, int err);
@@ -58,7 +62,14 @@ void rio_emu_fail_nth(enum rio_emu_fn fn, unsigned nth, int err);
  * codes of RIOSend(Ex)/RIOReceive(Ex): the request was queued and its completion
  * will follow, so a caller must count it as posted. */
 void rio_emu_pending_nth(enum rio_emu_fn fn, unsigned nth);
-/* Disarms every fault not yet hit. */
+/* Posts only: the nth call is accepted (returns TRUE and is charged: quota, CQ slot,
+ * buffer registrations) but its request is never issued and never completes -- not when
+ * it is committed, not when its socket is closed, not when its CQ is closed. It stays
+ * charged for the life of the process (rio_emu_outstanding counts it; deregistering its
+ * buffer is reported as misuse). For testing what a caller does when the OS never
+ * finishes a request. */
+void rio_emu_stuck_nth(enum rio_emu_fn fn, unsigned nth);
+/* Disarms every fault not yet hit (a corrupt CQ stays corrupt, a stuck request stuck). */
 void rio_emu_reset_faults(void);
 
 /* Misuse reports (concurrent use of one CQ/RQ, deregistering a buffer in use; RIONotify

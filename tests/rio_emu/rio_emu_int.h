@@ -81,7 +81,8 @@ void rio_emu_leave(int kind, ULONG_PTR id);
 enum rio_emu_fault {
   RIO_EMU_FAULT_NONE = 0,
   RIO_EMU_FAULT_FAIL,    /* rio_emu_fail_nth: the call fails with *err */
-  RIO_EMU_FAULT_PENDING  /* rio_emu_pending_nth: accepted, answers FALSE + WSA_IO_PENDING */
+  RIO_EMU_FAULT_PENDING, /* rio_emu_pending_nth: accepted, answers FALSE + WSA_IO_PENDING */
+  RIO_EMU_FAULT_STUCK    /* rio_emu_stuck_nth: accepted, never issued nor completed */
 };
 /* Count a call of fn; the fault armed for this call (enum rio_emu_fault), and
  * *err for RIO_EMU_FAULT_FAIL. Posts use it; other functions rio_emu_fault_hit. */
@@ -123,7 +124,8 @@ enum rio_emu_req_state {
   RIO_EMU_REQ_FREE = 0,
   RIO_EMU_REQ_DEFERRED, /* in rq->deferred[dir]: posted with RIO_MSG_DEFER */
   RIO_EMU_REQ_ISSUED,   /* in rq->issued[dir]: I/O started, or finished (done) */
-  RIO_EMU_REQ_QUEUED    /* in cq->results: waiting for RIODequeueCompletion */
+  RIO_EMU_REQ_QUEUED,   /* in cq->results: waiting for RIODequeueCompletion */
+  RIO_EMU_REQ_STUCK     /* on post.c's stuck list: never issued, never completes */
 };
 
 typedef struct rio_emu_req {

@@ -10,7 +10,10 @@
  *    every later dequeue on that CQ (corruption is fatal on real RIO); other
  *    CQs are unaffected, and closing the corrupt one releases its results;
  *  - create/register/resize calls fail with the injected error;
- *  - rio_emu_calls counts every call; rio_emu_reset_faults disarms;
+ *  - rio_emu_stuck_nth: the post is accepted and charged but never
+ *    completes, even when its socket and its CQ are closed;
+ *  - rio_emu_calls counts every call (also RIOCloseCompletionQueue and
+ *    RIODeregisterBuffer); rio_emu_reset_faults disarms;
  *  - rio_emu_outstanding is 0 once everything is dequeued. */
 #include "rioconf.h"
 
@@ -133,10 +136,45 @@ static int test(void) {
   H_EQ(rc_dequeue_wait(cq, r, 1, 5000), 1);
   H_EQ(r[0].Status, WSA_OPERATION_ABORTED);
   H_EQ(rio_emu_outstanding(), 0);
-  closesocket(peer);
+
+  /* The functions that return nothing are counted. */
+  calls = rio_emu_calls(RIO_EMU_FN_CLOSE_CQ);
   rc_rio.RIOCloseCompletionQueue(cq);
+  H_EQ(rio_emu_calls(RIO_EMU_FN_CLOSE_CQ) - calls, 1);
   CloseHandle(ev);
+  calls = rio_emu_calls(RIO_EMU_FN_DEREGISTER);
   rc_buf_free(&b);
+  H_EQ(rio_emu_calls(RIO_EMU_FN_DEREGISTER) - calls, 1);
+
+  /* A stuck post: accepted and charged, but it never completes -- not when
+   * data arrives, not when its socket or its CQ is closed. (Its buffer is
+   * never deregistered: that would be misuse, the request uses it for ever.) */
+  {
+    rc_buf sb;
+    RIO_BUF slice;
+    SOCKADDR_IN wa;
+    SOCKET w = rc_udp(&wa);
+    RIO_CQ scq = rc_cq_poll(4);
+    RIO_RQ wq;
+    unsigned misuse = rio_emu_misuse_count();
+    H_CHECK(w != INVALID_SOCKET);
+    RC_OK(scq != RIO_INVALID_CQ);
+    if (rc_buf_make(&sb, 4096) != 0) return 1;
+    slice = rc_slice(&sb, 0, 100);
+    wq = rc_rq(w, 2, 2, scq, NULL);
+    RC_OK(wq != RIO_INVALID_RQ);
+    rio_emu_stuck_nth(RIO_EMU_FN_RECEIVE, 1);
+    RC_OK(rc_rio.RIOReceive(wq, &slice, 1, 0, (void *)9));
+    H_EQ(rio_emu_outstanding(), 1);
+    H_EQ(rc_sendto(peer, "e", 1, &wa), 1);
+    H_EQ(rc_dequeue_for(scq, r, 4, 300), 0);
+    closesocket(w);
+    H_EQ(rc_dequeue_for(scq, r, 4, 300), 0);
+    rc_rio.RIOCloseCompletionQueue(scq);
+    H_EQ(rio_emu_outstanding(), 1);
+    H_EQ(rio_emu_misuse_count(), misuse);
+  }
+  closesocket(peer);
   return 0;
 #else
   rc_init_emulator(); /* skips: the emulator is not linked */
