@@ -51,7 +51,9 @@
  *   riox_loop_close() closes every socket still open, cancels every timer,
  *   waits until the OS has finished with every request (the events of that
  *   teardown are discarded: nobody is left to receive them), then frees the
- *   pool. To see every event, close your sockets first and run riox_wait()
+ *   pool (memory the OS may still write -- a request it never finished, or
+ *   one given up to a corrupt RIO completion queue -- is leaked instead of
+ *   freed under the kernel). To see every event, close your sockets first and run riox_wait()
  *   until their RIOX_EV_CLOSE events have arrived.
  */
 #ifndef RIOX_H

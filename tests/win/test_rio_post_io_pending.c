@@ -16,8 +16,8 @@
 #include "rioconf.h"
 
 #ifdef RIOX_WITH_RIO_EMU
-#define PENDING_NTH(fn) \
-  do {                                      \
+#define PENDING_NTH(fn)                               \
+  do {                                                \
     if (rt_is_emulated()) rio_emu_pending_nth((fn), 1); \
   } while (0)
 #else
