@@ -51,7 +51,9 @@
  *   riox_loop_close() closes every socket still open, cancels every timer,
  *   waits until the OS has finished with every request (the events of that
  *   teardown are discarded: nobody is left to receive them), then frees the
- *   pool. To see every event, close your sockets first and run riox_wait()
+ *   pool (memory the OS may still write -- a request it never finished, or
+ *   one given up to a corrupt RIO completion queue -- is leaked instead of
+ *   freed under the kernel). To see every event, close your sockets first and run riox_wait()
  *   until their RIOX_EV_CLOSE events have arrived.
  */
 #ifndef RIOX_H
@@ -189,7 +191,11 @@ enum riox_event_type {
   RIOX_EV_CLOSE = 6,    /* the last event of a socket */
   RIOX_EV_TIMER = 7,    /* timer_id; status RIOX_ECANCELED if cancelled */
   RIOX_EV_WAKE = 8,     /* ctx given to riox_wake() */
-  RIOX_EV_ERROR = 9,    /* a loop-level failure (status); sock may be NULL */
+  /* A loop-level failure (status); sock may be NULL. RIOX_ELOOP is fatal
+   * (RIO: the completion queue turned corrupt): every pending receive and
+   * send then completes with RIOX_ELOOP, later posts fail with RIOX_ELOOP;
+   * close the sockets and the loop. */
+  RIOX_EV_ERROR = 9,
   RIOX_EV_READY = 10    /* readiness: ready holds RIOX_READABLE... (riox_watch) */
 };
 

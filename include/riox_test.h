@@ -1,5 +1,6 @@
 /* Test hooks. Not part of the stable API: tests and the example programs
- * use them to stand an RIO emulator in for the OS (Wine has no RIO). */
+ * use them to stand an RIO emulator in for the OS (Wine has no RIO), and
+ * tests to shorten waits. */
 #ifndef RIOX_TEST_H
 #define RIOX_TEST_H
 
@@ -27,6 +28,12 @@ void riox_test_set_sockapi(const void *api);
  * listener's, whose attributes it copies); 0 for NULL. Lets tests check
  * which sockets carry WSA_FLAG_REGISTERED_IO (0x100). */
 unsigned long riox_test_sock_wsa_flags(const riox_sock *sock);
+
+/* Test only: how long riox_loop_close waits for outstanding requests before
+ * giving up on them (and leaking what the OS may still use), in
+ * milliseconds, for loops closed afterwards. 0 restores the default (30 s).
+ * Lets a test force the give-up path without waiting 30 s. Not thread-safe. */
+void riox_test_set_close_drain_ms(unsigned ms);
 
 #ifdef __cplusplus
 }

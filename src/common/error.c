@@ -183,7 +183,11 @@ int error_from_win32(uint32_t code) {
 
 /* ------------------------------------------------------------- NTSTATUS */
 
-/* The statuses AFD leaves in OVERLAPPED.Internal (and RIO in RIORESULT). */
+/* The statuses AFD leaves in OVERLAPPED.Internal. RIORESULT.Status is not
+ * one of them: Microsoft's RIORESULT page calls it "the completion status of
+ * the Winsock registered I/O request", a WSA/Win32 code (WSAEMSGSIZE,
+ * WSAECONNRESET, WSA_OPERATION_ABORTED...), so src/rio/rio_cq.c decodes it
+ * with error_from_win32. */
 #define ERROR__NTSTATUS_MAP(XX)                                                                 \
   XX(0x80000005u, EMSGSIZE)      /* STATUS_BUFFER_OVERFLOW: datagram truncated (a warning) */  \
   XX(0xC0000002u, ENOTSUP)       /* STATUS_NOT_IMPLEMENTED */                                   \

@@ -20,9 +20,10 @@ static int iocp__loop_init(riox_loop *loop) {
   return 0;
 }
 
-static void iocp__loop_fini(riox_loop *loop) {
+static int iocp__loop_fini(riox_loop *loop) {
   free(loop->be_data);
   loop->be_data = NULL;
+  return 0; /* requests still in flight keep the pool alive (riox_loop_close) */
 }
 
 static int iocp__sock_attach(riox_sock *sock) {

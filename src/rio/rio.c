@@ -20,7 +20,7 @@ static int rio__register(riox_loop *loop, char *base, size_t size, RIO_BUFFERID 
   return 0;
 }
 
-static void rio__loop_fini(riox_loop *loop);
+static int rio__loop_fini(riox_loop *loop);
 
 static int rio__loop_init(riox_loop *loop) {
   rio_loop_t *rl = (rio_loop_t *)calloc(1, sizeof *rl);
@@ -32,6 +32,7 @@ static int rio__loop_init(riox_loop *loop) {
   rl->cq = RIO_INVALID_CQ;
   rl->addr_id = RIO_INVALID_BUFFERID;
   list_init(&rl->dirty);
+  list_init(&rl->posted);
   for (i = 0; i < loop->pool.nregions; i++)
     loop->pool.regions[i].user = (void *)RIO_INVALID_BUFFERID;
   /* One address slot per request is enough: only requests use them. */
@@ -54,15 +55,41 @@ static int rio__loop_init(riox_loop *loop) {
   if (rc == 0) rc = rio_cq_create(loop);
   if (rc == 0) return 0;
 fail:
-  rio__loop_fini(loop);
+  (void)rio__loop_fini(loop);
   return rc;
 }
 
-static void rio__loop_fini(riox_loop *loop) {
+/* Returns 1 when RIO may still write into the loop's buffers (see
+ * backend_ops_t.loop_fini): the pool must then outlive the loop. */
+static int rio__loop_fini(riox_loop *loop) {
   rio_loop_t *rl = rio_loop_of(loop);
   uint32_t i;
-  if (rl == NULL) return;
+  if (rl == NULL) return 0;
+  if (!list_empty(&rl->posted)) {
+    /* riox_loop_close gave up draining: RIO still holds requests. Their
+     * buffers and address slots may still be written, their results would
+     * land in the CQ, and "deregistering a buffer still in use is a serious
+     * error" (RIODeregisterBuffer): leak the registrations, the address
+     * slots, the CQ and this state (its notify_ov is the CQ's notification
+     * OVERLAPPED). Only the thread-pool wait goes, as its callback names the
+     * loop, which is freed. riox_loop_close leaks the pool and the slab. */
+    rio_cq_abandon(loop);
+    loop->be_data = NULL;
+    return 1;
+  }
   rio_cq_destroy(loop);
+  if (rl->abandoned > 0) {
+    /* Requests were given up to a corrupt CQ (rio_rq_abandon_all): the CQ
+     * is closed, which RIO documents as safe with requests outstanding
+     * (later completions are dropped), but deregistering a buffer still in
+     * use is "a serious error" (RIODeregisterBuffer) and the kernel may
+     * still write into the address slots. Leak both; riox_loop_close leaks
+     * the pool. */
+    free(rl->addr_free);
+    free(rl);
+    loop->be_data = NULL;
+    return 1;
+  }
   for (i = 0; i < loop->pool.nregions; i++) {
     RIO_BUFFERID id = (RIO_BUFFERID)loop->pool.regions[i].user;
     if (id != RIO_INVALID_BUFFERID) rl->fn.RIODeregisterBuffer(id);
@@ -73,6 +100,7 @@ static void rio__loop_fini(riox_loop *loop) {
   free(rl->addr_free);
   free(rl);
   loop->be_data = NULL;
+  return 0;
 }
 
 static int rio__sock_cancel(riox_sock *sock) {

@@ -34,6 +34,7 @@ static int rio__cq_resize(riox_loop *loop, uint64_t need) {
 int rio_cq_reserve(riox_loop *loop, uint32_t slots) {
   rio_loop_t *rl = rio_loop_of(loop);
   uint64_t need = (uint64_t)rl->cq_committed + slots;
+  if (rl->dead) return rio_dead_error("RIOResizeCompletionQueue");
   int rc;
   if (need > RIO_MAX_CQ_SIZE)
     return error_detail(RIOX_ENOBUFS,
@@ -73,26 +74,31 @@ static void rio__dispatch(riox_loop *loop, const RIORESULT *r) {
 
 /* Dequeue and dispatch everything queued. Returns the number of results.
  *
- * RIO_CORRUPT_CQ is reported as one RIOX_EV_ERROR (RIOX_ELOOP) per streak,
- * and the next drain asks again: results still queued are not given up, so
- * a queue that answers normally again loses no completion. A queue that
- * stays corrupt produces no further events; the application was told to
- * close the loop. */
+ * RIO_CORRUPT_CQ is fatal to the loop, as every production user of RIO
+ * treats it (WireGuard panics, msquic asserts, ctsTraffic fails fast): the
+ * CQ cannot be trusted again. One RIOX_EV_ERROR (RIOX_ELOOP) says so; every
+ * request RIO holds is completed with RIOX_ELOOP (rio_rq_abandon_all), so
+ * each posted operation still has its one event and every socket can close;
+ * the CQ is never dequeued or armed again, and later posts fail with
+ * RIOX_ELOOP. */
 int rio_cq_drain(riox_loop *loop) {
   rio_loop_t *rl = rio_loop_of(loop);
   int total = 0;
+  if (rl->dead) return 0;
   for (;;) {
     ULONG n, i;
     LOOP_OSCALL(loop);
     n = rl->fn.RIODequeueCompletion(rl->cq, rl->results, RIO_DEQUEUE_MAX);
     if (n == RIO_CORRUPT_CQ) {
-      if (!rl->corrupt)
-        loop_push_event(loop, RIOX_EV_ERROR, NULL, NULL,
-                        error_detail(RIOX_ELOOP, "RIODequeueCompletion answered RIO_CORRUPT_CQ"));
-      rl->corrupt = 1;
+      rl->dead = 1;
+      loop_push_event(loop, RIOX_EV_ERROR, NULL, NULL,
+                      error_detail(RIOX_ELOOP,
+                                   "RIODequeueCompletion answered RIO_CORRUPT_CQ: the loop's RIO "
+                                   "completion queue is unusable; every pending request ends with "
+                                   "RIOX_ELOOP; close the loop"));
+      rio_rq_abandon_all(loop);
       return total;
     }
-    rl->corrupt = 0;
     for (i = 0; i < n; i++) rio__dispatch(loop, &rl->results[i]);
     total += (int)n;
     if (n < RIO_DEQUEUE_MAX) return total;
@@ -149,11 +155,22 @@ void rio_cq_destroy(riox_loop *loop) {
   rl->cq = RIO_INVALID_CQ;
 }
 
+void rio_cq_abandon(riox_loop *loop) {
+  rio_loop_t *rl = rio_loop_of(loop);
+  /* The blocking form: no callback still runs once it returns. The event
+   * stays open, since the CQ may still signal it. */
+  if (rl->wait != NULL) UnregisterWaitEx(rl->wait, INVALID_HANDLE_VALUE);
+  rl->wait = NULL;
+}
+
 /* Before the kernel wait: hand over what is queued, commit what completions
  * re-posted, else arm a notification. */
 int rio_cq_before_wait(riox_loop *loop, DWORD *timeout_ms) {
   rio_loop_t *rl = rio_loop_of(loop);
   int n = rio_cq_drain(loop);
+  /* A corrupt CQ (now or before) is never armed or polled again: the loop
+   * sleeps on its port like an IOCP loop. */
+  if (rl->dead) return n;
   /* Dispatch may have re-posted deferred receives (an ICMP report
    * swallowed): they must reach the socket before the loop sleeps. */
   if (!list_empty(&rl->dirty)) (void)rio_rq_commit_all(loop);
@@ -161,8 +178,8 @@ int rio_cq_before_wait(riox_loop *loop, DWORD *timeout_ms) {
     *timeout_ms = 0;
     return n;
   }
-  /* A commit that failed is retried, and a corrupt queue asked again, soon. */
-  if ((!list_empty(&rl->dirty) || rl->corrupt) && *timeout_ms > 1) *timeout_ms = 1;
+  /* A commit that failed is retried soon. */
+  if (!list_empty(&rl->dirty) && *timeout_ms > 1) *timeout_ms = 1;
   if (loop->cfg.rio_notify == RIOX_RIO_NOTIFY_POLL) {
     *timeout_ms = 0;
     return 0;

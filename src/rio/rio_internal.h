@@ -35,7 +35,7 @@ typedef struct rio_loop {
   uint32_t cq_size;
   uint32_t cq_committed;
   int armed;          /* a RIONotify is outstanding: never call it again until it fires */
-  int corrupt;        /* the last RIODequeueCompletion answered RIO_CORRUPT_CQ */
+  int dead;           /* RIODequeueCompletion answered RIO_CORRUPT_CQ: the CQ is given up */
   int notify_failing; /* the last RIONotify failed (reported once per streak) */
   OVERLAPPED notify_ov;
   HANDLE event, wait; /* RIOX_RIO_NOTIFY_EVENT */
@@ -44,12 +44,22 @@ typedef struct rio_loop {
   uint32_t *addr_free;
   uint32_t addr_nfree, naddrs;
   list_node_t dirty;
+  /* win_req_t.node of every request RIO holds: accepted by a post (deferred
+   * or not) and not yet dequeued. The node is free meanwhile: only requests
+   * completed inline use it (loop_complete_inline), and those RIO never took. */
+  list_node_t posted;
+  /* Requests given up to a corrupt CQ (completed with RIOX_ELOOP): RIO may
+   * still use their buffers and address slots, so those are never freed. */
+  uint32_t abandoned;
   RIORESULT results[RIO_DEQUEUE_MAX];
 } rio_loop_t;
 
 /* rio_cq.c */
 int rio_cq_create(riox_loop *loop);
 void rio_cq_destroy(riox_loop *loop);
+/* The loop goes away while RIO still holds requests: stop what would call
+ * back into the loop, leave the CQ (and all RIO may still use) alone. */
+void rio_cq_abandon(riox_loop *loop);
 int rio_cq_before_wait(riox_loop *loop, DWORD *timeout_ms);
 void rio_cq_on_packet(riox_loop *loop, OVERLAPPED_ENTRY *entry);
 int rio_cq_reserve(riox_loop *loop, uint32_t slots);
@@ -74,6 +84,11 @@ int rio_rq_commit_all(riox_loop *loop);
 void rio_rq_commit_closing(riox_loop *loop, rio_rq_t *q);
 /* A dequeued result for req: release its quota and address slot. */
 void rio_rq_dequeued(riox_loop *loop, win_req_t *req);
+/* The CQ turned corrupt (rl->dead set): complete every request RIO holds
+ * with RIOX_ELOOP and drop every deferred commit. */
+void rio_rq_abandon_all(riox_loop *loop);
+/* RIOX_ELOOP with a detail naming `what`: the loop's CQ is corrupt. */
+int rio_dead_error(const char *what);
 
 static inline rio_loop_t *rio_loop_of(riox_loop *loop) { return (rio_loop_t *)loop->be_data; }
 

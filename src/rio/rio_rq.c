@@ -16,12 +16,22 @@
 #define RIO__RQ_INITIAL_UDP 64u
 #define RIO__RQ_INITIAL_TCP 16u
 
+int rio_dead_error(const char *what) {
+  return error_detail(RIOX_ELOOP,
+                      "%s: the loop's RIO completion queue is corrupt (RIODequeueCompletion "
+                      "answered RIO_CORRUPT_CQ); no RIO request can be made on this loop: close it",
+                      what);
+}
+
 int rio_rq_attach(riox_sock *sock) {
   riox_loop *loop = sock->loop;
   rio_loop_t *rl = rio_loop_of(loop);
   uint32_t depth = sock->kind == WIN_SOCK_UDP ? RIO__RQ_INITIAL_UDP : RIO__RQ_INITIAL_TCP;
-  rio_rq_t *q = (rio_rq_t *)calloc(1, sizeof *q);
+  rio_rq_t *q;
   int rc;
+  /* A request queue needs CQ room, and the CQ is given up. */
+  if (rl->dead) return rio_dead_error("first RIO use of a socket");
+  q = (rio_rq_t *)calloc(1, sizeof *q);
   if (q == NULL) return error_detail(RIOX_ENOMEM, "no memory for a RIO request queue");
   rc = rio_cq_reserve(loop, 2 * depth);
   if (rc < 0) {
@@ -121,6 +131,7 @@ static void rio__addr_free(rio_loop_t *rl, win_req_t *req) {
 void rio_rq_dequeued(riox_loop *loop, win_req_t *req) {
   rio_loop_t *rl = rio_loop_of(loop);
   rio_rq_t *q = (rio_rq_t *)req->sock->backend;
+  list_remove(&req->node); /* off rl->posted */
   if (req->kind == WIN_REQ_RECV) {
     q->recv_out--;
     if (req->backend_data != 0)
@@ -131,11 +142,56 @@ void rio_rq_dequeued(riox_loop *loop, win_req_t *req) {
   rio__addr_free(rl, req);
 }
 
+/* RIO took req: one completion will follow (from the CQ, or from
+ * rio_rq_abandon_all should the CQ turn corrupt first). */
+static void rio__posted(riox_loop *loop, win_req_t *req) {
+  list_insert_tail(&rio_loop_of(loop)->posted, &req->node);
+}
+
+static int rio__commit(riox_loop *loop, rio_rq_t *q);
+
+void rio_rq_abandon_all(riox_loop *loop) {
+  rio_loop_t *rl = rio_loop_of(loop);
+  list_node_t *node;
+  /* Deferred posts are committed one last time, so that every request is
+   * one the kernel knows before its socket is closed (nothing documents
+   * what closesocket does with uncommitted ones), then completed below with
+   * the rest. Nothing is committed on the dead loop after this. */
+  while ((node = list_pop_front(&rl->dirty)) != NULL) {
+    rio_rq_t *q = container_of(node, rio_rq_t, dirty);
+    (void)rio__commit(loop, q);
+    q->defer_recv = q->defer_send = 0;
+  }
+  /* RIO may still own these buffers (a corrupt CQ says nothing about the
+   * I/O behind it), yet completing the requests is the documented choice:
+   * RIO delivers a request's completion only through its CQ, and this CQ
+   * can never deliver it. Without an event here a request would stay
+   * pending for ever, breaking "every posted operation yields exactly one
+   * event", and its socket could never close. The memory RIO may still
+   * write is kept: loop_fini (rio.c) leaks the registered buffers and address
+   * slots of a loop that abandoned requests (rl->abandoned). */
+  while ((node = list_pop_front(&rl->posted)) != NULL) {
+    win_req_t *req = container_of(node, win_req_t, node);
+    rio_rq_t *q = (rio_rq_t *)req->sock->backend;
+    if (req->kind == WIN_REQ_RECV) q->recv_out--;
+    else q->send_out--;
+    req->backend_data = 0; /* its address slot is never reused either */
+    rl->abandoned++;
+    loop_complete_inline(loop, req, RIOX_ELOOP, 0);
+  }
+}
+
 static void rio__mark_dirty(riox_loop *loop, rio_rq_t *q, int recv) {
   if (recv) q->defer_recv++;
   else q->defer_send++;
   if (!list_linked(&q->dirty)) list_insert_tail(&rio_loop_of(loop)->dirty, &q->dirty);
 }
+
+/* Did RIO take the request? TRUE, and also FALSE with WSA_IO_PENDING: the
+ * RIOSend, RIOSendEx, RIOReceive and RIOReceiveEx pages list WSA_IO_PENDING
+ * among the failure codes, meaning the request was queued and its completion
+ * will follow -- completing it here too would give it two completions. */
+static int rio__accepted(BOOL ok) { return ok || WSAGetLastError() == WSA_IO_PENDING; }
 
 /* A post the OS refused: report it as the request's completion (as IOCP
  * does for I/O that fails at once), never as a lost request. */
@@ -157,6 +213,7 @@ int rio_rq_recv(riox_sock *sock, win_req_t *req) {
   RIO_BUF data, addr;
   BOOL ok;
   int rc;
+  if (rl->dead) return rio_dead_error("riox_recv");
   rc = rio__reserve(sock, q, 1);
   if (rc == 0) rc = rio__slice(loop, req->data, req->len, &data);
   if (rc == 0 && sock->kind == WIN_SOCK_UDP) rc = rio__addr_slot(rl, req, &addr);
@@ -168,7 +225,8 @@ int rio_rq_recv(riox_sock *sock, win_req_t *req) {
     ok = rl->fn.RIOReceiveEx(q->rq, &data, 1, NULL, &addr, NULL, NULL, RIO_MSG_DEFER, req);
   else
     ok = rl->fn.RIOReceive(q->rq, &data, 1, RIO_MSG_DEFER, req);
-  if (!ok) return rio__refused(loop, req, "RIOReceive");
+  if (!rio__accepted(ok)) return rio__refused(loop, req, "RIOReceive");
+  rio__posted(loop, req);
   q->recv_out++;
   rio__mark_dirty(loop, q, 1);
   return 0;
@@ -191,6 +249,7 @@ static int rio__issue_send(riox_sock *sock, win_req_t *req, uint32_t flags) {
   DWORD rflags = (flags & RIOX_SEND_DEFER) ? RIO_MSG_DEFER : 0;
   BOOL ok;
   int rc;
+  if (rl->dead) return rio_dead_error(req->has_addr ? "riox_sendto" : "riox_send");
   rc = rio__reserve(sock, q, 0);
   if (rc < 0) return rc;
   if (req->len - req->done == 0) {
@@ -213,7 +272,8 @@ static int rio__issue_send(riox_sock *sock, win_req_t *req, uint32_t flags) {
     if (!rflags) LOOP_OSCALL(loop);
     ok = rl->fn.RIOSend(q->rq, pdata, count, rflags, req);
   }
-  if (!ok) return rio__refused(loop, req, "RIOSend");
+  if (!rio__accepted(ok)) return rio__refused(loop, req, "RIOSend");
+  rio__posted(loop, req);
   q->send_out++;
   if (rflags) {
     rio__mark_dirty(loop, q, 0);
@@ -246,11 +306,12 @@ static int rio__commit(riox_loop *loop, rio_rq_t *q) {
   int n = 0;
   if (q->defer_recv) {
     LOOP_OSCALL(loop);
-    if (rl->fn.RIOReceive(q->rq, NULL, 0, RIO_MSG_COMMIT_ONLY, NULL)) q->defer_recv = 0;
+    if (rio__accepted(rl->fn.RIOReceive(q->rq, NULL, 0, RIO_MSG_COMMIT_ONLY, NULL)))
+      q->defer_recv = 0;
   }
   if (q->defer_send) {
     LOOP_OSCALL(loop);
-    if (rl->fn.RIOSend(q->rq, NULL, 0, RIO_MSG_COMMIT_ONLY, NULL)) {
+    if (rio__accepted(rl->fn.RIOSend(q->rq, NULL, 0, RIO_MSG_COMMIT_ONLY, NULL))) {
       n = (int)q->defer_send;
       q->defer_send = 0;
     }

@@ -116,7 +116,10 @@ typedef struct backend_ops {
   const char *name;
   DWORD wsa_flags; /* extra WSASocket flags of completion sockets (WSA_FLAG_REGISTERED_IO) */
   int (*loop_init)(riox_loop *loop);
-  void (*loop_fini)(riox_loop *loop);
+  /* Release the backend's OS objects once no request is outstanding (or the
+   * close drain gave up). Returns 1 when the OS may still write into the
+   * loop's buffer pool, which must then be leaked, else 0. */
+  int (*loop_fini)(riox_loop *loop);
   /* A completion socket's first receive or send is about to be posted
    * (never called for readiness sockets). */
   int (*sock_attach)(riox_sock *sock);

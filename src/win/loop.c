@@ -7,9 +7,17 @@
 #include <winternl.h>
 
 #include "core.h"
+#include "riox_test.h"
 
 #define LOOP__ENTRIES 256
 #define LOOP__CLOSE_DRAIN_MS 30000
+
+/* riox_test_set_close_drain_ms: tests shorten the close drain. */
+static uint32_t loop__close_drain_ms = LOOP__CLOSE_DRAIN_MS;
+
+void riox_test_set_close_drain_ms(unsigned ms) {
+  loop__close_drain_ms = ms != 0 ? (uint32_t)ms : LOOP__CLOSE_DRAIN_MS;
+}
 
 /* ------------------------------------------------------------ config */
 
@@ -354,6 +362,7 @@ void riox_loop_close(riox_loop *loop) {
   list_node_t *node, *tmp;
   uint64_t id, until;
   void *ctx;
+  int os_owns_pool;
   if (loop == NULL) return;
   list_for_each_safe(node, tmp, &loop->socks) {
     riox_sock *sock = container_of(node, riox_sock, node);
@@ -364,7 +373,7 @@ void riox_loop_close(riox_loop *loop) {
   loop->closing = 1;
   /* Nothing is freed while the OS may still write into it: drain every
    * request first. */
-  until = loop_now_ms() + LOOP__CLOSE_DRAIN_MS;
+  until = loop_now_ms() + loop__close_drain_ms;
   loop__run_inline(loop);
   while (loop->reqs.in_use > 0 && loop_now_ms() < until) {
     DWORD timeout = 100;
@@ -372,18 +381,17 @@ void riox_loop_close(riox_loop *loop) {
     loop__poll_port(loop, timeout);
     loop__run_inline(loop);
   }
-  loop->be->loop_fini(loop);
+  os_owns_pool = loop->be->loop_fini(loop);
   list_for_each_safe(node, tmp, &loop->socks) sock_free(container_of(node, riox_sock, node));
   loop__free_dead(loop);
   poll_loop_fini(loop); /* after the sockets: they leave their AFD groups */
   evq_destroy(&loop->events);
   timer_heap_destroy(&loop->timers);
-  if (loop->reqs.in_use == 0) {
-    slab_destroy(&loop->reqs);
-    pool_destroy(&loop->pool);
-  }
-  /* else: the OS never finished some request; leaking its memory is the only
-   * safe choice left. */
+  /* A request the OS never finished, or one the backend gave up while the
+   * OS may still use its buffer: leaking that memory is the only safe
+   * choice left. */
+  if (loop->reqs.in_use == 0) slab_destroy(&loop->reqs);
+  if (loop->reqs.in_use == 0 && !os_owns_pool) pool_destroy(&loop->pool);
   CloseHandle(loop->port);
   free(loop->entries);
   WSACleanup();

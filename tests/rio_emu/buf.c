@@ -59,7 +59,9 @@ RIO_BUFFERID PASCAL rio_emu_register_buffer(PCHAR data, DWORD len) {
 VOID PASCAL rio_emu_deregister_buffer(RIO_BUFFERID bid) {
   ULONG_PTR id = (ULONG_PTR)bid;
   rio_emu_reg_t *reg;
+  int err;
   rio_emu_init();
+  (void)rio_emu_fault_take(RIO_EMU_FN_DEREGISTER, &err); /* counted; never fails */
   rio_emu_lock();
   reg = (rio_emu_reg_t *)rio_emu_htab_get(&buf__tab, id);
   /* An invalid or already deregistered id is ignored, as RIO documents. */

@@ -148,7 +148,9 @@ RIO_CQ PASCAL rio_emu_create_cq(DWORD size, PRIO_NOTIFICATION_COMPLETION notify)
 VOID PASCAL rio_emu_close_cq(RIO_CQ h) {
   rio_emu_cq_t *cq;
   list_node_t *node;
+  int err;
   rio_emu_init();
+  (void)rio_emu_fault_take(RIO_EMU_FN_CLOSE_CQ, &err); /* counted; never fails */
   rio_emu_enter(RIO_EMU_GUARD_CQ, (ULONG_PTR)h, "RIOCloseCompletionQueue");
   rio_emu_lock();
   cq = rio_emu_cq_find(h);
@@ -175,20 +177,21 @@ VOID PASCAL rio_emu_close_cq(RIO_CQ h) {
 ULONG PASCAL rio_emu_dequeue(RIO_CQ h, PRIORESULT array, ULONG n) {
   rio_emu_cq_t *cq;
   ULONG got = 0;
-  int err;
+  int err = 0, fault;
   rio_emu_init();
-  if (rio_emu_fault_hit(RIO_EMU_FN_DEQUEUE, &err)) {
-    if (err != -1) WSASetLastError(err);
-    return RIO_CORRUPT_CQ;
-  }
+  fault = rio_emu_fault_hit(RIO_EMU_FN_DEQUEUE, &err);
   rio_emu_enter(RIO_EMU_GUARD_CQ, (ULONG_PTR)h, "RIODequeueCompletion");
   rio_emu_lock();
   cq = rio_emu_cq_find(h);
-  if (cq == NULL || (array == NULL && n > 0)) {
+  /* An injected corruption is for good: a damaged CQ does not heal, and
+   * production users of RIO treat the answer as fatal. */
+  if (cq != NULL && fault) cq->corrupt = 1;
+  if (cq == NULL || cq->corrupt || (array == NULL && n > 0)) {
     /* "If the I/O completion queue passed in the CQ parameter is not valid
      * or damaged, RIODequeueCompletion returns RIO_CORRUPT_CQ." */
     rio_emu_unlock();
     rio_emu_leave(RIO_EMU_GUARD_CQ, (ULONG_PTR)h);
+    if (fault && err != -1) WSASetLastError(err);
     return RIO_CORRUPT_CQ;
   }
   while (got < n && !list_empty(&cq->results)) {

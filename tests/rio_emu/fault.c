@@ -6,8 +6,9 @@
 #define FAULT__MAX 64
 
 typedef struct fault__entry {
-  LONG target; /* the call number (of its function) that fails */
+  LONG target; /* the call number (of its function) that is hit */
   int err;
+  int kind; /* enum rio_emu_fault */
   enum rio_emu_fn fn;
   int active;
 } fault__entry_t;
@@ -19,9 +20,9 @@ static volatile LONG fault__misuse;
 static fault__entry_t fault__table[FAULT__MAX];
 static volatile LONG fault__armed;
 
-int rio_emu_fault_hit(enum rio_emu_fn fn, int *err) {
+int rio_emu_fault_take(enum rio_emu_fn fn, int *err) {
   LONG n;
-  int i, hit = 0;
+  int i, hit = RIO_EMU_FAULT_NONE;
   if ((unsigned)fn >= RIO_EMU_FN_COUNT) return 0;
   n = InterlockedIncrement(&fault__calls[fn]);
   if (fault__armed == 0) return 0;
@@ -32,7 +33,7 @@ int rio_emu_fault_hit(enum rio_emu_fn fn, int *err) {
       f->active = 0;
       InterlockedDecrement(&fault__armed);
       *err = f->err;
-      hit = 1;
+      hit = f->kind;
       break;
     }
   }
@@ -40,7 +41,16 @@ int rio_emu_fault_hit(enum rio_emu_fn fn, int *err) {
   return hit;
 }
 
-void rio_emu_fail_nth(enum rio_emu_fn fn, unsigned nth, int err) {
+int rio_emu_fault_hit(enum rio_emu_fn fn, int *err) {
+  return rio_emu_fault_take(fn, err) == RIO_EMU_FAULT_FAIL;
+}
+
+static int fault__is_post(enum rio_emu_fn fn) {
+  return fn == RIO_EMU_FN_RECEIVE || fn == RIO_EMU_FN_RECEIVEEX || fn == RIO_EMU_FN_SEND ||
+         fn == RIO_EMU_FN_SENDEX;
+}
+
+static void fault__arm(enum rio_emu_fn fn, unsigned nth, int kind, int err) {
   int i;
   rio_emu_init();
   if ((unsigned)fn >= RIO_EMU_FN_COUNT || nth == 0) return;
@@ -51,6 +61,7 @@ void rio_emu_fail_nth(enum rio_emu_fn fn, unsigned nth, int err) {
       f->fn = fn;
       f->target = fault__calls[fn] + (LONG)nth;
       f->err = err;
+      f->kind = kind;
       f->active = 1;
       InterlockedIncrement(&fault__armed);
       break;
@@ -58,6 +69,32 @@ void rio_emu_fail_nth(enum rio_emu_fn fn, unsigned nth, int err) {
   }
   rio_emu_unlock();
   if (i == FAULT__MAX) fprintf(stderr, "rio-emu: more than %d faults armed; ignored\n", FAULT__MAX);
+}
+
+void rio_emu_fail_nth(enum rio_emu_fn fn, unsigned nth, int err) {
+  if (fn == RIO_EMU_FN_DEREGISTER || fn == RIO_EMU_FN_CLOSE_CQ) {
+    /* They return nothing: there is no way for them to fail. */
+    fprintf(stderr, "rio-emu: rio_emu_fail_nth(%d): the function cannot fail; ignored\n", (int)fn);
+    return;
+  }
+  fault__arm(fn, nth, RIO_EMU_FAULT_FAIL, err);
+}
+
+void rio_emu_pending_nth(enum rio_emu_fn fn, unsigned nth) {
+  /* Only posts have a "queued, but FALSE" answer. */
+  if (!fault__is_post(fn)) {
+    fprintf(stderr, "rio-emu: rio_emu_pending_nth(%d): not a post function; ignored\n", (int)fn);
+    return;
+  }
+  fault__arm(fn, nth, RIO_EMU_FAULT_PENDING, WSA_IO_PENDING);
+}
+
+void rio_emu_stuck_nth(enum rio_emu_fn fn, unsigned nth) {
+  if (!fault__is_post(fn)) {
+    fprintf(stderr, "rio-emu: rio_emu_stuck_nth(%d): not a post function; ignored\n", (int)fn);
+    return;
+  }
+  fault__arm(fn, nth, RIO_EMU_FAULT_STUCK, 0);
 }
 
 void rio_emu_reset_faults(void) {

@@ -2,7 +2,8 @@
  * RIO_MSG_DEFER and RIO_MSG_COMMIT_ONLY.
  *
  * A post that returns TRUE yields exactly one result; one that returns FALSE
- * changed nothing. A request is charged against its RQ direction and its CQ
+ * changed nothing -- except FALSE with WSA_IO_PENDING (injected only), which
+ * is accepted like TRUE. A request is charged against its RQ direction and its CQ
  * from the post until its result is dequeued, deferred or not. Commits are
  * per direction, as documented: deferred receives start with the next
  * receive call without RIO_MSG_DEFER (or a receive COMMIT_ONLY), deferred
@@ -14,6 +15,9 @@
 
 LONG rio_emu_charged;
 static list_node_t post__free = {&post__free, &post__free};
+/* Requests accepted under rio_emu_stuck_nth: charged for good, on no RQ or
+ * CQ list, so no commit, socket close or CQ close ever reaches them. */
+static list_node_t post__stuck = {&post__stuck, &post__stuck};
 
 static rio_emu_req_t *post__alloc(void) {
   list_node_t *node = list_pop_front(&post__free);
@@ -70,6 +74,16 @@ static int post__validate(const rio_emu_rq_t *rq, int dir, PRIO_BUF data, ULONG 
   return 0;
 }
 
+/* The answer of a post that was accepted: TRUE, or -- injected with
+ * rio_emu_pending_nth -- FALSE with WSA_IO_PENDING, which the RIOSend and
+ * RIOReceive pages list among the failure codes although the request was
+ * queued and its completion will follow. */
+static BOOL post__accepted(int fault) {
+  if (fault != RIO_EMU_FAULT_PENDING) return TRUE;
+  WSASetLastError(WSA_IO_PENDING);
+  return FALSE;
+}
+
 static BOOL post__do(enum rio_emu_fn fn, int dir, RIO_RQ h, PRIO_BUF data, ULONG count,
                      PRIO_BUF local, PRIO_BUF remote, PRIO_BUF control, PRIO_BUF pflags,
                      DWORD flags, PVOID ctx) {
@@ -79,12 +93,14 @@ static BOOL post__do(enum rio_emu_fn fn, int dir, RIO_RQ h, PRIO_BUF data, ULONG
   rio_emu_req_t *req;
   rio_emu_reg_t *refs[RIO_EMU_MAX_REFS];
   char *pdata = NULL, *plocal = NULL, *premote = NULL, *pcontrol = NULL, *ppflags = NULL;
-  int nref = 0, err = 0, i;
+  int nref = 0, err = 0, i, fault;
   rio_emu_init();
-  if (rio_emu_fault_hit(fn, &err)) {
+  fault = rio_emu_fault_take(fn, &err);
+  if (fault == RIO_EMU_FAULT_FAIL) {
     WSASetLastError(err);
     return FALSE;
   }
+  err = 0;
   if (flags & ~(DWORD)POST__KNOWN_FLAGS) {
     WSASetLastError(WSAEINVAL);
     return FALSE;
@@ -104,7 +120,7 @@ static BOOL post__do(enum rio_emu_fn fn, int dir, RIO_RQ h, PRIO_BUF data, ULONG
     }
     rio_emu_unlock();
     if (rq == NULL) WSASetLastError(WSAEINVAL);
-    return rq != NULL;
+    return rq != NULL ? post__accepted(fault) : FALSE;
   }
   rio_emu_enter(RIO_EMU_GUARD_RQ, (ULONG_PTR)h, names[fn]);
   rio_emu_lock();
@@ -157,15 +173,20 @@ static BOOL post__do(enum rio_emu_fn fn, int dir, RIO_RQ h, PRIO_BUF data, ULONG
   memset(&req->result, 0, sizeof req->result);
   req->result.SocketContext = rq->ctx;
   req->result.RequestContext = (ULONGLONG)(ULONG_PTR)ctx;
-  req->state = RIO_EMU_REQ_DEFERRED;
-  list_insert_tail(&rq->deferred[dir], &req->node);
+  if (fault == RIO_EMU_FAULT_STUCK) {
+    req->state = RIO_EMU_REQ_STUCK;
+    list_insert_tail(&post__stuck, &req->node);
+  } else {
+    req->state = RIO_EMU_REQ_DEFERRED;
+    list_insert_tail(&rq->deferred[dir], &req->node);
+  }
   /* Without RIO_MSG_DEFER the request goes out, and the deferred ones of
    * its direction before it. */
   if (!(flags & RIO_MSG_DEFER)) rio_emu_rq_commit(rq, dir);
   rio_emu_rq_put(rq);
   rio_emu_unlock();
   rio_emu_leave(RIO_EMU_GUARD_RQ, (ULONG_PTR)h);
-  return TRUE;
+  return post__accepted(fault);
 }
 
 BOOL PASCAL rio_emu_receive(RIO_RQ rq, PRIO_BUF data, ULONG count, DWORD flags, PVOID ctx) {

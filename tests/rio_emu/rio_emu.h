@@ -48,9 +48,15 @@ void rio_emu_set_cq_release_delay(unsigned ms);
 /* Fault injection: make the nth (1-based, counted from now) call of function `fn`
  * fail with WSA error `err` (e.g. RIO_EMU_FN_RECEIVE, 3, WSAENOBUFS). For RIONotify the
  * error is returned; for BOOL/handle functions set WSAGetLastError and return FALSE/invalid.
- * RIO_EMU_FN_DEQUEUE with err == -1 makes that dequeue return RIO_CORRUPT_CQ (any other
- * err also returns RIO_CORRUPT_CQ, with WSAGetLastError set to err). A failed call has
- * no other effect: nothing is queued, charged or completed. */
+ * A failed call has no other effect: nothing is queued, charged or completed.
+ * RIO_EMU_FN_DEQUEUE is different: it corrupts the CQ that dequeue names, for good.
+ * That call and every later RIODequeueCompletion on the same CQ return RIO_CORRUPT_CQ
+ * (with err == -1 the last error is left alone, else that call sets WSAGetLastError to
+ * err), as real RIO's answer is fatal: every production user gives the CQ up. Its
+ * results stay queued and charged until RIOCloseCompletionQueue drops them; the CQ's
+ * other calls (RIONotify, resize, close) and the posts of its RQs keep working.
+ * RIO_EMU_FN_DEREGISTER and RIO_EMU_FN_CLOSE_CQ name functions that return nothing:
+ * their calls are counted (rio_emu_calls), and faults cannot be injected into them. */
 enum rio_emu_fn {
   RIO_EMU_FN_RECEIVE,
   RIO_EMU_FN_RECEIVEEX,
@@ -63,9 +69,27 @@ enum rio_emu_fn {
   RIO_EMU_FN_REGISTER,
   RIO_EMU_FN_RESIZE_CQ,
   RIO_EMU_FN_RESIZE_RQ,
+  RIO_EMU_FN_DEREGISTER, /* RIODeregisterBuffer: counted only */
+  RIO_EMU_FN_CLOSE_CQ,   /* RIOCloseCompletionQueue: counted only */
   RIO_EMU_FN_COUNT
 };
 void rio_emu_fail_nth(enum rio_emu_fn fn, unsigned nth, int err);
+/* Posts only (RECEIVE, RECEIVEEX, SEND, SENDEX; ignored for other functions): the nth
+ * call does everything a TRUE return would (the request is queued, charged, committed
+ * as its flags say, and yields exactly one result), then returns FALSE with
+ * WSAGetLastError() == WSA_IO_PENDING (a call that would fail anyway fails as usual,
+ * and the fault is spent). Microsoft lists WSA_IO_PENDING among the failure
+ * codes of RIOSend(Ex)/RIOReceive(Ex): the request was queued and its completion
+ * will follow, so a caller must count it as posted. */
+void rio_emu_pending_nth(enum rio_emu_fn fn, unsigned nth);
+/* Posts only: the nth call is accepted (returns TRUE and is charged: quota, CQ slot,
+ * buffer registrations) but its request is never issued and never completes -- not when
+ * it is committed, not when its socket is closed, not when its CQ is closed. It stays
+ * charged for the life of the process (rio_emu_outstanding counts it; deregistering its
+ * buffer is reported as misuse). For testing what a caller does when the OS never
+ * finishes a request. */
+void rio_emu_stuck_nth(enum rio_emu_fn fn, unsigned nth);
+/* Disarms every fault not yet hit (a corrupt CQ stays corrupt, a stuck request stuck). */
 void rio_emu_reset_faults(void);
 
 /* Misuse reports (concurrent use of one CQ/RQ, deregistering a buffer in use; RIONotify

@@ -99,7 +99,16 @@ void rio_emu_watch_called(void);
 
 /* ---- fault.c ----------------------------------------------------------- */
 
-/* Count a call of fn; 1 (and *err) when an injected fault hits it. */
+enum rio_emu_fault {
+  RIO_EMU_FAULT_NONE = 0,
+  RIO_EMU_FAULT_FAIL,    /* rio_emu_fail_nth: the call fails with *err */
+  RIO_EMU_FAULT_PENDING, /* rio_emu_pending_nth: accepted, answers FALSE + WSA_IO_PENDING */
+  RIO_EMU_FAULT_STUCK    /* rio_emu_stuck_nth: accepted, never issued nor completed */
+};
+/* Count a call of fn; the fault armed for this call (enum rio_emu_fault), and
+ * *err for RIO_EMU_FAULT_FAIL. Posts use it; other functions rio_emu_fault_hit. */
+int rio_emu_fault_take(enum rio_emu_fn fn, int *err);
+/* Count a call of fn; 1 (and *err) when an injected failure hits it. */
 int rio_emu_fault_hit(enum rio_emu_fn fn, int *err);
 /* Report (and count) a misuse; fmt NULL counts without printing. */
 void rio_emu_misuse(const char *fmt, ...)
@@ -136,7 +145,8 @@ enum rio_emu_req_state {
   RIO_EMU_REQ_FREE = 0,
   RIO_EMU_REQ_DEFERRED, /* in rq->deferred[dir]: posted with RIO_MSG_DEFER */
   RIO_EMU_REQ_ISSUED,   /* in rq->issued[dir]: I/O started, or finished (done) */
-  RIO_EMU_REQ_QUEUED    /* in cq->results: waiting for RIODequeueCompletion */
+  RIO_EMU_REQ_QUEUED,   /* in cq->results: waiting for RIODequeueCompletion */
+  RIO_EMU_REQ_STUCK     /* on post.c's stuck list: never issued, never completes */
 };
 
 typedef struct rio_emu_req {
@@ -199,6 +209,7 @@ struct rio_emu_cq {
   ULONG notify_queued; /* queued results without RIO_MSG_DONT_NOTIFY */
   list_node_t late;    /* slots of closed RQs not yet given back (cq.c) */
   int has_notify, armed, closed;
+  int corrupt; /* an injected RIO_CORRUPT_CQ: every later dequeue answers it too */
   RIO_NOTIFICATION_COMPLETION notify;
 };
 
