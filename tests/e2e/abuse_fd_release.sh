@@ -27,29 +27,11 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 fd_margin=${FD_MARGIN:-10}
 conns=1000 idle=300 idle_ms=2000 icmp=200 oversize=64
 rss_margin=$((idle * 64 + 8192)) # KiB, see above
-out=$(mktemp) err=$(mktemp)
-cleanup() {
-  if [ -n "${pid:-}" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  rm -f "$out" "$err"
-}
-trap cleanup EXIT
 [ -d /proc/self/fd ] || { echo "abuse_fd_release.sh: no /proc: cannot count fds" >&2; exit 77; }
-
+# shellcheck source=tests/e2e/server.sh
+. "$root/tests/e2e/server.sh"
 # The server stops by itself well after the measurement (bounded run).
-"$root/scripts/wine-run.sh" "$server" --udp 0 --tcp 0 --bind 127.0.0.1 --backend "$backend" \
-  --seconds 90 --quiet "$@" >"$out" 2>"$err" &
-pid=$!
-for _ in $(seq 1 300); do
-  grep -q '^ready ' "$out" && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.1
-done
-line=$(grep -m1 '^ready ' "$out" || true)
-if [ -z "$line" ]; then
-  echo "abuse_fd_release.sh: riox-echo did not become ready" >&2
-  cat "$out" "$err" >&2
-  exit 1
-fi
+e2e_start_server abuse_fd_release.sh "$server" "$backend" 90 --quiet "$@"
 # wine-run.sh execs the Wine loader, which runs the program in this very
 # process: make sure the pid counted is the one running riox-echo.exe.
 if ! tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'riox-echo'; then
@@ -57,8 +39,6 @@ if ! tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'riox-echo'; then
   exit 1
 fi
 echo "server: $line (pid $pid)"
-udp=$(sed -n 's/.* udp=\([0-9]*\).*/\1/p' <<<"$line")
-tcp=$(sed -n 's/.* tcp=\([0-9]*\).*/\1/p' <<<"$line")
 
 fds() { find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 sockets() { find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 -lname 'socket:*' 2>/dev/null | wc -l; }
@@ -76,7 +56,7 @@ t0=$(date +%s.%N)
 "$client" --host 127.0.0.1 --tcp "$tcp" --udp "$udp" --conns "$conns" --idle "$idle" \
   --idle-ms "$idle_ms" --icmp "$icmp" --oversize "$oversize" --timeout 40 || {
   echo "abuse_fd_release.sh: the abuse could not be delivered" >&2
-  cat "$err" >&2
+  cat "$e2e_err" >&2
   exit 1
 }
 t1=$(date +%s.%N)
@@ -93,7 +73,7 @@ if [ "${ABUSE_LATE:-0}" = 1 ]; then
 fi
 if ! kill -0 "$pid" 2>/dev/null; then
   echo "abuse_fd_release.sh: riox-echo died during the abuse" >&2
-  cat "$err" >&2
+  cat "$e2e_err" >&2
   exit 1
 fi
 kill "$pid" 2>/dev/null || true
