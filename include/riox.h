@@ -377,9 +377,11 @@ enum riox_ready_flags {
   RIOX_WRITABLE = 1u << 1,
   RIOX_RDHUP = 1u << 2,
   RIOX_HANGUP = 1u << 3,
-  RIOX_ERROR = 1u << 4,
-  RIOX_ONESHOT = 1u << 31
+  RIOX_ERROR = 1u << 4
 };
+/* A macro, not an enumerator: C11 enumerators must fit an int and bit 31
+ * does not (MSVC would make it INT_MIN, a negative constant). */
+#define RIOX_ONESHOT 0x80000000u
 
 int riox_watch(riox_sock *sock, uint32_t events, void *ctx);
 /* Change interest or ctx; re-arms a one-shot watch. */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The README's test command: install what is missing, build both trees, run
-# every test through CTest (Windows tests under Wine, native tests with
-# Criterion under ASan+UBSan, end-to-end echo against the server under Wine).
+# The README's test command: install what is missing, build both trees, check
+# the MSVC view of every Windows source (scripts/msvc-check.sh), run every
+# test through CTest (Windows tests under Wine, native tests with Criterion
+# under ASan+UBSan, end-to-end echo against the server under Wine).
 # Exits non-zero when anything fails.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -13,6 +14,8 @@ riox_build
 riox_wine_prefix
 
 status=0
+echo "== MSVC view: every Windows source as cl.exe /W4 /WX reads it (clang, Wine's SDK headers)"
+"$root/scripts/msvc-check.sh" || status=1
 echo "== native tests (Criterion, ASan+UBSan) and end-to-end echo under Wine"
 ctest --test-dir build/native --output-on-failure -j 2 || status=1
 echo "== Windows tests under Wine"

@@ -219,7 +219,7 @@ int rio_rq_recv(riox_sock *sock, win_req_t *req) {
   if (rc == 0 && sock->kind == WIN_SOCK_UDP) rc = rio__addr_slot(rl, req, &addr);
   if (rc < 0) return rc;
   req->complete = rio__recv_done;
-  req->has_addr = sock->kind == WIN_SOCK_UDP;
+  req->has_addr = (uint8_t)(sock->kind == WIN_SOCK_UDP);
   /* Deferred: costs no kernel call; committed at the next flush. */
   if (sock->kind == WIN_SOCK_UDP)
     ok = rl->fn.RIOReceiveEx(q->rq, &data, 1, NULL, &addr, NULL, NULL, RIO_MSG_DEFER, req);

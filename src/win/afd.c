@@ -2,11 +2,13 @@
  * time so the code does not depend on which of them a given SDK's
  * winternl.h declares. */
 #include <string.h>
-#include <winternl.h>
 
 #include "afd.h"
 #include "error.h"
 #include "ws.h"
+
+/* After afd.h (winapi.h): the SDK's winternl.h needs windows.h first. */
+#include <winternl.h>
 
 #define AFD__IOCTL_POLL 0x00012024
 #ifndef STATUS_PENDING
@@ -82,7 +84,7 @@ int afd_poll(HANDLE afd, afd_poll_info_t *info, OVERLAPPED *ov) {
                    sizeof *info, info, sizeof *info);
   /* Success and pending both queue a packet (the handle does not skip the
    * port on success); only a failure returned here posts none. */
-  if (st == 0 || st == STATUS_PENDING) return 0;
+  if (st == 0 || st == (NTSTATUS)STATUS_PENDING) return 0;
   return error_detail(error_from_ntstatus((uint32_t)st), "IOCTL_AFD_POLL failed: NTSTATUS 0x%08lx",
                       (unsigned long)st);
 }
@@ -90,7 +92,7 @@ int afd_poll(HANDLE afd, afd_poll_info_t *info, OVERLAPPED *ov) {
 void afd_cancel(HANDLE afd, OVERLAPPED *ov) {
   IO_STATUS_BLOCK cancel_iosb;
   /* STATUS_NOT_FOUND means it already finished: its packet is queued. */
-  if ((NTSTATUS)ov->Internal != STATUS_PENDING) return;
+  if ((NTSTATUS)ov->Internal != (NTSTATUS)STATUS_PENDING) return;
   (void)afd__cancel(afd, (PIO_STATUS_BLOCK)ov, &cancel_iosb);
 }
 

@@ -4,10 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <winternl.h>
-
 #include "core.h"
 #include "riox_test.h"
+
+/* After core.h (winapi.h): the SDK's winternl.h needs windows.h first. */
+#include <winternl.h>
 
 #define LOOP__ENTRIES 256
 #define LOOP__CLOSE_DRAIN_MS 30000

@@ -239,7 +239,7 @@ static int poll__check(riox_sock *sock, uint32_t events, const char *what) {
 
 static void poll__set(poll_watch_t *w, uint32_t events, void *ctx) {
   w->interest = events & POLL__INTEREST;
-  w->oneshot = (events & RIOX_ONESHOT) != 0;
+  w->oneshot = (uint8_t)((events & RIOX_ONESHOT) != 0);
   w->ctx = ctx;
   w->gen++;
   w->active = 1;

@@ -165,7 +165,7 @@ int sock_bind(riox_sock *sock, const riox_addr *local) {
   riox_addr any;
   if (local == NULL) {
     memset(&any, 0, sizeof any);
-    any.family = sock->family == AF_INET6 ? RIOX_AF_INET6 : RIOX_AF_INET;
+    any.family = (uint16_t)(sock->family == AF_INET6 ? RIOX_AF_INET6 : RIOX_AF_INET);
     local = &any;
   }
   rc = win_sockaddr_from(local, sock->family, &ss, &len);

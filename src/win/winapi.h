@@ -21,6 +21,31 @@
 #define SIO_UDP_CONNRESET _WSAIOW(IOC_VENDOR, 12)
 #endif
 
+/* What the Windows SDK declares and another SDK (mingw-w64, or Wine's
+ * headers that scripts/msvc-check.sh compiles against) may lack or keep in
+ * a header riox does not include. Values as documented by Microsoft. */
+#ifndef WSAAPI
+#define WSAAPI WINAPI /* winsock2.h: the calling convention of Winsock functions */
+#endif
+/* SetFileCompletionNotificationModes flags (winbase.h; Wine: winternl.h). */
+#ifndef FILE_SKIP_COMPLETION_PORT_ON_SUCCESS
+#define FILE_SKIP_COMPLETION_PORT_ON_SUCCESS 0x1
+#endif
+#ifndef FILE_SKIP_SET_EVENT_ON_HANDLE
+#define FILE_SKIP_SET_EVENT_ON_HANDLE 0x2
+#endif
+/* WSAIoctl codes of the base service provider's handle (mswsock.h), next to
+ * SIO_BASE_HANDLE = _WSAIOR(IOC_WS2, 34). */
+#ifndef SIO_BSP_HANDLE
+#define SIO_BSP_HANDLE _WSAIOR(IOC_WS2, 27)
+#endif
+#ifndef SIO_BSP_HANDLE_SELECT
+#define SIO_BSP_HANDLE_SELECT _WSAIOR(IOC_WS2, 28)
+#endif
+#ifndef SIO_BSP_HANDLE_POLL
+#define SIO_BSP_HANDLE_POLL _WSAIOR(IOC_WS2, 29)
+#endif
+
 /* Extension functions, loaded once per loop (and by riox_probe). */
 typedef struct win_ext {
   LPFN_ACCEPTEX AcceptEx;

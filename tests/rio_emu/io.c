@@ -9,6 +9,7 @@
  * (success or failure) is recorded at once and is not watched. */
 #include "rio_emu_int.h"
 
+/* After rio_emu_int.h (winapi.h): the SDK's winternl.h needs windows.h first. */
 #include <winternl.h>
 
 /* NTSTATUS values an overlapped socket I/O ends with (ntstatus.h). */

@@ -41,6 +41,12 @@
 #define STATUS_PENDING ((LONG)0x00000103L)
 #endif
 
+/* ws2def.h: a length rounded up to the alignment of WSACMSGHDR (Wine's
+ * headers lack it). */
+#ifndef WSA_CMSGHDR_ALIGN
+#define WSA_CMSGHDR_ALIGN(len) (((len) + _Alignof(WSACMSGHDR) - 1) & ~(_Alignof(WSACMSGHDR) - 1))
+#endif
+
 /* RIO_CMSG_BUFFER: the control slice of RIOReceiveEx starts with its total
  * length; control messages would follow at this offset. */
 #define RIO_EMU_CMSG_BASE_SIZE ((ULONG)WSA_CMSGHDR_ALIGN(sizeof(ULONG)))

@@ -33,7 +33,7 @@ static list_node_t watch__list = {&watch__list, &watch__list};
 static int watch__ended(const rio_emu_watch_t *w) {
   LONG st = (LONG)*(volatile ULONG_PTR *)&w->ov->Internal;
   MemoryBarrier(); /* acquire: pairs with Wine's release store of Internal */
-  return st != STATUS_PENDING;
+  return st != (LONG)STATUS_PENDING; /* a DWORD in the SDK */
 }
 
 /* Lock held: hand every ended I/O to its function. A function may start new

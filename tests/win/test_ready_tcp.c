@@ -84,7 +84,7 @@ static int test(void) {
   H_EQ(ready, RIOX_READABLE);
   total = 0;
   while (total < (int)sizeof out) {
-    n = riox_try_recv(srv, buf + total, sizeof buf - (uint32_t)total, NULL);
+    n = riox_try_recv(srv, buf + total, (uint32_t)sizeof buf - (uint32_t)total, NULL);
     if (n == RIOX_EAGAIN) {
       H_EQ(ready_of(loop, srv, &ready, 5000), 0);
       continue;
