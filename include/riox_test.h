@@ -19,15 +19,25 @@ void riox_test_set_rio_table(const void *table);
 /* Test builds only (RIOX_TEST_HOOKS): route the socket-level calls riox
  * makes (socket creation and close, ioctlsocket, accept, the non-blocking
  * transfers, CancelIoEx, AFD polls) through `api`, a ws_api_t (src/win/ws.h),
- * so the RIO emulator can see and police them. NULL restores the OS's.
- * Not thread-safe: call before creating loops. */
-void riox_test_set_sockapi(const void *api);
+ * so the RIO emulator can see and police them, and tests can play what the
+ * host has not got (a layered provider, an older Windows). NULL restores the
+ * OS's. 0, or RIOX_ENOTSUP in a build without RIOX_TEST_HOOKS (nothing is
+ * routed there). Not thread-safe: call before creating loops. */
+int riox_test_set_sockapi(const void *api);
 
 /* The WSASocketW flags riox gave the OS socket behind `sock` (for a
  * connection: those of the socket it was accepted into, or for accept() the
  * listener's, whose attributes it copies); 0 for NULL. Lets tests check
- * which sockets carry WSA_FLAG_REGISTERED_IO (0x100). */
+ * which sockets carry WSA_FLAG_REGISTERED_IO (0x100). The flags are those
+ * asked for first: WSA_FLAG_NO_HANDLE_INHERIT (0x80) is among them even where
+ * an old Windows refused it and the handle's inherit flag was cleared. */
 unsigned long riox_test_sock_wsa_flags(const riox_sock *sock);
+
+/* The OS socket (a SOCKET) behind `sock`, INVALID_SOCKET's value once it is
+ * closed or for NULL: lets tests ask the OS about riox's own sockets
+ * (handle inheritance, completion modes) and play a layered provider for
+ * one socket. */
+uintptr_t riox_test_sock_handle(const riox_sock *sock);
 
 /* Test only: how long riox_loop_close waits for outstanding requests before
  * giving up on them (and leaking what the OS may still use), in

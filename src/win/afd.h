@@ -1,5 +1,6 @@
 /* The AFD driver's poll request, which is how readiness works on Windows:
- * IOCTL_AFD_POLL on an AFD file (here: a private socket) associated with the loop's port
+ * IOCTL_AFD_POLL on an AFD file (a \Device\Afd handle, or a private socket where
+ * the device cannot be used) associated with the loop's port
  * completes (one packet) when any of the asked conditions holds on a socket.
  * Layouts follow the driver's ABI; they are checked with static asserts. */
 #ifndef RIOX_WIN_AFD_H
@@ -33,17 +34,27 @@ typedef struct afd_poll_info {
 _Static_assert(sizeof(afd_poll_info_t) == 32, "AFD_POLL_INFO layout");
 #endif
 
+/* A handle polls are submitted on: a handle to the AFD device itself
+ * (owner INVALID_SOCKET), or the base handle of a private socket `owner`. */
+typedef struct afd_handle {
+  HANDLE h;
+  SOCKET owner;
+} afd_handle_t;
+
 /* Open a handle to submit polls on, bound to `port` (packets carry `key`):
- * a private socket (*owner, for afd_close) whose base handle is *out. */
-int afd_open(HANDLE port, ULONG_PTR key, SOCKET *owner, HANDLE *out);
-void afd_close(SOCKET owner);
+ * \Device\Afd\riox, opened with NtCreateFile as wepoll does (no socket per
+ * group, nothing a layered provider can intercept), unless `use_socket`,
+ * or when the device cannot be opened: then a private socket. */
+int afd_open(HANDLE port, ULONG_PTR key, int use_socket, afd_handle_t *out);
+void afd_close(afd_handle_t *afd);
 /* Submit a poll; the OVERLAPPED doubles as the IO_STATUS_BLOCK and is the
  * packet's lpOverlapped. 0: a packet will follow; else RIOX_E* (none will). */
 int afd_poll(HANDLE afd, afd_poll_info_t *info, OVERLAPPED *ov);
 /* Ask a pending poll to end; its packet still arrives (cancelled or done). */
 void afd_cancel(HANDLE afd, OVERLAPPED *ov);
-/* The socket the AFD driver knows: the base provider's, past any layered
- * provider (SIO_BASE_HANDLE, then the SIO_BSP_HANDLE_* fallbacks). */
+/* The socket the AFD driver knows: the base provider's, past every layered
+ * provider (SIO_BASE_HANDLE; where a provider intercepts it, through the
+ * next layer's socket that SIO_BSP_HANDLE_POLL names, until one answers). */
 int afd_base_socket(SOCKET s, SOCKET *base);
 
 #endif

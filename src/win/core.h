@@ -97,8 +97,11 @@ struct riox_sock {
   uint8_t mode;       /* enum win_sock_mode, fixed at creation */
   uint8_t accepted;   /* made by accepting a connection */
   uint8_t attached;   /* backend sock_attach done (first completion-mode post) */
+  uint8_t ifs;        /* the provider's handles are IFS handles (XP1_IFS_HANDLES) */
   uint32_t flags;     /* riox_sock_flags */
   DWORD wsa_flags;    /* WSASocketW flags of the OS socket (riox_test_sock_wsa_flags) */
+  SOCKET base;        /* non-IFS layered provider: the base provider's socket, when it is
+                         another handle (cancel reaches it too); else INVALID_SOCKET */
   uint32_t pending;   /* requests in flight (any kind) */
   uint32_t sends_pending;
   uint32_t accepts_pending;
@@ -162,6 +165,7 @@ struct riox_loop {
   uint32_t nentries;
   list_node_t poll_updates; /* sockets whose AFD poll must be (re)submitted */
   list_node_t afd_groups;
+  uint8_t afd_device_refused; /* a poll on the AFD device failed: groups use sockets */
 };
 
 /* loop.c */
@@ -194,8 +198,6 @@ int sock_create(riox_loop *loop, int kind, int family, uint32_t flags, void *ctx
 void sock_req_done(riox_sock *sock);
 /* Generic end of a user receive/send: builds the event, counts, frees req. */
 void sock_io_complete(riox_loop *loop, win_req_t *req, int status, uint32_t bytes);
-/* Turn on FILE_SKIP_COMPLETION_PORT_ON_SUCCESS when the provider is IFS. */
-void sock_try_skip_iocp(riox_sock *sock);
 int sock_bind(riox_sock *sock, const riox_addr *local);
 /* Wrap an accepted connection: from AcceptEx (completion mode) or accept()
  * on a readiness listener (readiness mode); wsa_flags as it was made with. */

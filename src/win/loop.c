@@ -235,6 +235,26 @@ static int loop__status_of(const OVERLAPPED *ov) {
   return rc;
 }
 
+/* The status of a request whose packet came from the port. Internal holds
+ * an NTSTATUS only where the kernel wrote it: IFS providers, and AFD polls
+ * (the driver's own IO_STATUS_BLOCK). A non-IFS provider may use Internal
+ * as it likes (WSAOVERLAPPED, Microsoft Learn), so its result is asked for
+ * with WSAGetOverlappedResult, which needs the socket: once riox_close has
+ * closed it, the request was cancelled (riox.h, "Socket lifecycle"). */
+static int loop__req_status(win_req_t *req) {
+  riox_sock *sock = req->sock;
+  DWORD bytes = 0, flags = 0;
+  int err;
+  if (req->kind == WIN_REQ_POLL || sock == NULL || sock->ifs) return loop__status_of(&req->ov);
+  if (sock->s == INVALID_SOCKET)
+    return error_detail(RIOX_ECANCELED, "cancelled by riox_close (non-IFS provider)");
+  LOOP_OSCALL(sock->loop);
+  if (ws_get_ov_result(sock->s, &req->ov, &bytes, &flags)) return 0;
+  err = WSAGetLastError();
+  return error_detail(error_from_win32((uint32_t)err), "overlapped I/O (non-IFS provider): WSA error %d",
+                      err);
+}
+
 /* One kernel wait; dispatch every packet it returned. */
 static void loop__poll_port(riox_loop *loop, DWORD timeout) {
   ULONG count = 0, i;
@@ -250,7 +270,7 @@ static void loop__poll_port(riox_loop *loop, DWORD timeout) {
     case WIN_KEY_REQ: {
       win_req_t *req = container_of(e->lpOverlapped, win_req_t, ov);
       loop->stats.completions++;
-      req->complete(loop, req, loop__status_of(e->lpOverlapped), e->dwNumberOfBytesTransferred);
+      req->complete(loop, req, loop__req_status(req), e->dwNumberOfBytesTransferred);
       break;
     }
     case WIN_KEY_WAKE:

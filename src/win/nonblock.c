@@ -157,6 +157,10 @@ int riox_try_accept(riox_sock *listener, riox_sock **out, riox_addr *peer) {
   LOOP_OSCALL(loop);
   s = ws_accept(listener->s, (struct sockaddr *)&ss, &sslen);
   if (s == INVALID_SOCKET) return nb__wsa_error(listener, "accept");
+  /* accept() makes the new handle inheritable whatever the listener was
+   * (Wine does; Windows documents nothing either way): clear it, like every
+   * socket riox makes (ws_open). */
+  ws_no_inherit(s);
   /* A readiness connection, like its listener: accept() copies the
    * listener's attributes (non-blocking, no WSA_FLAG_REGISTERED_IO). */
   rc = sock_adopt(loop, s, listener->family, WIN_MODE_READINESS, listener->wsa_flags, &conn);

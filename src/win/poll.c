@@ -1,5 +1,6 @@
 /* Readiness on top of the loop's completion port: one AFD poll request per
- * watched socket, sockets grouped on shared AFD handles (see afd_open).
+ * watched socket, sockets grouped on shared AFD handles (see afd_open): a
+ * \Device\Afd handle, or a private socket where the device cannot be had.
  *
  * Groups stay small (POLL__GROUP_MAX sockets per AFD handle) because the
  * driver walks a handle's polls when one is cancelled. Interest changes are
@@ -21,8 +22,8 @@
 #define POLL__INTEREST (RIOX_READABLE | RIOX_WRITABLE | RIOX_RDHUP | RIOX_HANGUP | RIOX_ERROR)
 
 typedef struct afd_group {
-  SOCKET owner; /* the private socket behind afd */
-  HANDLE afd;
+  afd_handle_t afd;
+  uint8_t proven; /* a poll was accepted on afd.h (so some may be pending) */
   uint32_t members;
   list_node_t node;
 } afd_group_t;
@@ -35,6 +36,7 @@ struct poll_watch {
   uint8_t oneshot;
   uint8_t active;    /* watched (riox_unwatch clears it) */
   uint8_t disarmed;  /* one-shot that fired */
+  uint8_t cancelling; /* req was asked to end: its packet is on the way */
   win_req_t *req;    /* the AFD poll in flight, if any */
   uint32_t queued;   /* READY events of this socket not yet handed out */
   uint64_t gen;      /* bumped by watch/modify/unwatch: older events are stale */
@@ -82,7 +84,7 @@ static int poll__join_group(riox_loop *loop, poll_watch_t *w) {
   }
   g = (afd_group_t *)calloc(1, sizeof *g);
   if (g == NULL) return error_detail(RIOX_ENOMEM, "no memory for an AFD poll group");
-  rc = afd_open(loop->port, WIN_KEY_REQ, &g->owner, &g->afd);
+  rc = afd_open(loop->port, WIN_KEY_REQ, loop->afd_device_refused, &g->afd);
   if (rc < 0) {
     free(g);
     return rc;
@@ -111,6 +113,7 @@ static void poll__done(riox_loop *loop, win_req_t *req, int status, uint32_t byt
   ULONG afd = 0;
   (void)bytes;
   w->req = NULL;
+  w->cancelling = 0;
   if (status == 0 && req->u.poll.NumberOfHandles > 0) afd = req->u.poll.Handles[0].Events;
   if (sock->state == WIN_SOCK_CONNECTING && (afd & (AFD_POLL_SEND | AFD_POLL_CONNECT_FAIL)))
     tcp_connect_settled(sock, !(afd & (AFD_POLL_CONNECT_FAIL | AFD_POLL_ABORT)));
@@ -130,6 +133,22 @@ static void poll__done(riox_loop *loop, win_req_t *req, int status, uint32_t byt
   loop_req_free(loop, req);
 }
 
+/* The first poll on a group's \Device\Afd handle failed (no packet
+ * follows a refused poll, and none was accepted before: nothing can be
+ * pending on it). A host may refuse polls on the device (an earlier note
+ * here said Wine 8 did; Wine 8.0 accepts them), so the group moves to a
+ * private socket, which every AFD accepts; once a poll then
+ * succeeds there, the loop's later groups start on sockets. 0 when the
+ * group moved, else nonzero (the original failure stands). */
+static int poll__group_fallback(riox_loop *loop, afd_group_t *g) {
+  afd_handle_t sock_afd;
+  if (g->proven || g->afd.owner != INVALID_SOCKET) return -1;
+  if (afd_open(loop->port, WIN_KEY_REQ, 1, &sock_afd) < 0) return -1;
+  afd_close(&g->afd);
+  g->afd = sock_afd;
+  return 0;
+}
+
 static int poll__submit(riox_loop *loop, poll_watch_t *w, ULONG events) {
   win_req_t *req = loop_req_alloc(loop, w->sock, WIN_REQ_POLL, poll__done);
   int rc;
@@ -141,14 +160,31 @@ static int poll__submit(riox_loop *loop, poll_watch_t *w, ULONG events) {
   req->u.poll.Handles[0].Events = events;
   req->u.poll.Handles[0].Status = 0;
   LOOP_OSCALL(loop);
-  rc = afd_poll(w->group->afd, &req->u.poll, &req->ov);
+  rc = afd_poll(w->group->afd.h, &req->u.poll, &req->ov);
+  if (rc < 0 && poll__group_fallback(loop, w->group) == 0) {
+    LOOP_OSCALL(loop);
+    rc = afd_poll(w->group->afd.h, &req->u.poll, &req->ov);
+    if (rc == 0) loop->afd_device_refused = 1;
+  }
   if (rc < 0) {
     loop_req_free(loop, req);
     return rc;
   }
+  w->group->proven = 1;
   w->req = req;
   w->polled = events;
   return 0;
+}
+
+/* Ask the pending poll to end, once: until its packet is back, asking
+ * again only costs the driver another walk of the handle's polls (the
+ * poll's status stays STATUS_PENDING until then, so afd_cancel cannot tell
+ * it was asked). */
+static void poll__cancel(riox_loop *loop, poll_watch_t *w) {
+  if (w->req == NULL || w->cancelling) return;
+  w->cancelling = 1;
+  LOOP_OSCALL(loop);
+  afd_cancel(w->group->afd.h, &w->req->ov);
 }
 
 void poll_flush_updates(riox_loop *loop) {
@@ -166,10 +202,7 @@ void poll_flush_updates(riox_loop *loop) {
     if (w->req != NULL) {
       /* A pending poll asking for something else is cancelled; its
        * completion queues the socket again with the new interest. */
-      if (w->polled != want) {
-        LOOP_OSCALL(loop);
-        afd_cancel(w->group->afd, &w->req->ov);
-      }
+      if (w->polled != want) poll__cancel(loop, w);
       continue;
     }
     /* A poll that cannot be submitted is reported as an error condition;
@@ -202,7 +235,7 @@ void poll_sock_closing(riox_sock *sock) {
   if (w == NULL) return;
   w->active = 0;
   list_remove(&w->update);
-  if (w->req != NULL) afd_cancel(w->group->afd, &w->req->ov);
+  poll__cancel(sock->loop, w);
 }
 
 void poll_sock_free(riox_sock *sock) {
@@ -218,7 +251,7 @@ void poll_loop_fini(riox_loop *loop) {
   list_node_t *node;
   while ((node = list_pop_front(&loop->afd_groups)) != NULL) {
     afd_group_t *g = container_of(node, afd_group_t, node);
-    afd_close(g->owner);
+    afd_close(&g->afd);
     free(g);
   }
 }

@@ -66,7 +66,7 @@ static int probe__rio_works(const RIO_EXTENSION_FUNCTION_TABLE *rio, const char 
   failed = port == NULL;
   if (!failed) {
     *step = "WSASocket(WSA_FLAG_REGISTERED_IO)";
-    s = ws_socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP, WSA_FLAG_OVERLAPPED | WSA_FLAG_REGISTERED_IO);
+    s = ws_open(AF_INET, SOCK_DGRAM, IPPROTO_UDP, WSA_FLAG_OVERLAPPED | WSA_FLAG_REGISTERED_IO);
     failed = s == INVALID_SOCKET;
   }
   if (!failed) {
@@ -96,7 +96,7 @@ int win_ext_load(win_ext_t *ext) {
   GUID g_recvmsg = WSAID_WSARECVMSG, g_sendmsg = WSAID_WSASENDMSG;
   SOCKET s;
   memset(ext, 0, sizeof *ext);
-  s = ws_socket(AF_INET, SOCK_STREAM, IPPROTO_TCP, WSA_FLAG_OVERLAPPED);
+  s = ws_open(AF_INET, SOCK_STREAM, IPPROTO_TCP, WSA_FLAG_OVERLAPPED);
   if (s == INVALID_SOCKET) {
     int err = WSAGetLastError();
     return error_detail(error_from_win32((uint32_t)err), "probe socket failed: WSA error %d", err);
@@ -137,7 +137,7 @@ int win_ext_load(win_ext_t *ext) {
 static int probe__skip_ok(int type, int proto) {
   WSAPROTOCOL_INFOW info;
   int len = sizeof info;
-  SOCKET s = ws_socket(AF_INET, type, proto, WSA_FLAG_OVERLAPPED);
+  SOCKET s = ws_open(AF_INET, type, proto, WSA_FLAG_OVERLAPPED);
   int ok;
   if (s == INVALID_SOCKET) return 0;
   ok = getsockopt(s, SOL_SOCKET, SO_PROTOCOL_INFOW, (char *)&info, &len) == 0 &&
@@ -174,7 +174,7 @@ int riox_probe(riox_probe_report *out) {
   out->wsarecvmsg = ext.WSARecvMsg != NULL;
   out->wsasendmsg = ext.WSASendMsg != NULL;
   out->skip_on_success = probe__skip_ok(SOCK_STREAM, IPPROTO_TCP) && probe__skip_ok(SOCK_DGRAM, IPPROTO_UDP);
-  s6 = ws_socket(AF_INET6, SOCK_DGRAM, IPPROTO_UDP, WSA_FLAG_OVERLAPPED);
+  s6 = ws_open(AF_INET6, SOCK_DGRAM, IPPROTO_UDP, WSA_FLAG_OVERLAPPED);
   out->ipv6 = s6 != INVALID_SOCKET;
   if (s6 != INVALID_SOCKET) ws_close(s6);
   if (out->rio && out->rio_emulated)

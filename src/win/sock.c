@@ -28,6 +28,44 @@ static int sock__family_for(const riox_addr *a, const riox_addr *b, uint32_t fla
   return 0;
 }
 
+/* What the provider behind the socket allows. XP1_IFS_HANDLES
+ * (SO_PROTOCOL_INFOW) says the handle is the base provider's IFS handle:
+ * OVERLAPPED.Internal then holds an NTSTATUS and the completion-mode
+ * shortcuts are safe. A non-IFS (layered) provider's handle is its own, and
+ * unknown means the same:
+ *  - its completions are decoded with WSAGetOverlappedResult (loop.c): the
+ *    WSAOVERLAPPED page leaves Internal to the provider;
+ *  - no FILE_SKIP_* modes: its completions may never reach the port
+ *    (libuv and Go turn them off there too);
+ *  - cancelling must reach the base provider's socket as well (libuv,
+ *    uv__tcp_try_cancel_reqs), so that socket is remembered. */
+static void sock__provider(riox_sock *sock) {
+  WSAPROTOCOL_INFOW info;
+  int len = sizeof info;
+  UCHAR modes;
+  SOCKET base;
+  sock->base = INVALID_SOCKET;
+  sock->ifs = (uint8_t)(ws_getsockopt(sock->s, SOL_SOCKET, SO_PROTOCOL_INFOW, (char *)&info, &len) == 0 &&
+                        (info.dwServiceFlags1 & XP1_IFS_HANDLES) != 0);
+  if (!sock->ifs) {
+    if (afd_base_socket(sock->s, &base) == 0 && base != sock->s) sock->base = base;
+    return;
+  }
+  /* Nobody waits on the socket handle itself (every request has its own
+   * OVERLAPPED, WSAGetOverlappedResult is never asked to wait), so the
+   * handle need not be signalled (libuv sets it on its sockets unless a
+ * non-IFS provider is installed).
+   * FILE_SKIP_COMPLETION_PORT_ON_SUCCESS saves one packet per operation
+   * that completes at once, on TCP connections only: on UDP a synchronous
+   * WSAEMSGSIZE is a warning status that still queues a packet, which
+   * would make the result ambiguous, and a listener's AcceptEx always
+   * posts its packet (tcp.c). */
+  modes = FILE_SKIP_SET_EVENT_ON_HANDLE;
+  if (sock->kind == WIN_SOCK_TCP) modes |= FILE_SKIP_COMPLETION_PORT_ON_SUCCESS;
+  if (SetFileCompletionNotificationModes((HANDLE)sock->s, modes))
+    sock->skip_iocp = (uint8_t)((modes & FILE_SKIP_COMPLETION_PORT_ON_SUCCESS) != 0);
+}
+
 /* Options every riox socket gets; called on fresh and accepted sockets. */
 static int sock__setup(riox_sock *sock) {
   riox_loop *loop = sock->loop;
@@ -40,22 +78,8 @@ static int sock__setup(riox_sock *sock) {
     DWORD bytes = 0;
     (void)WSAIoctl(sock->s, SIO_UDP_CONNRESET, &report, sizeof report, NULL, 0, &bytes, NULL, NULL);
   }
-  if (sock->kind == WIN_SOCK_TCP) sock_try_skip_iocp(sock);
+  sock__provider(sock);
   return 0;
-}
-
-/* FILE_SKIP_COMPLETION_PORT_ON_SUCCESS saves one packet per operation that
- * completes at once. It is unsafe with non-IFS layered providers (their
- * completions may never reach the port), so only IFS handles get it, and
- * only TCP connections: on UDP a synchronous WSAEMSGSIZE is a warning status
- * that still queues a packet, which would make the result ambiguous. */
-void sock_try_skip_iocp(riox_sock *sock) {
-  WSAPROTOCOL_INFOW info;
-  int len = sizeof info;
-  if (getsockopt(sock->s, SOL_SOCKET, SO_PROTOCOL_INFOW, (char *)&info, &len) != 0) return;
-  if (!(info.dwServiceFlags1 & XP1_IFS_HANDLES)) return;
-  if (SetFileCompletionNotificationModes((HANDLE)sock->s, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS))
-    sock->skip_iocp = 1;
 }
 
 /* The one rule for WSA_FLAG_REGISTERED_IO: completion sockets of a RIO loop
@@ -63,7 +87,8 @@ void sock_try_skip_iocp(riox_sock *sock) {
  * reports say a registered-I/O socket is for RIO only (FIONBIO fails with
  * WSAEOPNOTSUPP; plain send/recv and AFD polls are not to be relied on). */
 DWORD sock_wsa_flags(const riox_loop *loop, int mode) {
-  return WSA_FLAG_OVERLAPPED | (mode == WIN_MODE_COMPLETION ? loop->be->wsa_flags : 0);
+  return WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT |
+         (mode == WIN_MODE_COMPLETION ? loop->be->wsa_flags : 0);
 }
 
 static riox_sock *sock__alloc(riox_loop *loop, int kind, int family, uint32_t flags, void *ctx) {
@@ -71,6 +96,7 @@ static riox_sock *sock__alloc(riox_loop *loop, int kind, int family, uint32_t fl
   if (sock == NULL) return NULL;
   sock->loop = loop;
   sock->s = INVALID_SOCKET;
+  sock->base = INVALID_SOCKET;
   sock->kind = (uint8_t)kind;
   sock->family = (uint8_t)family;
   sock->flags = flags;
@@ -90,7 +116,7 @@ int sock_create(riox_loop *loop, int kind, int family, uint32_t flags, void *ctx
   sock->mode = (uint8_t)((flags & RIOX_SOCK_READINESS) ? WIN_MODE_READINESS : WIN_MODE_COMPLETION);
   sock->wsa_flags = sock_wsa_flags(loop, sock->mode);
   LOOP_OSCALL(loop);
-  sock->s = ws_socket(family, type, proto, sock->wsa_flags);
+  sock->s = ws_open(family, type, proto, sock->wsa_flags);
   if (sock->s == INVALID_SOCKET) {
     rc = sock_wsa_error("WSASocket");
     free(sock);
@@ -253,6 +279,10 @@ int riox_sock_peer(const riox_sock *sock, riox_addr *out) {
 
 unsigned long riox_test_sock_wsa_flags(const riox_sock *sock) {
   return sock != NULL ? (unsigned long)sock->wsa_flags : 0;
+}
+
+uintptr_t riox_test_sock_handle(const riox_sock *sock) {
+  return sock != NULL ? (uintptr_t)sock->s : (uintptr_t)INVALID_SOCKET;
 }
 
 /* ------------------------------------------------------------ modes */
@@ -452,6 +482,18 @@ void sock_io_complete(riox_loop *loop, win_req_t *req, int status, uint32_t byte
 
 /* ---------------------------------------------------- cancel, close */
 
+/* Cancel every overlapped request on the socket's handle; ERROR_NOT_FOUND
+ * (nothing pending) is not a failure. Under a non-IFS layered provider the
+ * requests that matter may be the provider's own, on the base socket:
+ * cancel there too (libuv does the same). */
+static void sock__cancel_os(riox_sock *sock) {
+  LOOP_OSCALL(sock->loop);
+  (void)ws_cancel_io((HANDLE)sock->s, NULL);
+  if (sock->base == INVALID_SOCKET) return;
+  LOOP_OSCALL(sock->loop);
+  (void)ws_cancel_io((HANDLE)sock->base, NULL);
+}
+
 int riox_cancel(riox_sock *sock) {
   int rc;
   if (sock == NULL) return error_detail(RIOX_EINVAL, "riox_cancel: sock is NULL");
@@ -460,9 +502,7 @@ int riox_cancel(riox_sock *sock) {
     rc = sock->loop->be->sock_cancel(sock);
     if (rc < 0) return rc;
   }
-  LOOP_OSCALL(sock->loop);
-  /* ERROR_NOT_FOUND (nothing pending) is not a failure. */
-  (void)ws_cancel_io((HANDLE)sock->s, NULL);
+  sock__cancel_os(sock);
   return 0;
 }
 
@@ -479,8 +519,7 @@ int riox_close(riox_sock *sock) {
   poll_sock_closing(sock);
   /* closesocket aborts every overlapped request; each still posts its
    * packet (STATUS_CANCELLED or similar), which is how pending reaches 0. */
-  LOOP_OSCALL(loop);
-  (void)ws_cancel_io((HANDLE)sock->s, NULL);
+  sock__cancel_os(sock);
   LOOP_OSCALL(loop);
   ws_close(sock->s);
   sock->s = INVALID_SOCKET;

@@ -24,8 +24,8 @@ int tcp_accept_post(riox_sock *listener) {
   /* Only completion listeners post AcceptEx, and their connections are
    * completion sockets: RIO needs WSA_FLAG_REGISTERED_IO on every accept
    * socket (RIO-SEMANTICS.md, "Request queues"). */
-  req->accept_sock = ws_socket(listener->family, SOCK_STREAM, IPPROTO_TCP,
-                               sock_wsa_flags(loop, WIN_MODE_COMPLETION));
+  req->accept_sock = ws_open(listener->family, SOCK_STREAM, IPPROTO_TCP,
+                             sock_wsa_flags(loop, WIN_MODE_COMPLETION));
   if (req->accept_sock == INVALID_SOCKET) {
     rc = sock_wsa_error("WSASocket(accept)");
     loop_req_free(loop, req);

@@ -1,4 +1,5 @@
-/* The test seam of ws.h: which socket-call table is installed. */
+/* The socket calls of ws.h that are more than one call (non-inheritable
+ * sockets), and the test seam: which socket-call table is installed. */
 #include "ws.h"
 
 #include "riox_test.h"
@@ -6,8 +7,30 @@
 #ifdef RIOX_TEST_HOOKS
 const ws_api_t *ws_hook;
 
-void riox_test_set_sockapi(const void *api) { ws_hook = (const ws_api_t *)api; }
+int riox_test_set_sockapi(const void *api) {
+  ws_hook = (const ws_api_t *)api;
+  return 0;
+}
 #else
-/* ISO C forbids an empty translation unit. */
-typedef int ws__release_build;
+int riox_test_set_sockapi(const void *api) {
+  (void)api;
+  return RIOX_ENOTSUP; /* release build: riox calls the OS directly */
+}
 #endif
+
+void ws_no_inherit(SOCKET s) {
+  /* Best effort: the socket works either way, and old systems (or a
+   * layered provider's handle) may refuse it; Ruby's win32.c ignores the
+   * result for the same reason. */
+  (void)SetHandleInformation((HANDLE)s, HANDLE_FLAG_INHERIT, 0);
+}
+
+SOCKET ws_open(int af, int type, int protocol, DWORD flags) {
+  SOCKET s = ws_socket(af, type, protocol, flags | WSA_FLAG_NO_HANDLE_INHERIT);
+  if (s != INVALID_SOCKET || WSAGetLastError() != WSAEINVAL) return s;
+  /* The flag is unknown before Windows 7 SP1 (WSAEINVAL). Any other
+   * WSAEINVAL comes back from this call as well, and is the answer. */
+  s = ws_socket(af, type, protocol, flags & ~(DWORD)WSA_FLAG_NO_HANDLE_INHERIT);
+  if (s != INVALID_SOCKET) ws_no_inherit(s);
+  return s;
+}

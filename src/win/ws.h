@@ -13,6 +13,20 @@
 
 typedef LONG(NTAPI *ws_nt_ioctl_fn)(HANDLE file, HANDLE event, PVOID apc, PVOID apc_ctx, PVOID iosb,
                                     ULONG code, PVOID in, ULONG in_len, PVOID out, ULONG out_len);
+/* NtCancelIoFileEx(file, iosb, cancel_iosb). */
+typedef LONG(NTAPI *ws_nt_cancel_fn)(HANDLE file, PVOID iosb, PVOID cancel_iosb);
+/* NtCreateFile, with the object attributes and IO_STATUS_BLOCK as PVOID so
+ * this header needs no winternl.h. */
+typedef LONG(NTAPI *ws_nt_create_fn)(PHANDLE file, ACCESS_MASK access, PVOID attrs, PVOID iosb,
+                                     PLARGE_INTEGER alloc, ULONG attributes, ULONG share,
+                                     ULONG disposition, ULONG options, PVOID ea, ULONG ea_len);
+
+#ifndef WSA_FLAG_NO_HANDLE_INHERIT
+#define WSA_FLAG_NO_HANDLE_INHERIT 0x80 /* WSASocketW, Windows 7 SP1 and later */
+#endif
+#ifndef FILE_SKIP_SET_EVENT_ON_HANDLE
+#define FILE_SKIP_SET_EVENT_ON_HANDLE 0x2 /* SetFileCompletionNotificationModes */
+#endif
 
 typedef struct ws_api {
   SOCKET(WINAPI *socket)(int af, int type, int protocol, LPWSAPROTOCOL_INFOW info, GROUP g,
@@ -28,6 +42,15 @@ typedef struct ws_api {
   BOOL(WINAPI *cancel_io)(HANDLE h, LPOVERLAPPED ov);
   /* NtDeviceIoControlFile: how AFD polls are submitted (afd.c). */
   ws_nt_ioctl_fn nt_ioctl;
+  /* What a layered provider answers (tests play one: Wine has none). */
+  int(WINAPI *getsockopt)(SOCKET s, int level, int name, char *val, int *len);
+  int(WINAPI *wsaioctl)(SOCKET s, DWORD code, LPVOID in, DWORD in_len, LPVOID out, DWORD out_len,
+                        LPDWORD bytes, LPWSAOVERLAPPED ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE done);
+  BOOL(WINAPI *get_ov_result)(SOCKET s, LPWSAOVERLAPPED ov, LPDWORD bytes, BOOL wait, LPDWORD flags);
+  /* NtCancelIoFileEx (cancelling an AFD poll) and NtCreateFile (opening
+   * \Device\Afd for polls): afd.c. */
+  ws_nt_cancel_fn nt_cancel;
+  ws_nt_create_fn nt_create;
 } ws_api_t;
 
 #ifdef RIOX_TEST_HOOKS
@@ -48,5 +71,26 @@ extern const ws_api_t *ws_hook; /* NULL: the OS */
 #define ws_cancel_io(h, ov) WS__CALL(cancel_io, CancelIoEx, (h, ov))
 #define ws_nt_ioctl(os, f, ev, apc, actx, iosb, code, in, inl, out, outl) \
   WS__CALL(nt_ioctl, os, (f, ev, apc, actx, iosb, code, in, inl, out, outl))
+#define ws_getsockopt(s, lvl, name, val, len) WS__CALL(getsockopt, getsockopt, (s, lvl, name, val, len))
+#define ws_wsaioctl(s, code, in, inl, out, outl, bytes) \
+  WS__CALL(wsaioctl, WSAIoctl, (s, code, in, inl, out, outl, bytes, NULL, NULL))
+#define ws_get_ov_result(s, ov, bytes, flags) \
+  WS__CALL(get_ov_result, WSAGetOverlappedResult, (s, ov, bytes, FALSE, flags))
+#define ws_nt_cancel(os, f, iosb, ciosb) WS__CALL(nt_cancel, os, (f, iosb, ciosb))
+#define ws_nt_create(os, f, acc, attrs, iosb, alloc, attr, share, disp, opt, ea, eal) \
+  WS__CALL(nt_create, os, (f, acc, attrs, iosb, alloc, attr, share, disp, opt, ea, eal))
+
+/* ws.c. A socket no child process inherits: WSASocketW with `flags` plus
+ * WSA_FLAG_NO_HANDLE_INHERIT, so a child cannot keep a port open or a
+ * connection alive (the WSASocketW page: sockets are inheritable by
+ * default). Windows before 7 SP1 refuses the flag with WSAEINVAL: then the
+ * socket is made without it and its handle's inherit flag is cleared
+ * (SetHandleInformation), which leaves a short window in which a
+ * CreateProcess on another thread may still inherit it. */
+SOCKET ws_open(int af, int type, int protocol, DWORD flags);
+/* Clear the inherit flag of a socket riox did not create itself: accept()
+ * (Wine makes its handle inheritable whatever the listener was; Windows
+ * documents nothing either way). */
+void ws_no_inherit(SOCKET s);
 
 #endif
