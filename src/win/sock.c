@@ -54,14 +54,14 @@ static void sock__provider(riox_sock *sock) {
   /* Nobody waits on the socket handle itself (every request has its own
    * OVERLAPPED, WSAGetOverlappedResult is never asked to wait), so the
    * handle need not be signalled (libuv sets it on its sockets unless a
- * non-IFS provider is installed).
+   * non-IFS provider is installed).
    * FILE_SKIP_COMPLETION_PORT_ON_SUCCESS saves one packet per operation
    * that completes at once, on TCP connections only: on UDP a synchronous
    * WSAEMSGSIZE is a warning status that still queues a packet, which
    * would make the result ambiguous, and a listener's AcceptEx always
    * posts its packet (tcp.c). */
   modes = FILE_SKIP_SET_EVENT_ON_HANDLE;
-  if (sock->kind == WIN_SOCK_TCP) modes |= FILE_SKIP_COMPLETION_PORT_ON_SUCCESS;
+  if (sock->kind == WIN_SOCK_TCP) modes = (UCHAR)(modes | FILE_SKIP_COMPLETION_PORT_ON_SUCCESS);
   if (SetFileCompletionNotificationModes((HANDLE)sock->s, modes))
     sock->skip_iocp = (uint8_t)((modes & FILE_SKIP_COMPLETION_PORT_ON_SUCCESS) != 0);
 }
