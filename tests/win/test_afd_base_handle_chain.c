@@ -26,16 +26,7 @@
 
 #define T_LOG 256
 
-/* The SDK's values (mswsock.h); Wine's headers lack them. */
-#ifndef SIO_BSP_HANDLE
-#define SIO_BSP_HANDLE _WSAIOR(IOC_WS2, 27)
-#endif
-#ifndef SIO_BSP_HANDLE_SELECT
-#define SIO_BSP_HANDLE_SELECT _WSAIOR(IOC_WS2, 28)
-#endif
-#ifndef SIO_BSP_HANDLE_POLL
-#define SIO_BSP_HANDLE_POLL _WSAIOR(IOC_WS2, 29)
-#endif
+/* SIO_BSP_HANDLE_* come from winapi.h (through ws.h) where the headers lack them. */
 
 enum { T_CHAIN = 1, T_SELECT_ONLY, T_NOTSOCK, T_CYCLE };
 
