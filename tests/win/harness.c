@@ -237,6 +237,20 @@ int h_tcp_pair(riox_loop *cloop, riox_loop *sloop, int v6, riox_sock **cli, riox
   return 0;
 }
 
+int h_ready_tcp_pair(riox_loop *loop, riox_sock **lis, riox_sock **cli, riox_sock **srv) {
+  riox_addr lo = h_v4(0), at;
+  int i, rc = RIOX_EAGAIN;
+  H_OK(riox_tcp_listen(loop, &lo, 4, RIOX_SOCK_READINESS, NULL, lis));
+  H_OK(riox_sock_local(*lis, &at));
+  H_OK(riox_tcp_connect(loop, &at, NULL, RIOX_SOCK_READINESS, NULL, cli));
+  for (i = 0; i < 500 && rc == RIOX_EAGAIN; i++) {
+    rc = riox_try_accept(*lis, srv, NULL);
+    if (rc == RIOX_EAGAIN) Sleep(10);
+  }
+  H_OK(rc);
+  return 0;
+}
+
 void h_fill(char *buf, uint32_t len, uint32_t seed) {
   uint32_t x = seed * 2654435761u + 1u, i;
   for (i = 0; i < len; i++) {

@@ -105,6 +105,10 @@ int h_collect(riox_loop *loop, uint32_t type, int count, h_log *log, int timeout
  * listener is closed again and its CLOSE event consumed. Other events are
  * kept as h_wait_for keeps them. Returns 0, or 1 after printing a failure. */
 int h_tcp_pair(riox_loop *cloop, riox_loop *sloop, int v6, riox_sock **cli, riox_sock **srv);
+/* A connected readiness TCP pair on loop: a RIOX_SOCK_READINESS listener
+ * (*lis, left open), a readiness connect (*cli) and the connection
+ * riox_try_accept took (*srv). Returns 0, or 1 after printing a failure. */
+int h_ready_tcp_pair(riox_loop *loop, riox_sock **lis, riox_sock **cli, riox_sock **srv);
 /* Fill a pool buffer with a pattern derived from seed. */
 void h_fill(char *buf, uint32_t len, uint32_t seed);
 /* 0 if buf holds the pattern of h_fill(seed); else the first wrong offset + 1. */

@@ -134,8 +134,8 @@ static int closed(riox_loop *loop, riox_sock *s) {
 static int scenario(int old_windows) {
   riox_loop *loop;
   riox_sock *u, *r, *cli, *srv, *rl, *rc, *ra = NULL;
-  riox_addr lo = h_v4(0), at;
-  int i, before_watch, rio = strcmp(h_backend, "iocp") != 0, rcode = RIOX_EAGAIN;
+  riox_addr lo = h_v4(0);
+  int i, before_watch, rio = strcmp(h_backend, "iocp") != 0;
   wh_begin(&t_api);
   t_api.socket = t_socket;
   t_api.nt_create = t_nt_create;
@@ -149,14 +149,7 @@ static int scenario(int old_windows) {
   H_OK(riox_watch(r, RIOX_READABLE, NULL));
   H_CHECK(t_nmade == before_watch + 1); /* the AFD poll socket */
   if (h_tcp_pair(loop, loop, 0, &cli, &srv)) return 1;
-  H_OK(riox_tcp_listen(loop, &lo, 4, RIOX_SOCK_READINESS, NULL, &rl));
-  H_OK(riox_sock_local(rl, &at));
-  H_OK(riox_tcp_connect(loop, &at, NULL, RIOX_SOCK_READINESS, NULL, &rc));
-  for (i = 0; i < 500 && rcode == RIOX_EAGAIN; i++) {
-    rcode = riox_try_accept(rl, &ra, NULL);
-    if (rcode == RIOX_EAGAIN) Sleep(10);
-  }
-  H_OK(rcode);
+  if (h_ready_tcp_pair(loop, &rl, &rc, &ra)) return 1;
 
   if (old_windows) {
     H_CHECK(t_refused >= t_nmade); /* each socket was refused once with the flag */

@@ -55,8 +55,7 @@ static int closed(riox_loop *loop, riox_sock *s) {
 static int test(void) {
   riox_loop *loop;
   riox_sock *u, *r, *cl, *cli, *srv, *rl, *rc, *ra = NULL, *lu, *lcli, *lsrv;
-  riox_addr lo = h_v4(0), at;
-  int i, rcode = RIOX_EAGAIN;
+  riox_addr lo = h_v4(0);
   wh_begin(&t_api);
   t_api.getsockopt = t_getsockopt;
   t_non_ifs = 0;
@@ -66,14 +65,7 @@ static int test(void) {
   H_OK(riox_udp_open(loop, &lo, NULL, RIOX_SOCK_READINESS, NULL, &r));
   H_OK(riox_tcp_listen(loop, &lo, 4, 0, NULL, &cl));
   if (h_tcp_pair(loop, loop, 0, &cli, &srv)) return 1;
-  H_OK(riox_tcp_listen(loop, &lo, 4, RIOX_SOCK_READINESS, NULL, &rl));
-  H_OK(riox_sock_local(rl, &at));
-  H_OK(riox_tcp_connect(loop, &at, NULL, RIOX_SOCK_READINESS, NULL, &rc));
-  for (i = 0; i < 500 && rcode == RIOX_EAGAIN; i++) {
-    rcode = riox_try_accept(rl, &ra, NULL);
-    if (rcode == RIOX_EAGAIN) Sleep(10);
-  }
-  H_OK(rcode);
+  if (h_ready_tcp_pair(loop, &rl, &rc, &ra)) return 1;
   if (modes("completion UDP", u, T_SKIP_EVENT) || modes("readiness UDP", r, T_SKIP_EVENT) ||
       modes("completion listener", cl, T_SKIP_EVENT) || modes("readiness listener", rl, T_SKIP_EVENT) ||
       modes("connecting (ConnectEx)", cli, T_SKIP_EVENT | T_SKIP_PORT) ||
