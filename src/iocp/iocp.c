@@ -71,10 +71,10 @@ static int iocp__post_recv(riox_sock *sock, win_req_t *req) {
   if (sock->kind == WIN_SOCK_UDP) {
     req->has_addr = 1;
     req->addrlen = (INT)sizeof req->u.addr;
-    rc = WSARecvFrom(sock->s, &wb, 1, &bytes, &req->flags, (struct sockaddr *)&req->u.addr,
-                     &req->addrlen, &req->ov, NULL);
+    rc = ws_wsa_recvfrom(sock->s, &wb, 1, &bytes, &req->flags, (struct sockaddr *)&req->u.addr,
+                         &req->addrlen, &req->ov);
   } else {
-    rc = WSARecv(sock->s, &wb, 1, &bytes, &req->flags, &req->ov, NULL);
+    rc = ws_wsa_recv(sock->s, &wb, 1, &bytes, &req->flags, &req->ov);
   }
   return iocp__issued(sock, req, rc, bytes);
 }
@@ -98,10 +98,10 @@ static int iocp__issue_send(riox_sock *sock, win_req_t *req) {
   wb.len = req->len - req->done;
   LOOP_OSCALL(sock->loop);
   if (sock->kind == WIN_SOCK_UDP && req->has_addr)
-    rc = WSASendTo(sock->s, &wb, 1, &bytes, 0, (struct sockaddr *)&req->u.addr, req->addrlen,
-                   &req->ov, NULL);
+    rc = ws_wsa_sendto(sock->s, &wb, 1, &bytes, 0, (struct sockaddr *)&req->u.addr, req->addrlen,
+                       &req->ov);
   else
-    rc = WSASend(sock->s, &wb, 1, &bytes, 0, &req->ov, NULL);
+    rc = ws_wsa_send(sock->s, &wb, 1, &bytes, 0, &req->ov);
   return iocp__issued(sock, req, rc, bytes);
 }
 

@@ -6,6 +6,7 @@
 
 #include "afd.h"
 #include "error.h"
+#include "hooks.h"
 #include "ws.h"
 
 #define AFD__IOCTL_POLL 0x00012024
@@ -30,6 +31,7 @@ _Static_assert(offsetof(OVERLAPPED, InternalHigh) == sizeof(ULONG_PTR),
 static int afd__load(void) {
   HMODULE ntdll;
   if (afd__ioctl != NULL) return 0;
+  hooks_init_ran();
   ntdll = GetModuleHandleW(L"ntdll.dll");
   if (ntdll == NULL) return error_detail(RIOX_ENOTSUP, "ntdll.dll is not loaded");
   /* Casting through FARPROC is how GetProcAddress results are typed. */

@@ -7,6 +7,7 @@
 #include <winternl.h>
 
 #include "core.h"
+#include "hooks.h"
 #include "riox_test.h"
 
 #define LOOP__ENTRIES 256
@@ -165,7 +166,9 @@ uint32_t riox_loop_buf_size(const riox_loop *loop) {
 riox_event *loop_push_event(riox_loop *loop, uint32_t type, riox_sock *sock, void *ctx,
                             int status) {
   static riox_event lost; /* only written when memory ran out */
-  riox_event *ev = evq_push(&loop->events);
+  riox_event *ev = evq_count(&loop->events) == loop->events.cap && hooks_alloc_fails()
+                       ? NULL
+                       : evq_push(&loop->events);
   if (ev == NULL) {
     loop->stats.drops++;
     memset(&lost, 0, sizeof lost);
@@ -207,7 +210,10 @@ void loop_complete_inline(riox_loop *loop, win_req_t *req, int status, uint32_t 
 uint64_t loop_now_ms(void) {
   static LARGE_INTEGER freq;
   LARGE_INTEGER now;
-  if (freq.QuadPart == 0) QueryPerformanceFrequency(&freq);
+  if (freq.QuadPart == 0) {
+    hooks_init_ran();
+    QueryPerformanceFrequency(&freq);
+  }
   QueryPerformanceCounter(&now);
   return (uint64_t)(now.QuadPart / freq.QuadPart) * 1000u +
          (uint64_t)(now.QuadPart % freq.QuadPart) * 1000u / (uint64_t)freq.QuadPart;
