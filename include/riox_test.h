@@ -1,6 +1,8 @@
 /* Test hooks. Not part of the stable API: tests and the example programs
  * use them to stand an RIO emulator in for the OS (Wine has no RIO), and
- * tests to shorten waits. */
+ * tests to shorten waits and to force failures and races. Those marked
+ * "test builds only" exist when the library is built with RIOX_TEST_HOOKS;
+ * test programs see RIOX_HAVE_TEST_HOOKS then (cmake/windows.cmake). */
 #ifndef RIOX_TEST_H
 #define RIOX_TEST_H
 

@@ -28,19 +28,36 @@ _Static_assert(offsetof(OVERLAPPED, Internal) == 0, "OVERLAPPED.Internal is the 
 _Static_assert(offsetof(OVERLAPPED, InternalHigh) == sizeof(ULONG_PTR),
                "OVERLAPPED.InternalHigh is the information");
 
-static int afd__load(void) {
-  HMODULE ntdll;
-  if (afd__ioctl != NULL) return 0;
+/* Both pointers are found once per process, for every loop on every
+ * thread: InitOnceExecuteOnce makes the lookup run once and publishes both
+ * pointers together to whoever comes after, where a plain "if NULL, look
+ * up" would let threads write them concurrently and let one see the first
+ * pointer set while the second is still NULL. */
+static BOOL CALLBACK afd__load_once(PINIT_ONCE once, PVOID param, PVOID *ctx) {
+  HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+  afd__cancel_fn cancel = NULL;
+  afd__ioctl_fn ioctl = NULL;
+  (void)once;
+  (void)param;
+  (void)ctx;
   hooks_init_ran();
-  ntdll = GetModuleHandleW(L"ntdll.dll");
-  if (ntdll == NULL) return error_detail(RIOX_ENOTSUP, "ntdll.dll is not loaded");
-  /* Casting through FARPROC is how GetProcAddress results are typed. */
-  afd__cancel = (afd__cancel_fn)(void (*)(void))GetProcAddress(ntdll, "NtCancelIoFileEx");
-  afd__ioctl = (afd__ioctl_fn)(void (*)(void))GetProcAddress(ntdll, "NtDeviceIoControlFile");
-  if (afd__cancel == NULL || afd__ioctl == NULL) {
-    afd__ioctl = NULL;
-    return error_detail(RIOX_ENOTSUP, "ntdll lacks NtDeviceIoControlFile/NtCancelIoFileEx");
+  if (ntdll != NULL) {
+    /* Casting through FARPROC is how GetProcAddress results are typed. */
+    cancel = (afd__cancel_fn)(void (*)(void))GetProcAddress(ntdll, "NtCancelIoFileEx");
+    ioctl = (afd__ioctl_fn)(void (*)(void))GetProcAddress(ntdll, "NtDeviceIoControlFile");
   }
+  if (cancel != NULL && ioctl != NULL) {
+    afd__cancel = cancel;
+    afd__ioctl = ioctl;
+  }
+  return TRUE;
+}
+
+static int afd__load(void) {
+  static INIT_ONCE once = INIT_ONCE_STATIC_INIT;
+  InitOnceExecuteOnce(&once, afd__load_once, NULL, NULL);
+  if (afd__ioctl == NULL)
+    return error_detail(RIOX_ENOTSUP, "ntdll lacks NtDeviceIoControlFile/NtCancelIoFileEx");
   return 0;
 }
 
