@@ -10,12 +10,18 @@
  * -----
  * - One loop per thread. A loop and everything it owns (sockets, buffers,
  *   timers) is used from the thread that created it; the only exception is
- *   riox_wake(), which any thread may call.
+ *   riox_wake(), which any thread may call while the loop exists: every
+ *   riox_wake() on a loop must have returned before riox_loop_close() on it
+ *   begins, and none may start after (stop or join the waking threads
+ *   first: riox_loop_close frees what riox_wake uses).
  * - Completion style: the application posts operations (riox_recv, riox_send,
  *   riox_sendto, riox_shutdown, riox_tcp_connect) and later receives exactly one
  *   event per posted operation from riox_wait(): success, error or
  *   cancellation. A call that returns an error posted nothing and will never
- *   produce an event. I/O failures that happen after a successful post (a reset
+ *   produce an event. The memory for an operation's event is set aside when
+ *   the operation is accepted, so no event is ever lost, not even when memory
+ *   runs out later: a post (or riox_timer_start, or the creation of a socket,
+ *   which owes its RIOX_EV_CLOSE) fails with RIOX_ENOMEM instead. I/O failures that happen after a successful post (a reset
  *   peer, a refused connection) arrive as the event's status, never as the
  *   return value of the post.
  * - Status values are 0 or a negative RIOX_E* code. riox_strerror() explains
@@ -217,10 +223,13 @@ typedef struct riox_event {
  * events and copy at most max of them into events. Returns the count (0 on
  * timeout) or a negative RIOX_E*. Events not copied stay queued, in order. */
 int riox_wait(riox_loop *loop, riox_event *events, int max, int timeout_ms);
-/* Issue every deferred send now. Returns the number issued or RIOX_E*. */
+/* Issue every deferred send now. Returns the number issued or RIOX_E*
+ * (a TCP send still waiting for the one before it is not issued yet). */
 int riox_flush(riox_loop *loop);
 /* Thread-safe: make riox_wait() return a RIOX_EV_WAKE event carrying ctx.
- * Each successful call yields exactly one event. */
+ * Each successful call yields exactly one event. Not while, nor after,
+ * riox_loop_close() runs on the same loop: the caller makes sure every
+ * riox_wake() on it has returned before riox_loop_close() is called. */
 int riox_wake(riox_loop *loop, void *ctx);
 
 /* ---------------------------------------------------------------- timers */
@@ -290,7 +299,10 @@ int riox_sock_peer(const riox_sock *sock, riox_addr *out);
 /* Post a receive into buf[0..cap) (a pool slot). On UDP one datagram; a
  * datagram larger than cap completes with RIOX_EMSGSIZE and the bytes that
  * fit. On TCP any number of bytes, or status RIOX_EOF at end of stream.
- * Receives may be posted many deep; they complete in posting order. */
+ * Receives may be posted many deep; they complete in posting order. On TCP
+ * their events come in that order however each completed (at once inside
+ * the post, later from the OS, refused, cancelled), so the stream's bytes,
+ * its EOF and its errors are never seen out of order. */
 int riox_recv(riox_sock *sock, char *buf, uint32_t cap, void *ctx);
 
 enum riox_send_flags {
@@ -298,7 +310,11 @@ enum riox_send_flags {
 };
 
 /* Send data[0..len) (inside one pool slot) on a TCP or connected UDP socket.
- * TCP sends are issued in order and complete only when every byte is sent.
+ * TCP sends are issued in order and complete only when every byte is sent,
+ * their events in posting order: the OS holds one send of a TCP socket at a
+ * time (the others wait in order, each issued -- at once, or deferred with
+ * RIOX_SEND_DEFER -- when the one before it is done), so a send the OS
+ * takes only in part is finished before any later byte goes out.
  * len 0 is allowed on UDP (an empty datagram), RIOX_EINVAL on TCP. */
 int riox_send(riox_sock *sock, char *data, uint32_t len, uint32_t flags, void *ctx);
 /* Send one datagram to `to` on a UDP socket (len 0..65507). */

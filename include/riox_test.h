@@ -1,6 +1,8 @@
 /* Test hooks. Not part of the stable API: tests and the example programs
  * use them to stand an RIO emulator in for the OS (Wine has no RIO), and
- * tests to shorten waits. */
+ * tests to shorten waits and to force failures and races. Those marked
+ * "test builds only" exist when the library is built with RIOX_TEST_HOOKS;
+ * test programs see RIOX_HAVE_TEST_HOOKS then (cmake/windows.cmake). */
 #ifndef RIOX_TEST_H
 #define RIOX_TEST_H
 
@@ -44,6 +46,22 @@ uintptr_t riox_test_sock_handle(const riox_sock *sock);
  * milliseconds, for loops closed afterwards. 0 restores the default (30 s).
  * Lets a test force the give-up path without waiting 30 s. Not thread-safe. */
 void riox_test_set_close_drain_ms(unsigned ms);
+
+/* Test builds only (RIOX_TEST_HOOKS): from now on the nth growth of an
+ * event queue (1 = the next one) and every growth after it fail as if
+ * memory had run out, in every loop; 0 lets them succeed again. Lets a test
+ * make the event queue unable to grow. Not thread-safe: call it from the
+ * loop's thread. */
+void riox_test_fail_alloc_nth(unsigned nth);
+
+/* Test builds only: the process-wide one-time initialisations (the
+ * QueryPerformanceFrequency value behind every timeout; the ntdll entry
+ * points behind AFD polls) sleep `ms` inside their body from now on, so
+ * threads that reach one first at the same time overlap there.
+ * riox_test_init_runs says how often their bodies have run so far: once
+ * each, whatever the threads do, is right. */
+void riox_test_set_init_delay_ms(unsigned ms);
+unsigned riox_test_init_runs(void);
 
 #ifdef __cplusplus
 }

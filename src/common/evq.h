@@ -21,5 +21,7 @@ uint32_t evq_pop(evq_t *q, riox_event *out, uint32_t max);
  * which must not fail half-way can push without checking. */
 int evq_reserve(evq_t *q, uint32_t n);
 static inline uint32_t evq_count(const evq_t *q) { return q->count; }
+/* Events that fit before the ring must grow. */
+static inline uint32_t evq_room(const evq_t *q) { return q->cap - q->count; }
 
 #endif

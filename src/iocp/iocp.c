@@ -59,22 +59,21 @@ static int iocp__issued(riox_sock *sock, win_req_t *req, int rc, DWORD bytes) {
 static void iocp__recv_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes);
 
 static int iocp__post_recv(riox_sock *sock, win_req_t *req) {
-  WSABUF wb;
   DWORD bytes = 0;
   int rc;
   memset(&req->ov, 0, sizeof req->ov);
   req->complete = iocp__recv_done;
   req->flags = 0;
-  wb.buf = req->data;
-  wb.len = req->len;
+  req->wsabuf.buf = req->data;
+  req->wsabuf.len = req->len;
   LOOP_OSCALL(sock->loop);
   if (sock->kind == WIN_SOCK_UDP) {
     req->has_addr = 1;
     req->addrlen = (INT)sizeof req->u.addr;
-    rc = WSARecvFrom(sock->s, &wb, 1, &bytes, &req->flags, (struct sockaddr *)&req->u.addr,
-                     &req->addrlen, &req->ov, NULL);
+    rc = ws_wsa_recvfrom(sock->s, &req->wsabuf, 1, &bytes, &req->flags,
+                         (struct sockaddr *)&req->u.addr, &req->addrlen, &req->ov);
   } else {
-    rc = WSARecv(sock->s, &wb, 1, &bytes, &req->flags, &req->ov, NULL);
+    rc = ws_wsa_recv(sock->s, &req->wsabuf, 1, &bytes, &req->flags, &req->ov);
   }
   return iocp__issued(sock, req, rc, bytes);
 }
@@ -89,24 +88,25 @@ static int iocp__recv(riox_sock *sock, win_req_t *req) { return iocp__post_recv(
 static void iocp__send_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes);
 
 static int iocp__issue_send(riox_sock *sock, win_req_t *req) {
-  WSABUF wb;
   DWORD bytes = 0;
   int rc;
   memset(&req->ov, 0, sizeof req->ov);
   req->complete = iocp__send_done;
-  wb.buf = req->data + req->done;
-  wb.len = req->len - req->done;
+  req->wsabuf.buf = req->data + req->done;
+  req->wsabuf.len = req->len - req->done;
   LOOP_OSCALL(sock->loop);
   if (sock->kind == WIN_SOCK_UDP && req->has_addr)
-    rc = WSASendTo(sock->s, &wb, 1, &bytes, 0, (struct sockaddr *)&req->u.addr, req->addrlen,
-                   &req->ov, NULL);
+    rc = ws_wsa_sendto(sock->s, &req->wsabuf, 1, &bytes, 0, (struct sockaddr *)&req->u.addr,
+                       req->addrlen, &req->ov);
   else
-    rc = WSASend(sock->s, &wb, 1, &bytes, 0, &req->ov, NULL);
+    rc = ws_wsa_send(sock->s, &req->wsabuf, 1, &bytes, 0, &req->ov);
   return iocp__issued(sock, req, rc, bytes);
 }
 
 static void iocp__send_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
-  /* The application sees one completion for the whole range. */
+  /* The application sees one completion for the whole range. The tail goes
+   * out before any later send of the socket: the OS holds only this one
+   * (sock.c, "Stream order"). */
   if (sock_send_continue(req, status, bytes)) {
     (void)iocp__issue_send(req->sock, req);
     return;

@@ -91,8 +91,8 @@ int rio_cq_drain(riox_loop *loop) {
     n = rl->fn.RIODequeueCompletion(rl->cq, rl->results, RIO_DEQUEUE_MAX);
     if (n == RIO_CORRUPT_CQ) {
       rl->dead = 1;
-      loop_push_event(loop, RIOX_EV_ERROR, NULL, NULL,
-                      error_detail(RIOX_ELOOP,
+      (void)loop_push_note(loop, RIOX_EV_ERROR, NULL, NULL,
+                           error_detail(RIOX_ELOOP,
                                    "RIODequeueCompletion answered RIO_CORRUPT_CQ: the loop's RIO "
                                    "completion queue is unusable; every pending request ends with "
                                    "RIOX_ELOOP; close the loop"));
@@ -196,8 +196,8 @@ int rio_cq_before_wait(riox_loop *loop, DWORD *timeout_ms) {
       /* Cannot arm: poll every millisecond rather than sleep through
        * completions, and say so once (not once per wait). */
       if (!rl->notify_failing)
-        loop_push_event(loop, RIOX_EV_ERROR, NULL, NULL,
-                        error_detail(error_from_win32((uint32_t)rc),
+        (void)loop_push_note(loop, RIOX_EV_ERROR, NULL, NULL,
+                             error_detail(error_from_win32((uint32_t)rc),
                                      "RIONotify failed: WSA error %d; polling until it works", rc));
       rl->notify_failing = 1;
       if (*timeout_ms > 1) *timeout_ms = 1;

@@ -5,6 +5,7 @@
 
 #include "afd.h"
 #include "error.h"
+#include "hooks.h"
 #include "ws.h"
 
 /* After afd.h (winapi.h): the SDK's winternl.h needs windows.h first. */
@@ -32,19 +33,39 @@ _Static_assert(offsetof(OVERLAPPED, Internal) == 0, "OVERLAPPED.Internal is the 
 _Static_assert(offsetof(OVERLAPPED, InternalHigh) == sizeof(ULONG_PTR),
                "OVERLAPPED.InternalHigh is the information");
 
-static int afd__load(void) {
-  HMODULE ntdll;
-  if (afd__ioctl != NULL) return 0;
-  ntdll = GetModuleHandleW(L"ntdll.dll");
-  if (ntdll == NULL) return error_detail(RIOX_ENOTSUP, "ntdll.dll is not loaded");
-  /* Casting through FARPROC is how GetProcAddress results are typed. */
-  afd__cancel = (ws_nt_cancel_fn)(void (*)(void))GetProcAddress(ntdll, "NtCancelIoFileEx");
-  afd__create = (ws_nt_create_fn)(void (*)(void))GetProcAddress(ntdll, "NtCreateFile");
-  afd__ioctl = (afd__ioctl_fn)(void (*)(void))GetProcAddress(ntdll, "NtDeviceIoControlFile");
-  if (afd__cancel == NULL || afd__create == NULL || afd__ioctl == NULL) {
-    afd__ioctl = NULL;
-    return error_detail(RIOX_ENOTSUP, "ntdll lacks NtDeviceIoControlFile/NtCancelIoFileEx/NtCreateFile");
+/* The three pointers are found once per process, for every loop on every
+ * thread: InitOnceExecuteOnce makes the lookup run once and publishes them
+ * together to whoever comes after, where a plain "if NULL, look up" would
+ * let threads write them concurrently and let one see the first pointer
+ * set while another is still NULL. */
+static BOOL CALLBACK afd__load_once(PINIT_ONCE once, PVOID param, PVOID *ctx) {
+  HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+  ws_nt_cancel_fn cancel = NULL;
+  ws_nt_create_fn create = NULL;
+  afd__ioctl_fn ioctl = NULL;
+  (void)once;
+  (void)param;
+  (void)ctx;
+  hooks_init_ran();
+  if (ntdll != NULL) {
+    /* Casting through FARPROC is how GetProcAddress results are typed. */
+    cancel = (ws_nt_cancel_fn)(void (*)(void))GetProcAddress(ntdll, "NtCancelIoFileEx");
+    create = (ws_nt_create_fn)(void (*)(void))GetProcAddress(ntdll, "NtCreateFile");
+    ioctl = (afd__ioctl_fn)(void (*)(void))GetProcAddress(ntdll, "NtDeviceIoControlFile");
   }
+  if (cancel != NULL && create != NULL && ioctl != NULL) {
+    afd__cancel = cancel;
+    afd__create = create;
+    afd__ioctl = ioctl;
+  }
+  return TRUE;
+}
+
+static int afd__load(void) {
+  static INIT_ONCE once = INIT_ONCE_STATIC_INIT;
+  InitOnceExecuteOnce(&once, afd__load_once, NULL, NULL);
+  if (afd__ioctl == NULL)
+    return error_detail(RIOX_ENOTSUP, "ntdll lacks NtDeviceIoControlFile/NtCancelIoFileEx/NtCreateFile");
   return 0;
 }
 

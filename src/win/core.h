@@ -46,7 +46,8 @@ enum win_req_kind {
 struct win_req {
   OVERLAPPED ov;
   win_req_cb complete;
-  list_node_t node; /* inline-done list, backend queues */
+  list_node_t node;  /* inline-done list, backend queues */
+  list_node_t order; /* TCP receive/send: its socket's rx_order/tx_order (sock.c) */
   riox_sock *sock;
   void *ctx;
   char *data;
@@ -55,10 +56,17 @@ struct win_req {
   uint8_t kind;   /* enum win_req_kind */
   uint8_t user;   /* posted by the application: yields an event */
   uint8_t has_addr;
-  int32_t status; /* inline completion result */
+  uint8_t finished; /* in order: completed; its event waits for the older ones */
+  uint8_t issued;   /* TCP send: handed to the backend (or completed inline) */
+  uint8_t defer;    /* TCP send: posted with RIOX_SEND_DEFER */
+  int32_t status; /* inline (or, in order, waiting) completion result */
   uint32_t bytes;
   DWORD flags;    /* WSARecv flags (in/out) */
   INT addrlen;
+  /* IOCP: the WSABUF of the WSARecv/WSASend in flight. It must stay valid
+   * for the duration of the operation (WSASend, WSARecv), so it lives here
+   * and not on the stack of the call that starts it. */
+  WSABUF wsabuf;
   union {
     SOCKADDR_STORAGE addr; /* UDP source/destination, connect target */
     /* AcceptEx writes local + remote address, each with 16 spare bytes. */
@@ -100,6 +108,7 @@ struct riox_sock {
   uint8_t ifs;        /* the provider's handles are IFS handles (XP1_IFS_HANDLES) */
   uint32_t flags;     /* riox_sock_flags */
   DWORD wsa_flags;    /* WSASocketW flags of the OS socket (riox_test_sock_wsa_flags) */
+  uint8_t close_hold; /* holds the event room of its CLOSE (loop_hold) */
   SOCKET base;        /* non-IFS layered provider: the base provider's socket, when it is
                          another handle (cancel reaches it too); else INVALID_SOCKET */
   uint32_t pending;   /* requests in flight (any kind) */
@@ -108,6 +117,9 @@ struct riox_sock {
   win_req_t *shutdown_req; /* waiting for sends_pending == 0 */
   void *ctx;
   list_node_t node;   /* loop->socks */
+  /* TCP: the receives and the sends not yet reported, in posting order;
+   * only the first send is ever in the OS (sock.c, "Stream order"). */
+  list_node_t rx_order, tx_order;
   riox_addr peer;
   void *backend;      /* backend-private per-socket state (RIO request queue) */
   poll_watch_t *watch; /* readiness state, once riox_watch was called */
@@ -156,6 +168,7 @@ struct riox_loop {
   slab_t reqs;
   timer_heap_t timers;
   evq_t events;
+  uint32_t holds; /* event room held by sockets and posted accepts (loop_hold) */
   list_node_t socks;       /* every socket not yet freed */
   list_node_t inline_done; /* requests completed synchronously */
   list_node_t dead;        /* sockets whose close event was returned */
@@ -169,9 +182,30 @@ struct riox_loop {
 };
 
 /* loop.c */
+/* Event room (see "Event room" in loop.c): the event queue always has room
+ * for every event riox owes -- one per request in the slab, one per pending
+ * timer, one per hold (loop_hold) -- so owing an event is decided when the
+ * operation is accepted, and queuing it can never fail. */
+/* Make room for n more owed events: 0, or RIOX_ENOMEM (with a detail) when
+ * the queue cannot grow; the caller then accepts nothing. */
+int loop_room(riox_loop *loop, uint32_t n);
+/* Owe one event beyond requests and timers (a socket's CLOSE; the new
+ * connection a posted AcceptEx may bring): loop_room(1) and keep it.
+ * loop_unhold gives the room back once that event is queued or never will be. */
+int loop_hold(riox_loop *loop);
+void loop_unhold(riox_loop *loop);
+/* Queue an owed event (of a request, a timer or a hold): cannot fail. */
 riox_event *loop_push_event(riox_loop *loop, uint32_t type, riox_sock *sock, void *ctx,
                             int status);
+/* Queue an event nothing owes (a wake, an error report) into room beyond
+ * what is owed; NULL, counted in stats.drops, when there is none. */
+riox_event *loop_push_note(riox_loop *loop, uint32_t type, riox_sock *sock, void *ctx,
+                           int status);
+/* A request (counted in sock->pending), with room made for the event it
+ * owes. NULL when the slab is full or the event queue cannot grow; then
+ * loop_req_error says which, for `what`. */
 win_req_t *loop_req_alloc(riox_loop *loop, riox_sock *sock, uint8_t kind, win_req_cb cb);
+int loop_req_error(riox_loop *loop, const char *what);
 void loop_req_free(riox_loop *loop, win_req_t *req);
 /* Finish a request that completed synchronously: its completion runs in the
  * next riox_wait, like any other (events never fire from inside a post). */
@@ -196,7 +230,9 @@ int sock_create(riox_loop *loop, int kind, int family, uint32_t flags, void *ctx
 /* A request of this socket has finished; when it was the last one of a
  * closing socket, the close event is queued. */
 void sock_req_done(riox_sock *sock);
-/* Generic end of a user receive/send: builds the event, counts, frees req. */
+/* Generic end of a user receive/send: builds the event, counts, frees req.
+ * On TCP the event waits until those of the direction's older requests are
+ * queued, and the next waiting send goes to the backend. */
 void sock_io_complete(riox_loop *loop, win_req_t *req, int status, uint32_t bytes);
 int sock_bind(riox_sock *sock, const riox_addr *local);
 /* Wrap an accepted connection: from AcceptEx (completion mode) or accept()

@@ -1,10 +1,12 @@
 /* The loop: one completion port, the event queue, timers, wakes, the buffer
  * pool and the request slab. riox_wait is the only place events are made
  * visible, so a completion never runs inside the call that posted it. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core.h"
+#include "hooks.h"
 #include "riox_test.h"
 
 /* After core.h (winapi.h): the SDK's winternl.h needs windows.h first. */
@@ -161,17 +163,56 @@ uint32_t riox_loop_buf_size(const riox_loop *loop) {
   return loop != NULL ? loop->pool.buf_size : 0;
 }
 
-/* ------------------------------------------------------------- events */
+/* ------------------------------------------------------------- events
+ *
+ * Event room. "Every posted operation yields exactly one event" must hold when memory
+ * runs out too (a lost CLOSE hangs the application, a lost RECV leaks its
+ * buffer, a lost ACCEPT a connection), so an event's memory is found when
+ * the operation is accepted, never when it completes. The queue's capacity
+ * always covers what is queued plus everything owed:
+ *
+ *   cap >= count + owed, owed = requests in the slab (each owes at most one
+ *     event: RECV, SEND, CONNECT, SHUTDOWN, ACCEPT or READY) + pending
+ *     timers (TIMER) + holds (an open socket's CLOSE; the connection a
+ *     posted AcceptEx may bring, whose CLOSE that socket then owes).
+ *
+ * What makes an event owed first grows the queue (loop__grow) and is
+ * refused with RIOX_ENOMEM when it cannot; an owed event is then queued
+ * without needing memory (loop_push_event). Events nothing owes -- wakes,
+ * posted from any thread and so not countable ahead, and error reports --
+ * only take room beyond what is owed (loop_push_note); the port is asked
+ * for no more packets than that room holds, so a wake waits on the port
+ * when there is none, and is never dropped. */
 
-riox_event *loop_push_event(riox_loop *loop, uint32_t type, riox_sock *sock, void *ctx,
-                            int status) {
-  static riox_event lost; /* only written when memory ran out */
-  riox_event *ev = evq_push(&loop->events);
-  if (ev == NULL) {
-    loop->stats.drops++;
-    memset(&lost, 0, sizeof lost);
-    return &lost;
-  }
+static uint32_t loop__owed(const riox_loop *loop) {
+  return loop->reqs.in_use + timer_heap_count(&loop->timers) + loop->holds;
+}
+
+/* Room for n events beyond what is owed: 0 or RIOX_ENOMEM. */
+static int loop__grow(riox_loop *loop, uint32_t n) {
+  uint64_t need = (uint64_t)loop__owed(loop) + n;
+  if (need <= evq_room(&loop->events)) return 0;
+  if (need > UINT32_MAX || hooks_alloc_fails()) return RIOX_ENOMEM;
+  return evq_reserve(&loop->events, (uint32_t)need) == 0 ? 0 : RIOX_ENOMEM;
+}
+
+int loop_room(riox_loop *loop, uint32_t n) {
+  if (loop__grow(loop, n) == 0) return 0;
+  return error_detail(RIOX_ENOMEM, "no memory to grow the event queue (%u queued, %u owed)",
+                      evq_count(&loop->events), loop__owed(loop));
+}
+
+int loop_hold(riox_loop *loop) {
+  int rc = loop_room(loop, 1);
+  if (rc == 0) loop->holds++;
+  return rc;
+}
+
+void loop_unhold(riox_loop *loop) { loop->holds--; }
+
+static riox_event *loop__fill(riox_loop *loop, uint32_t type, riox_sock *sock, void *ctx,
+                              int status) {
+  riox_event *ev = evq_push(&loop->events); /* room checked: never allocates */
   ev->type = type;
   ev->status = status;
   ev->sock = sock;
@@ -181,16 +222,48 @@ riox_event *loop_push_event(riox_loop *loop, uint32_t type, riox_sock *sock, voi
   return ev;
 }
 
+riox_event *loop_push_event(riox_loop *loop, uint32_t type, riox_sock *sock, void *ctx,
+                            int status) {
+  if (evq_room(&loop->events) == 0) {
+    /* Some path owed an event without making room for it, or queued one
+     * it did not owe as owed. Dropping the event would break "exactly one
+     * event per posted operation" without a trace: stop loudly instead. */
+    fprintf(stderr, "riox: internal error: an owed event (type %u) found no room (loop.c)\n",
+            (unsigned)type);
+    fflush(stderr);
+    abort();
+  }
+  return loop__fill(loop, type, sock, ctx, status);
+}
+
+riox_event *loop_push_note(riox_loop *loop, uint32_t type, riox_sock *sock, void *ctx,
+                           int status) {
+  if (loop__grow(loop, 1) < 0) {
+    loop->stats.drops++;
+    return NULL;
+  }
+  return loop__fill(loop, type, sock, ctx, status);
+}
+
 win_req_t *loop_req_alloc(riox_loop *loop, riox_sock *sock, uint8_t kind, win_req_cb cb) {
-  win_req_t *req = (win_req_t *)slab_alloc(&loop->reqs);
+  win_req_t *req;
+  if (loop__grow(loop, 1) < 0) return NULL; /* the event it owes */
+  req = (win_req_t *)slab_alloc(&loop->reqs);
   if (req == NULL) return NULL;
   req->complete = cb;
   req->sock = sock;
   req->kind = kind;
   req->accept_sock = INVALID_SOCKET;
   list_init(&req->node);
+  list_init(&req->order);
   if (sock != NULL) sock->pending++;
   return req;
+}
+
+int loop_req_error(riox_loop *loop, const char *what) {
+  if (loop->reqs.in_use >= loop->reqs.limit)
+    return error_detail(RIOX_ENOBUFS, "%s: all %u request slots in use", what, loop->reqs.limit);
+  return error_detail(RIOX_ENOMEM, "%s: no memory for a request or for the event it owes", what);
 }
 
 void loop_req_free(riox_loop *loop, win_req_t *req) {
@@ -205,13 +278,29 @@ void loop_complete_inline(riox_loop *loop, win_req_t *req, int status, uint32_t 
   list_insert_tail(&loop->inline_done, &req->node);
 }
 
+/* The counter's frequency is fixed at boot (QueryPerformanceFrequency), so
+ * it is read once per process. Loops on several threads may ask for it
+ * first at the same moment: InitOnceExecuteOnce makes that one write that
+ * every reader sees complete, instead of a data race on a static. */
+static LARGE_INTEGER loop__qpc_freq;
+
+static BOOL CALLBACK loop__qpc_init(PINIT_ONCE once, PVOID param, PVOID *ctx) {
+  (void)once;
+  (void)param;
+  (void)ctx;
+  hooks_init_ran();
+  QueryPerformanceFrequency(&loop__qpc_freq); /* cannot fail since Windows XP */
+  return TRUE;
+}
+
 uint64_t loop_now_ms(void) {
-  static LARGE_INTEGER freq;
+  static INIT_ONCE once = INIT_ONCE_STATIC_INIT;
   LARGE_INTEGER now;
-  if (freq.QuadPart == 0) QueryPerformanceFrequency(&freq);
+  uint64_t freq;
+  InitOnceExecuteOnce(&once, loop__qpc_init, NULL, NULL);
+  freq = (uint64_t)loop__qpc_freq.QuadPart;
   QueryPerformanceCounter(&now);
-  return (uint64_t)(now.QuadPart / freq.QuadPart) * 1000u +
-         (uint64_t)(now.QuadPart % freq.QuadPart) * 1000u / (uint64_t)freq.QuadPart;
+  return (uint64_t)now.QuadPart / freq * 1000u + (uint64_t)now.QuadPart % freq * 1000u / freq;
 }
 
 static void loop__run_inline(riox_loop *loop) {
@@ -255,14 +344,37 @@ static int loop__req_status(win_req_t *req) {
                       err);
 }
 
+/* A wake is the one packet that brings an event nothing owes: read no more
+ * packets than the room beyond what is owed holds (Event room, above). 0 when
+ * there is none and events wait to be taken (they will make room). */
+static ULONG loop__port_batch(riox_loop *loop) {
+  uint32_t owed, room;
+  (void)loop__grow(loop, loop->nentries); /* best effort */
+  owed = loop__owed(loop);
+  room = evq_room(&loop->events);
+  room = room > owed ? room - owed : 0;
+  if (room > loop->nentries) room = loop->nentries;
+  if (room == 0 && evq_count(&loop->events) == 0) room = 1; /* a wake then waits (below) */
+  return room;
+}
+
+/* A wake with no room left goes back to the port, to be read when there is
+ * (only when memory ran out and every slot of the queue is owed). */
+static void loop__wake(riox_loop *loop, OVERLAPPED_ENTRY *e) {
+  if (loop__grow(loop, 1) == 0)
+    (void)loop__fill(loop, RIOX_EV_WAKE, NULL, (void *)e->lpOverlapped, 0);
+  else if (!PostQueuedCompletionStatus(loop->port, 0, WIN_KEY_WAKE, e->lpOverlapped))
+    loop->stats.drops++;
+}
+
 /* One kernel wait; dispatch every packet it returned. */
 static void loop__poll_port(riox_loop *loop, DWORD timeout) {
-  ULONG count = 0, i;
+  ULONG count = 0, i, batch = loop__port_batch(loop);
   BOOL ok;
+  if (batch == 0) return;
   LOOP_OSCALL(loop);
   loop->stats.waits++;
-  ok = GetQueuedCompletionStatusEx(loop->port, loop->entries, loop->nentries, &count, timeout,
-                                   FALSE);
+  ok = GetQueuedCompletionStatusEx(loop->port, loop->entries, batch, &count, timeout, FALSE);
   if (!ok) return; /* WAIT_TIMEOUT: nothing arrived */
   for (i = 0; i < count; i++) {
     OVERLAPPED_ENTRY *e = &loop->entries[i];
@@ -274,7 +386,7 @@ static void loop__poll_port(riox_loop *loop, DWORD timeout) {
       break;
     }
     case WIN_KEY_WAKE:
-      loop_push_event(loop, RIOX_EV_WAKE, NULL, (void *)e->lpOverlapped, 0);
+      loop__wake(loop, e);
       break;
     case WIN_KEY_BACKEND:
       loop->be->on_packet(loop, e);
@@ -398,6 +510,11 @@ void riox_loop_close(riox_loop *loop) {
   loop__run_inline(loop);
   while (loop->reqs.in_use > 0 && loop_now_ms() < until) {
     DWORD timeout = 100;
+    riox_event gone[32];
+    /* Nobody takes events any more: drop them, so the port is always read
+     * (loop__port_batch reads nothing while events wait to be taken). */
+    while (evq_pop(&loop->events, gone, 32) > 0) {
+    }
     loop->be->before_wait(loop, &timeout);
     loop__poll_port(loop, timeout);
     loop__run_inline(loop);
@@ -423,11 +540,15 @@ void riox_loop_close(riox_loop *loop) {
 
 int riox_timer_start(riox_loop *loop, uint64_t delay_ms, void *ctx, uint64_t *id) {
   uint64_t now;
+  int rc;
   if (loop == NULL || id == NULL)
     return error_detail(RIOX_EINVAL, "riox_timer_start: loop and id must not be NULL");
   if (delay_ms > (UINT64_MAX >> 2))
     return error_detail(RIOX_EINVAL, "riox_timer_start: delay %llu ms is too large",
                         (unsigned long long)delay_ms);
+  /* The timer owes its TIMER event (fired or cancelled): room first. */
+  rc = loop_room(loop, 1);
+  if (rc < 0) return rc;
   now = loop_now_ms();
   return timer_heap_add(&loop->timers, now + delay_ms, ctx, id);
 }

@@ -95,12 +95,14 @@ static int poll__join_group(riox_loop *loop, poll_watch_t *w) {
   return 0;
 }
 
-/* Queue a READY event tagged with the watch's generation; 0 when the event
- * queue had no memory (the loss is counted in stats.drops). */
-static int poll__push(riox_loop *loop, poll_watch_t *w, uint32_t ready, int status) {
-  uint64_t drops = loop->stats.drops;
-  riox_event *ev = loop_push_event(loop, RIOX_EV_READY, w->sock, w->ctx, status);
-  if (loop->stats.drops != drops) return 0;
+/* Queue a READY event tagged with the watch's generation. `owed`: the
+ * poll request that completed owes it (loop.c, "Event room"); otherwise it
+ * is a report nothing owes, and 0 says the queue had no room for it (the
+ * loss is counted in stats.drops). */
+static int poll__push(riox_loop *loop, poll_watch_t *w, uint32_t ready, int status, int owed) {
+  riox_event *ev = owed ? loop_push_event(loop, RIOX_EV_READY, w->sock, w->ctx, status)
+                        : loop_push_note(loop, RIOX_EV_READY, w->sock, w->ctx, status);
+  if (ev == NULL) return 0;
   ev->ready = ready;
   ev->timer_id = w->gen; /* internal tag, cleared when handed out */
   w->queued++;
@@ -121,7 +123,7 @@ static void poll__done(riox_loop *loop, win_req_t *req, int status, uint32_t byt
     uint32_t ready = poll__ready(afd) & (w->interest | RIOX_HANGUP | RIOX_ERROR);
     if (status < 0 && status != RIOX_ECANCELED) ready |= RIOX_ERROR;
     if (ready != 0 && !w->disarmed &&
-        poll__push(loop, w, ready, status == RIOX_ECANCELED ? 0 : status)) {
+        poll__push(loop, w, ready, status == RIOX_ECANCELED ? 0 : status, 1)) {
       if (w->oneshot) w->disarmed = 1;
     } else {
       /* Nothing reported: ask again before the next wait. (After a report
@@ -152,7 +154,7 @@ static int poll__group_fallback(riox_loop *loop, afd_group_t *g) {
 static int poll__submit(riox_loop *loop, poll_watch_t *w, ULONG events) {
   win_req_t *req = loop_req_alloc(loop, w->sock, WIN_REQ_POLL, poll__done);
   int rc;
-  if (req == NULL) return error_detail(RIOX_ENOBUFS, "AFD poll: all %u request slots in use", loop->reqs.limit);
+  if (req == NULL) return loop_req_error(loop, "AFD poll");
   req->u.poll.Timeout.QuadPart = INT64_MAX;
   req->u.poll.NumberOfHandles = 1;
   req->u.poll.Exclusive = FALSE;
@@ -208,7 +210,7 @@ void poll_flush_updates(riox_loop *loop) {
     /* A poll that cannot be submitted is reported as an error condition;
      * it is tried again once the application has that event. (Should even
      * that event find no memory, riox_watch_modify re-arms the watch.) */
-    if (want != 0 && (rc = poll__submit(loop, w, want)) < 0) (void)poll__push(loop, w, RIOX_ERROR, rc);
+    if (want != 0 && (rc = poll__submit(loop, w, want)) < 0) (void)poll__push(loop, w, RIOX_ERROR, rc, 0);
   }
 }
 

@@ -102,7 +102,23 @@ static riox_sock *sock__alloc(riox_loop *loop, int kind, int family, uint32_t fl
   sock->flags = flags;
   sock->ctx = ctx;
   list_init(&sock->node);
+  list_init(&sock->rx_order);
+  list_init(&sock->tx_order);
   return sock;
+}
+
+/* The socket owes its RIOX_EV_CLOSE from now on: make room for it (loop.c,
+ * "Event room"), so that no close can ever be lost. */
+static int sock__hold_close(riox_sock *sock) {
+  int rc = loop_hold(sock->loop);
+  if (rc == 0) sock->close_hold = 1;
+  return rc;
+}
+
+static void sock__release_close(riox_sock *sock) {
+  if (!sock->close_hold) return;
+  sock->close_hold = 0;
+  loop_unhold(sock->loop);
 }
 
 int sock_create(riox_loop *loop, int kind, int family, uint32_t flags, void *ctx,
@@ -143,6 +159,7 @@ int sock_create(riox_loop *loop, int kind, int family, uint32_t flags, void *ctx
     (void)setsockopt(sock->s, SOL_SOCKET, SO_REUSEADDR, (const char *)&on, sizeof on);
   }
   rc = sock__setup(sock);
+  if (rc == 0) rc = sock__hold_close(sock);
   if (rc < 0) goto fail;
   list_insert_tail(&loop->socks, &sock->node);
   *out = sock;
@@ -169,6 +186,9 @@ int sock_adopt(riox_loop *loop, SOCKET s, int family, int mode, DWORD wsa_flags,
   sock->accepted = 1;
   sock->connected = 1;
   rc = sock__setup(sock);
+  /* An AcceptEx connection finds the room its listener held for it
+   * (tcp.c gives it back just before). */
+  if (rc == 0) rc = sock__hold_close(sock);
   if (rc < 0) {
     free(sock);
     return rc;
@@ -180,6 +200,7 @@ int sock_adopt(riox_loop *loop, SOCKET s, int family, int mode, DWORD wsa_flags,
 
 /* Undo sock_create for a socket that never had a request. */
 static void sock__discard(riox_sock *sock) {
+  sock__release_close(sock);
   list_remove(&sock->node);
   if (sock->s != INVALID_SOCKET) ws_close(sock->s);
   free(sock);
@@ -201,6 +222,7 @@ int sock_bind(riox_sock *sock, const riox_addr *local) {
 }
 
 void sock_free(riox_sock *sock) {
+  sock__release_close(sock); /* freed without its close event: none is owed now */
   poll_sock_free(sock);
   list_remove(&sock->node);
   if (sock->s != INVALID_SOCKET) ws_close(sock->s);
@@ -213,6 +235,7 @@ void sock_req_done(riox_sock *sock) {
     sock->close_queued = 1;
     if (sock->attached) sock->loop->be->sock_detach(sock);
     loop_push_event(sock->loop, RIOX_EV_CLOSE, sock, NULL, 0);
+    sock__release_close(sock);
   }
 }
 
@@ -350,15 +373,17 @@ int riox_recv(riox_sock *sock, char *buf, uint32_t cap, void *ctx) {
   if (rc == 0) rc = sock_attach(sock);
   if (rc < 0) return rc;
   req = loop_req_alloc(sock->loop, sock, WIN_REQ_RECV, NULL);
-  if (req == NULL)
-    return error_detail(RIOX_ENOBUFS, "riox_recv: all %u request slots in use",
-                        sock->loop->reqs.limit);
+  if (req == NULL) return loop_req_error(sock->loop, "riox_recv");
   req->user = 1;
   req->ctx = ctx;
   req->data = buf;
   req->len = cap;
+  if (sock->kind == WIN_SOCK_TCP) list_insert_tail(&sock->rx_order, &req->order);
   rc = sock->loop->be->recv(sock, req);
-  if (rc < 0) loop_req_free(sock->loop, req);
+  if (rc < 0) {
+    list_remove(&req->order);
+    loop_req_free(sock->loop, req);
+  }
   return rc;
 }
 
@@ -379,9 +404,7 @@ static int sock__send(riox_sock *sock, char *data, uint32_t len, const riox_addr
   if (rc == 0) rc = sock_attach(sock);
   if (rc < 0) return rc;
   req = loop_req_alloc(sock->loop, sock, WIN_REQ_SEND, NULL);
-  if (req == NULL)
-    return error_detail(RIOX_ENOBUFS, "%s: all %u request slots in use", what,
-                        sock->loop->reqs.limit);
+  if (req == NULL) return loop_req_error(sock->loop, what);
   req->user = 1;
   req->ctx = ctx;
   req->data = data;
@@ -395,9 +418,17 @@ static int sock__send(riox_sock *sock, char *data, uint32_t len, const riox_addr
     req->has_addr = 1;
   }
   sock->sends_pending++;
+  if (sock->kind == WIN_SOCK_TCP) {
+    /* Stream order: only the first waiting send goes to the OS. */
+    req->defer = (uint8_t)((flags & RIOX_SEND_DEFER) != 0);
+    list_insert_tail(&sock->tx_order, &req->order);
+    if (sock->tx_order.next != &req->order) return 0;
+    req->issued = 1;
+  }
   rc = sock->loop->be->send(sock, req, flags);
   if (rc < 0) {
     sock->sends_pending--;
+    list_remove(&req->order);
     loop_req_free(sock->loop, req);
   }
   return rc;
@@ -446,7 +477,31 @@ int sock_send_continue(win_req_t *req, int status, uint32_t bytes) {
   return 1;
 }
 
-void sock_io_complete(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
+/* --------------------------------------------------------- stream order
+ *
+ * On a TCP connection the events of each direction reach the application
+ * in posting order, which on a stream is the order in which the OS fills
+ * the receives and takes the sends -- whatever path a completion takes: a
+ * port packet, the loop's inline list (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS,
+ * a post the OS refused at once, a cancel), or a RIO completion queue. By
+ * construction: every TCP receive and send joins its direction's list
+ * (rx_order, tx_order) when it is posted and leaves it only when its event
+ * is queued; a completion that overtakes an older one waits in the list,
+ * finished, until the older ones are queued (the inline list runs before
+ * the port is read and before a RIO CQ is drained, so without this a
+ * receive completed inside its post came before an older one's packet).
+ *
+ * Sends go one step further: the OS holds at most one send of a TCP socket,
+ * the first of tx_order; the next is handed over when it is done. An
+ * overlapped send should complete only once its buffer is consumed (WSPSend),
+ * but one that completes with fewer bytes is continued (sock_send_continue),
+ * and its tail must reach the stream before any later byte: had a later
+ * send been in the OS already, no re-issue could have kept the stream in
+ * order. The price is the OS's own pipelining of one socket's sends: IOCP
+ * completes a send once it is buffered, so little is lost there. */
+
+/* The event of a finished receive or send: builds it, counts, frees req. */
+static void sock__event(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
   riox_sock *sock = req->sock;
   riox_event *ev;
   if (req->kind == WIN_REQ_RECV) {
@@ -480,6 +535,57 @@ void sock_io_complete(riox_loop *loop, win_req_t *req, int status, uint32_t byte
   loop_req_free(loop, req);
 }
 
+/* The first waiting TCP send goes to the backend, once the one before it
+ * is reported. A refusal is its completion, in order like any other. */
+static void sock__send_next(riox_sock *sock) {
+  riox_loop *loop = sock->loop;
+  win_req_t *req;
+  int rc;
+  if (list_empty(&sock->tx_order)) return;
+  req = container_of(sock->tx_order.next, win_req_t, order);
+  if (req->issued) return;
+  req->issued = 1;
+  rc = sock->state == WIN_SOCK_CLOSING
+           ? RIOX_ECANCELED
+           : loop->be->send(sock, req, req->defer ? (uint32_t)RIOX_SEND_DEFER : 0u);
+  if (rc < 0) {
+    req->complete = sock_io_complete;
+    loop_complete_inline(loop, req, rc, 0);
+  }
+}
+
+/* riox_cancel, riox_close: the sends waiting behind the one in the OS never
+ * reach it. Each completes with RIOX_ECANCELED, after the one in the OS. */
+static void sock__cancel_waiting_sends(riox_sock *sock) {
+  list_node_t *node, *tmp;
+  list_for_each_safe(node, tmp, &sock->tx_order) {
+    win_req_t *req = container_of(node, win_req_t, order);
+    if (req->issued) continue;
+    req->issued = 1;
+    req->complete = sock_io_complete;
+    loop_complete_inline(sock->loop, req, RIOX_ECANCELED, 0);
+  }
+}
+
+void sock_io_complete(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
+  riox_sock *sock = req->sock;
+  list_node_t *list = req->kind == WIN_REQ_RECV ? &sock->rx_order : &sock->tx_order;
+  if (!list_linked(&req->order)) {
+    sock__event(loop, req, status, bytes); /* UDP: no stream to keep in order */
+    return;
+  }
+  req->status = status;
+  req->bytes = bytes;
+  req->finished = 1;
+  while (!list_empty(list)) {
+    win_req_t *first = container_of(list->next, win_req_t, order);
+    if (!first->finished) break;
+    list_remove(&first->order);
+    sock__event(loop, first, first->status, first->bytes);
+  }
+  if (list == &sock->tx_order) sock__send_next(sock);
+}
+
 /* ---------------------------------------------------- cancel, close */
 
 /* Cancel every overlapped request on the socket's handle; ERROR_NOT_FOUND
@@ -502,6 +608,7 @@ int riox_cancel(riox_sock *sock) {
     rc = sock->loop->be->sock_cancel(sock);
     if (rc < 0) return rc;
   }
+  sock__cancel_waiting_sends(sock);
   sock__cancel_os(sock);
   return 0;
 }
@@ -514,6 +621,7 @@ int riox_close(riox_sock *sock) {
   loop = sock->loop;
   sock->state = WIN_SOCK_CLOSING;
   if (sock->attached) (void)loop->be->sock_cancel(sock);
+  sock__cancel_waiting_sends(sock);
   /* Readiness: the AFD poll is cancelled before the socket goes away; its
    * packet (cancelled or not) still arrives and releases the socket. */
   poll_sock_closing(sock);

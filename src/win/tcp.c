@@ -17,9 +17,15 @@ int tcp_accept_post(riox_sock *listener) {
   win_req_t *req;
   DWORD bytes = 0;
   int rc;
+  /* The connection it may bring owes its CLOSE: hold that room now, so an
+   * accepted connection never finds the event queue full (loop.c). */
+  rc = loop_hold(loop);
+  if (rc < 0) return rc;
   req = loop_req_alloc(loop, listener, WIN_REQ_ACCEPT, tcp__accept_done);
-  if (req == NULL)
-    return error_detail(RIOX_ENOBUFS, "AcceptEx: all %u request slots in use", loop->reqs.limit);
+  if (req == NULL) {
+    loop_unhold(loop);
+    return loop_req_error(loop, "AcceptEx");
+  }
   LOOP_OSCALL(loop);
   /* Only completion listeners post AcceptEx, and their connections are
    * completion sockets: RIO needs WSA_FLAG_REGISTERED_IO on every accept
@@ -29,6 +35,7 @@ int tcp_accept_post(riox_sock *listener) {
   if (req->accept_sock == INVALID_SOCKET) {
     rc = sock_wsa_error("WSASocket(accept)");
     loop_req_free(loop, req);
+    loop_unhold(loop);
     return rc;
   }
   LOOP_OSCALL(loop);
@@ -38,6 +45,7 @@ int tcp_accept_post(riox_sock *listener) {
     rc = sock_wsa_error("AcceptEx");
     ws_close(req->accept_sock);
     loop_req_free(loop, req);
+    loop_unhold(loop);
     return rc;
   }
   /* The listener never has skip-on-success: a packet always follows. */
@@ -54,7 +62,7 @@ static void tcp__accept_refill(riox_sock *listener) {
     if (rc < 0) break;
   }
   if (rc < 0 && listener->accepts_pending == 0)
-    loop_push_event(loop, RIOX_EV_ERROR, listener, NULL, rc);
+    (void)loop_push_note(loop, RIOX_EV_ERROR, listener, NULL, rc);
 }
 
 static void tcp__accept_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
@@ -62,6 +70,7 @@ static void tcp__accept_done(riox_loop *loop, win_req_t *req, int status, uint32
   SOCKET s = req->accept_sock;
   (void)bytes;
   listener->accepts_pending--;
+  loop_unhold(loop); /* the room held for conn: sock_adopt takes it back */
   if (status == 0 && listener->state != WIN_SOCK_CLOSING) {
     struct sockaddr *local = NULL, *remote = NULL;
     INT llen = 0, rlen = 0;
@@ -223,9 +232,7 @@ int riox_tcp_connect(riox_loop *loop, const riox_addr *remote, const riox_addr *
     }
   } else if (rc == 0) {
     req = loop_req_alloc(loop, sock, WIN_REQ_CONNECT, tcp__connect_done);
-    if (req == NULL)
-      rc = error_detail(RIOX_ENOBUFS, "riox_tcp_connect: all %u request slots in use",
-                        loop->reqs.limit);
+    if (req == NULL) rc = loop_req_error(loop, "riox_tcp_connect");
   }
   if (rc == 0) rc = win_sockaddr_from(remote, family, &req->u.addr, &req->addrlen);
   if (rc < 0) {
@@ -292,9 +299,7 @@ int riox_shutdown(riox_sock *sock, void *ctx) {
   if (!sock->connected) return error_detail(RIOX_ENOTCONN, "riox_shutdown: not connected");
   if (sock->shut_wr) return error_detail(RIOX_EALREADY, "riox_shutdown: already shut down");
   req = loop_req_alloc(sock->loop, sock, WIN_REQ_SHUTDOWN, tcp__shutdown_done);
-  if (req == NULL)
-    return error_detail(RIOX_ENOBUFS, "riox_shutdown: all %u request slots in use",
-                        sock->loop->reqs.limit);
+  if (req == NULL) return loop_req_error(sock->loop, "riox_shutdown");
   req->user = 1;
   req->ctx = ctx;
   sock->shut_wr = 1;

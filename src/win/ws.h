@@ -40,6 +40,17 @@ typedef struct ws_api {
   int(WINAPI *sendto)(SOCKET s, const char *buf, int len, int flags, const struct sockaddr *to,
                       int to_len);
   BOOL(WINAPI *cancel_io)(HANDLE h, LPOVERLAPPED ov);
+  /* The overlapped transfers of the IOCP backend (src/iocp). */
+  int(WINAPI *wsa_recv)(SOCKET s, LPWSABUF bufs, DWORD nbufs, LPDWORD bytes, LPDWORD flags,
+                        LPWSAOVERLAPPED ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE done);
+  int(WINAPI *wsa_recvfrom)(SOCKET s, LPWSABUF bufs, DWORD nbufs, LPDWORD bytes, LPDWORD flags,
+                            struct sockaddr *from, LPINT from_len, LPWSAOVERLAPPED ov,
+                            LPWSAOVERLAPPED_COMPLETION_ROUTINE done);
+  int(WINAPI *wsa_send)(SOCKET s, LPWSABUF bufs, DWORD nbufs, LPDWORD bytes, DWORD flags,
+                        LPWSAOVERLAPPED ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE done);
+  int(WINAPI *wsa_sendto)(SOCKET s, LPWSABUF bufs, DWORD nbufs, LPDWORD bytes, DWORD flags,
+                          const struct sockaddr *to, int to_len, LPWSAOVERLAPPED ov,
+                          LPWSAOVERLAPPED_COMPLETION_ROUTINE done);
   /* NtDeviceIoControlFile: how AFD polls are submitted (afd.c). */
   ws_nt_ioctl_fn nt_ioctl;
   /* What a layered provider answers (tests play one: Wine has none). */
@@ -69,6 +80,12 @@ extern const ws_api_t *ws_hook; /* NULL: the OS */
 #define ws_send(s, buf, len, fl) WS__CALL(send, send, (s, buf, len, fl))
 #define ws_sendto(s, buf, len, fl, to, tlen) WS__CALL(sendto, sendto, (s, buf, len, fl, to, tlen))
 #define ws_cancel_io(h, ov) WS__CALL(cancel_io, CancelIoEx, (h, ov))
+#define ws_wsa_recv(s, b, n, by, fl, ov) WS__CALL(wsa_recv, WSARecv, (s, b, n, by, fl, ov, NULL))
+#define ws_wsa_recvfrom(s, b, n, by, fl, from, flen, ov) \
+  WS__CALL(wsa_recvfrom, WSARecvFrom, (s, b, n, by, fl, from, flen, ov, NULL))
+#define ws_wsa_send(s, b, n, by, fl, ov) WS__CALL(wsa_send, WSASend, (s, b, n, by, fl, ov, NULL))
+#define ws_wsa_sendto(s, b, n, by, fl, to, tlen, ov) \
+  WS__CALL(wsa_sendto, WSASendTo, (s, b, n, by, fl, to, tlen, ov, NULL))
 #define ws_nt_ioctl(os, f, ev, apc, actx, iosb, code, in, inl, out, outl) \
   WS__CALL(nt_ioctl, os, (f, ev, apc, actx, iosb, code, in, inl, out, outl))
 #define ws_getsockopt(s, lvl, name, val, len) WS__CALL(getsockopt, getsockopt, (s, lvl, name, val, len))

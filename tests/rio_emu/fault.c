@@ -97,6 +97,15 @@ void rio_emu_stuck_nth(enum rio_emu_fn fn, unsigned nth) {
   fault__arm(fn, nth, RIO_EMU_FAULT_STUCK, 0);
 }
 
+void rio_emu_partial_nth(enum rio_emu_fn fn, unsigned nth, unsigned long bytes) {
+  if ((fn != RIO_EMU_FN_SEND && fn != RIO_EMU_FN_SENDEX) || bytes == 0 || bytes > 0x7fffffffUL) {
+    fprintf(stderr, "rio-emu: rio_emu_partial_nth(%d, %lu): not a send, or no bytes; ignored\n",
+            (int)fn, bytes);
+    return;
+  }
+  fault__arm(fn, nth, RIO_EMU_FAULT_PARTIAL, (int)bytes);
+}
+
 void rio_emu_reset_faults(void) {
   int i;
   rio_emu_init();

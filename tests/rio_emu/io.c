@@ -90,6 +90,7 @@ void rio_emu_io_start(rio_emu_req_t *req) {
   req->ov.hEvent = rio_emu_watch_event();
   req->wsabuf.buf = req->data != NULL ? req->data + req->accum : &io__empty;
   req->wsabuf.len = req->len - req->accum;
+  if (req->cap != 0 && req->wsabuf.len > req->cap) req->wsabuf.len = req->cap;
   req->wsaflags = 0;
   if (req->dir == RIO_EMU_SEND) {
     if (req->remote != NULL) {

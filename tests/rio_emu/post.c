@@ -94,12 +94,14 @@ static BOOL post__do(enum rio_emu_fn fn, int dir, RIO_RQ h, PRIO_BUF data, ULONG
   rio_emu_reg_t *refs[RIO_EMU_MAX_REFS];
   char *pdata = NULL, *plocal = NULL, *premote = NULL, *pcontrol = NULL, *ppflags = NULL;
   int nref = 0, err = 0, i, fault;
+  ULONG cap;
   rio_emu_init();
   fault = rio_emu_fault_take(fn, &err);
   if (fault == RIO_EMU_FAULT_FAIL) {
     WSASetLastError(err);
     return FALSE;
   }
+  cap = fault == RIO_EMU_FAULT_PARTIAL ? (ULONG)err : 0;
   err = 0;
   if (flags & ~(DWORD)POST__KNOWN_FLAGS) {
     WSASetLastError(WSAEINVAL);
@@ -166,6 +168,7 @@ static BOOL post__do(enum rio_emu_fn fn, int dir, RIO_RQ h, PRIO_BUF data, ULONG
   req->data = pdata;
   req->len = data != NULL ? data->Length : 0;
   req->accum = 0;
+  req->cap = cap;
   req->local = plocal;
   req->remote = premote;
   req->control = pcontrol;

@@ -89,6 +89,12 @@ void rio_emu_pending_nth(enum rio_emu_fn fn, unsigned nth);
  * buffer is reported as misuse). For testing what a caller does when the OS never
  * finishes a request. */
 void rio_emu_stuck_nth(enum rio_emu_fn fn, unsigned nth);
+/* Sends only (SEND, SENDEX; ignored for other functions): the nth call is accepted as
+ * usual, but its request moves at most `bytes` bytes (1 or more) and then completes
+ * successfully with that count: a partial completion. Nothing documents one for a stream
+ * send (an overlapped send completes once the transport has consumed its buffer: WSPSend),
+ * but a caller that continues one must still keep the stream in order. */
+void rio_emu_partial_nth(enum rio_emu_fn fn, unsigned nth, unsigned long bytes);
 /* Disarms every fault not yet hit (a corrupt CQ stays corrupt, a stuck request stuck). */
 void rio_emu_reset_faults(void);
 

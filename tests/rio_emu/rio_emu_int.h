@@ -109,7 +109,8 @@ enum rio_emu_fault {
   RIO_EMU_FAULT_NONE = 0,
   RIO_EMU_FAULT_FAIL,    /* rio_emu_fail_nth: the call fails with *err */
   RIO_EMU_FAULT_PENDING, /* rio_emu_pending_nth: accepted, answers FALSE + WSA_IO_PENDING */
-  RIO_EMU_FAULT_STUCK    /* rio_emu_stuck_nth: accepted, never issued nor completed */
+  RIO_EMU_FAULT_STUCK,   /* rio_emu_stuck_nth: accepted, never issued nor completed */
+  RIO_EMU_FAULT_PARTIAL  /* rio_emu_partial_nth: accepted, moves only *err bytes */
 };
 /* Count a call of fn; the fault armed for this call (enum rio_emu_fault), and
  * *err for RIO_EMU_FAULT_FAIL. Posts use it; other functions rio_emu_fault_hit. */
@@ -170,6 +171,7 @@ typedef struct rio_emu_req {
   /* Caller memory (inside registered buffers). */
   char *data;
   ULONG len, accum; /* accum: bytes done by earlier parts (RIO_MSG_WAITALL) */
+  ULONG cap;        /* sends: most bytes the I/O moves (rio_emu_partial_nth); 0 = all */
   char *local, *remote, *control, *pflags;
   /* Winsock state that must outlive the call starting the I/O. */
   WSABUF wsabuf;
