@@ -18,9 +18,10 @@ void riox_test_set_rio_table(const void *table);
 
 /* Test builds only (RIOX_TEST_HOOKS): route the socket-level calls riox
  * makes (socket creation and close, ioctlsocket, accept, the non-blocking
- * transfers, CancelIoEx, AFD polls) through `api`, a ws_api_t (src/win/ws.h),
- * so the RIO emulator can see and police them. NULL restores the OS's.
- * Not thread-safe: call before creating loops. */
+ * transfers, CancelIoEx, AFD polls, shutdown, the IOCP backend's overlapped
+ * receives, AcceptEx) through `api`, a ws_api_t (src/win/ws.h), so the RIO
+ * emulator can see and police them and tests can inject failures. NULL
+ * restores the OS's. Not thread-safe: call before creating loops. */
 void riox_test_set_sockapi(const void *api);
 
 /* The WSASocketW flags riox gave the OS socket behind `sock` (for a
@@ -34,6 +35,11 @@ unsigned long riox_test_sock_wsa_flags(const riox_sock *sock);
  * milliseconds, for loops closed afterwards. 0 restores the default (30 s).
  * Lets a test force the give-up path without waiting 30 s. Not thread-safe. */
 void riox_test_set_close_drain_ms(unsigned ms);
+
+/* Test only: how long riox_close lets a TCP connection's issued sends run
+ * before it closes anyway (riox.h, riox_close), in milliseconds, for
+ * closes started afterwards. 0 restores the default (5 s). Not thread-safe. */
+void riox_test_set_close_linger_ms(unsigned ms);
 
 #ifdef __cplusplus
 }

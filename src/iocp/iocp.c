@@ -49,7 +49,9 @@ static int iocp__issued(riox_sock *sock, win_req_t *req, int rc, DWORD bytes) {
    * (UDP sockets never use skip-on-success). */
   if (err == WSAEMSGSIZE && !sock->skip_iocp) return 0;
   /* Failed at once: no packet will come. Report it as this request's
-   * completion, so the application sees I/O errors in one place. */
+   * completion, so the application sees I/O errors in one place; such a
+   * status is never swallowed as an ICMP report (sock_recv_swallow). */
+  req->post_failed = 1;
   loop_complete_inline(sock->loop, req,
                        error_detail(error_from_win32((uint32_t)err), "overlapped I/O: WSA error %d", err),
                        0);
@@ -64,6 +66,7 @@ static int iocp__post_recv(riox_sock *sock, win_req_t *req) {
   int rc;
   memset(&req->ov, 0, sizeof req->ov);
   req->complete = iocp__recv_done;
+  req->post_failed = 0;
   req->flags = 0;
   wb.buf = req->data;
   wb.len = req->len;
@@ -71,16 +74,17 @@ static int iocp__post_recv(riox_sock *sock, win_req_t *req) {
   if (sock->kind == WIN_SOCK_UDP) {
     req->has_addr = 1;
     req->addrlen = (INT)sizeof req->u.addr;
-    rc = WSARecvFrom(sock->s, &wb, 1, &bytes, &req->flags, (struct sockaddr *)&req->u.addr,
-                     &req->addrlen, &req->ov, NULL);
+    rc = ws_wsarecvfrom(sock->s, &wb, 1, &bytes, &req->flags, (struct sockaddr *)&req->u.addr,
+                        &req->addrlen, &req->ov);
   } else {
-    rc = WSARecv(sock->s, &wb, 1, &bytes, &req->flags, &req->ov, NULL);
+    rc = ws_wsarecv(sock->s, &wb, 1, &bytes, &req->flags, &req->ov);
   }
   return iocp__issued(sock, req, rc, bytes);
 }
 
 static void iocp__recv_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
-  if (sock_recv_swallow(req->sock, status) && iocp__post_recv(req->sock, req) == 0) return;
+  /* A swallowed ICMP report: the receive is re-posted at the next wait. */
+  if (sock_recv_swallow(req, status)) return;
   sock_io_complete(loop, req, status, bytes);
 }
 

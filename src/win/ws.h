@@ -28,6 +28,17 @@ typedef struct ws_api {
   BOOL(WINAPI *cancel_io)(HANDLE h, LPOVERLAPPED ov);
   /* NtDeviceIoControlFile: how AFD polls are submitted (afd.c). */
   ws_nt_ioctl_fn nt_ioctl;
+  /* TCP half-close (riox_shutdown, and riox_close before closesocket). */
+  int(WINAPI *shutdown)(SOCKET s, int how);
+  /* The IOCP backend's overlapped receives (src/iocp/iocp.c). */
+  int(WINAPI *wsarecv)(SOCKET s, LPWSABUF bufs, DWORD nbufs, LPDWORD bytes, LPDWORD flags,
+                       LPWSAOVERLAPPED ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE cr);
+  int(WINAPI *wsarecvfrom)(SOCKET s, LPWSABUF bufs, DWORD nbufs, LPDWORD bytes, LPDWORD flags,
+                           struct sockaddr *from, LPINT from_len, LPWSAOVERLAPPED ov,
+                           LPWSAOVERLAPPED_COMPLETION_ROUTINE cr);
+  /* AcceptEx, found at run time (win_ext_t.AcceptEx): a listener's posts. */
+  BOOL(WINAPI *accept_ex)(SOCKET listener, SOCKET accept_sock, PVOID buf, DWORD recv_len,
+                          DWORD local_len, DWORD remote_len, LPDWORD bytes, LPOVERLAPPED ov);
 } ws_api_t;
 
 #ifdef RIOX_TEST_HOOKS
@@ -48,5 +59,12 @@ extern const ws_api_t *ws_hook; /* NULL: the OS */
 #define ws_cancel_io(h, ov) WS__CALL(cancel_io, CancelIoEx, (h, ov))
 #define ws_nt_ioctl(os, f, ev, apc, actx, iosb, code, in, inl, out, outl) \
   WS__CALL(nt_ioctl, os, (f, ev, apc, actx, iosb, code, in, inl, out, outl))
+#define ws_shutdown(s, how) WS__CALL(shutdown, shutdown, (s, how))
+#define ws_wsarecv(s, bufs, n, bytes, fl, ov) WS__CALL(wsarecv, WSARecv, (s, bufs, n, bytes, fl, ov, NULL))
+#define ws_wsarecvfrom(s, bufs, n, bytes, fl, from, flen, ov) \
+  WS__CALL(wsarecvfrom, WSARecvFrom, (s, bufs, n, bytes, fl, from, flen, ov, NULL))
+/* os: the loaded extension function (loop->ext.AcceptEx). */
+#define ws_accept_ex(os, l, a, buf, rlen, llen, rmlen, bytes, ov) \
+  WS__CALL(accept_ex, os, (l, a, buf, rlen, llen, rmlen, bytes, ov))
 
 #endif

@@ -97,6 +97,14 @@ void rio_emu_stuck_nth(enum rio_emu_fn fn, unsigned nth) {
   fault__arm(fn, nth, RIO_EMU_FAULT_STUCK, 0);
 }
 
+void rio_emu_complete_nth(enum rio_emu_fn fn, unsigned nth, int err) {
+  if (!fault__is_post(fn)) {
+    fprintf(stderr, "rio-emu: rio_emu_complete_nth(%d): not a post function; ignored\n", (int)fn);
+    return;
+  }
+  fault__arm(fn, nth, RIO_EMU_FAULT_COMPLETE, err);
+}
+
 void rio_emu_reset_faults(void) {
   int i;
   rio_emu_init();
