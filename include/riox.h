@@ -47,7 +47,8 @@
  *   riox_close(sock)           -> CLOSING: every pending operation is cancelled
  *                                 (or completes), each still yields its own event
  *                                 (status RIOX_ECANCELED when it was cancelled);
- *                                 then exactly one RIOX_EV_CLOSE event.
+ *                                 then exactly one RIOX_EV_CLOSE event. A TCP
+ *                                 connection ends with FIN (riox_close, below).
  *   RIOX_EV_CLOSE returned     -> the socket's memory is freed; the pointer is
  *                                 only an identifier from then on.
  * The loop never frees a socket, a request or a buffer the OS may still write.
@@ -197,7 +198,8 @@ enum riox_event_type {
   RIOX_EV_CLOSE = 6,    /* the last event of a socket */
   RIOX_EV_TIMER = 7,    /* timer_id; status RIOX_ECANCELED if cancelled */
   RIOX_EV_WAKE = 8,     /* ctx given to riox_wake() */
-  /* A loop-level failure (status); sock may be NULL. RIOX_ELOOP is fatal
+  /* A loop-level failure (status); sock may be NULL (a listener that
+   * cannot keep its accepts posted names itself: riox_tcp_listen). RIOX_ELOOP is fatal
    * (RIO: the completion queue turned corrupt): every pending receive and
    * send then completes with RIOX_ELOOP, later posts fail with RIOX_ELOOP;
    * close the sockets and the loop. */
@@ -262,8 +264,14 @@ enum riox_sock_flags {
 /* UDP and ICMP: Windows reports an ICMP port-unreachable (the answer to a
  * datagram sent to a closed port) as a failed receive (WSAECONNRESET) on the
  * sending socket. By default riox turns that report off (SIO_UDP_CONNRESET)
- * and, should one still arrive, re-posts the receive silently and counts it
- * in riox_stats.icmp_errors: a server keeps serving. With
+ * and, should one still arrive, re-posts the receive silently (in the next
+ * riox_wait) and counts it in riox_stats.icmp_errors: a server keeps
+ * serving. Only a report that arrives as the receive's completion is
+ * swallowed: a re-post that fails at once completes the receive with that
+ * status, and after 16 reports in a row on one socket (no datagram in
+ * between) the next one completes the receive, so reports can never keep
+ * riox_wait busy. ICMP time-exceeded (STATUS_HOPLIMIT_EXCEEDED) counts as
+ * such a report (RIOX_ECONNRESET). With
  * RIOX_UDP_REPORT_UNREACH the receive completes with RIOX_ECONNRESET
  * instead (useful for connected clients; Wine's "connection refused" for a
  * connected socket is reported as RIOX_ECONNRESET too). The same policy holds
@@ -275,8 +283,15 @@ enum riox_sock_flags {
 int riox_udp_open(riox_loop *loop, const riox_addr *local, const riox_addr *remote,
                   uint32_t flags, void *ctx, riox_sock **out);
 /* A TCP listener; accepted connections arrive as RIOX_EV_ACCEPT events with
- * cfg.accept_depth AcceptEx calls kept posted. With RIOX_SOCK_READINESS: no
- * AcceptEx, connections are taken with riox_try_accept (see "readiness").
+ * cfg.accept_depth AcceptEx calls kept posted whenever the OS allows: a
+ * connection reset before it was accepted is dropped silently and the
+ * AcceptEx posted again; a post that fails (the OS out of sockets, buffers
+ * or memory; all of cfg.max_requests in use) is retried on a back-off timer
+ * (10 ms, doubling, at most 1 s) until the depth is full again, and the
+ * first failure of such a run is reported once as RIOX_EV_ERROR (sock = the
+ * listener, status = why) -- for request slots only when the listener is
+ * left with no accept posted at all. With RIOX_SOCK_READINESS: no AcceptEx,
+ * connections are taken with riox_try_accept (see "readiness").
  * backlog <= 0 = system maximum. */
 int riox_tcp_listen(riox_loop *loop, const riox_addr *local, int backlog, uint32_t flags,
                     void *ctx, riox_sock **out);
@@ -331,9 +346,30 @@ int riox_shutdown(riox_sock *sock, void *ctx);
  * riox_close, which completes everything with RIOX_ECANCELED). */
 int riox_cancel(riox_sock *sock);
 /* Close (see "Socket lifecycle"). Idempotent: a second call returns
- * RIOX_ECLOSING and does nothing. */
+ * RIOX_ECLOSING and does nothing.
+ * On a TCP connection the close ends with FIN, never RST, receives pending
+ * or not. The sends posted before it go out in order and are allowed to
+ * finish (one TCP send of a socket is in the OS at a time: "Stream order"),
+ * because closesocket would cancel them even after shutdown(SD_SEND) and
+ * their data could be lost -- except sends still held by RIOX_SEND_DEFER
+ * (posted with it and not flushed since: no riox_flush or riox_wait in
+ * between): such a send, and every send after it, completes with
+ * RIOX_ECANCELED, so the peer's stream never has a hole. (A held send that
+ * RIO was already given cannot be taken back: it is committed at the close
+ * and completes like the others.) Once a send of a closing connection fails
+ * or is cancelled, the later ones are cancelled too. When the last send is
+ * done, riox shuts the socket down for sending (so Winsock closes it
+ * gracefully although a receive is pending) and closes it. A riox_shutdown
+ * still waiting for those sends happens too (its event reports 0). The
+ * wait is bounded: sends still not done after 5 seconds (a peer that does
+ * not read) are cancelled and the close goes ahead (Windows may then reset
+ * the connection); riox_loop_close does not wait at all. The peer receives,
+ * in order, every byte of each send that completed with status 0, then end
+ * of stream. Data that arrived and was never received (no receive posted
+ * for it) still resets the connection, as on every TCP stack. */
 int riox_close(riox_sock *sock);
-/* TCP: close with RST instead of FIN (SO_LINGER 0), then as riox_close. */
+/* TCP: close with RST instead of FIN (SO_LINGER 0, no wait for sends), then
+ * as riox_close. */
 int riox_abort(riox_sock *sock);
 
 /* ------------------------------------------------------------- readiness */

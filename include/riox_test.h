@@ -20,11 +20,12 @@ void riox_test_set_rio_table(const void *table);
 
 /* Test builds only (RIOX_TEST_HOOKS): route the socket-level calls riox
  * makes (socket creation and close, ioctlsocket, accept, the non-blocking
- * transfers, CancelIoEx, AFD polls) through `api`, a ws_api_t (src/win/ws.h),
- * so the RIO emulator can see and police them, and tests can play what the
- * host has not got (a layered provider, an older Windows). NULL restores the
- * OS's. 0, or RIOX_ENOTSUP in a build without RIOX_TEST_HOOKS (nothing is
- * routed there). Not thread-safe: call before creating loops. */
+ * transfers, CancelIoEx, AFD polls, shutdown, the IOCP backend's overlapped
+ * transfers, AcceptEx) through `api`, a ws_api_t (src/win/ws.h), so the RIO
+ * emulator can see and police them, and tests can inject failures and play
+ * what the host has not got (a layered provider, an older Windows). NULL
+ * restores the OS's. 0, or RIOX_ENOTSUP in a build without RIOX_TEST_HOOKS
+ * (nothing is routed there). Not thread-safe: call before creating loops. */
 int riox_test_set_sockapi(const void *api);
 
 /* The WSASocketW flags riox gave the OS socket behind `sock` (for a
@@ -62,6 +63,11 @@ void riox_test_fail_alloc_nth(unsigned nth);
  * each, whatever the threads do, is right. */
 void riox_test_set_init_delay_ms(unsigned ms);
 unsigned riox_test_init_runs(void);
+
+/* Test only: how long riox_close lets a TCP connection's issued sends run
+ * before it closes anyway (riox.h, riox_close), in milliseconds, for
+ * closes started afterwards. 0 restores the default (5 s). Not thread-safe. */
+void riox_test_set_close_linger_ms(unsigned ms);
 
 #ifdef __cplusplus
 }

@@ -231,7 +231,8 @@ int error_from_win32(uint32_t code) {
   XX(0xC000023Fu, ECONNRESET)    /* STATUS_PORT_UNREACHABLE: Windows' UDP convention */         \
   XX(0xC0000240u, ECANCELED)     /* STATUS_REQUEST_ABORTED */                                   \
   XX(0xC0000241u, ECONNABORTED)  /* STATUS_CONNECTION_ABORTED */                                \
-  XX(0xC0000350u, EHOSTUNREACH)  /* STATUS_HOST_DOWN */
+  XX(0xC0000350u, EHOSTUNREACH)  /* STATUS_HOST_DOWN */                                         \
+  XX(0xC000A012u, ECONNRESET)    /* STATUS_HOPLIMIT_EXCEEDED: a UDP ICMP report, as in libuv */
 
 /* Severity lives in the top two bits: 00 success, 01 informational (both
  * mean the operation worked, e.g. STATUS_PENDING), 10 warning, 11 error. */

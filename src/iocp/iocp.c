@@ -49,7 +49,9 @@ static int iocp__issued(riox_sock *sock, win_req_t *req, int rc, DWORD bytes) {
    * (UDP sockets never use skip-on-success). */
   if (err == WSAEMSGSIZE && !sock->skip_iocp) return 0;
   /* Failed at once: no packet will come. Report it as this request's
-   * completion, so the application sees I/O errors in one place. */
+   * completion, so the application sees I/O errors in one place; such a
+   * status is never swallowed as an ICMP report (sock_recv_swallow). */
+  req->post_failed = 1;
   loop_complete_inline(sock->loop, req,
                        error_detail(error_from_win32((uint32_t)err), "overlapped I/O: WSA error %d", err),
                        0);
@@ -63,6 +65,7 @@ static int iocp__post_recv(riox_sock *sock, win_req_t *req) {
   int rc;
   memset(&req->ov, 0, sizeof req->ov);
   req->complete = iocp__recv_done;
+  req->post_failed = 0;
   req->flags = 0;
   req->wsabuf.buf = req->data;
   req->wsabuf.len = req->len;
@@ -79,7 +82,8 @@ static int iocp__post_recv(riox_sock *sock, win_req_t *req) {
 }
 
 static void iocp__recv_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
-  if (sock_recv_swallow(req->sock, status) && iocp__post_recv(req->sock, req) == 0) return;
+  /* A swallowed ICMP report: the receive is re-posted at the next wait. */
+  if (sock_recv_swallow(req, status)) return;
   sock_io_complete(loop, req, status, bytes);
 }
 

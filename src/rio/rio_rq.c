@@ -198,6 +198,7 @@ static int rio__accepted(BOOL ok) { return ok || WSAGetLastError() == WSA_IO_PEN
 static int rio__refused(riox_loop *loop, win_req_t *req, const char *what) {
   int err = WSAGetLastError();
   rio__addr_free(rio_loop_of(loop), req);
+  req->post_failed = 1; /* never swallowed as an ICMP report (sock_recv_swallow) */
   loop_complete_inline(loop, req,
                        error_detail(error_from_win32((uint32_t)err), "%s failed: WSA error %d", what, err),
                        0);
@@ -219,6 +220,7 @@ int rio_rq_recv(riox_sock *sock, win_req_t *req) {
   if (rc == 0 && sock->kind == WIN_SOCK_UDP) rc = rio__addr_slot(rl, req, &addr);
   if (rc < 0) return rc;
   req->complete = rio__recv_done;
+  req->post_failed = 0;
   req->has_addr = (uint8_t)(sock->kind == WIN_SOCK_UDP);
   /* Deferred: costs no kernel call; committed at the next flush. */
   if (sock->kind == WIN_SOCK_UDP)
@@ -233,7 +235,8 @@ int rio_rq_recv(riox_sock *sock, win_req_t *req) {
 }
 
 static void rio__recv_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
-  if (sock_recv_swallow(req->sock, status) && rio_rq_recv(req->sock, req) == 0) return;
+  /* A swallowed ICMP report: the receive is re-posted at the next wait. */
+  if (sock_recv_swallow(req, status)) return;
   sock_io_complete(loop, req, status, bytes);
 }
 

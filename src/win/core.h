@@ -59,6 +59,8 @@ struct win_req {
   uint8_t finished; /* in order: completed; its event waits for the older ones */
   uint8_t issued;   /* TCP send: handed to the backend (or completed inline) */
   uint8_t defer;    /* TCP send: posted with RIOX_SEND_DEFER */
+  uint32_t flush_gen; /* TCP send: loop->flush_gen when posted (sock_send_held) */
+  uint8_t post_failed; /* the status is the post's own immediate failure, not a completion's */
   int32_t status; /* inline (or, in order, waiting) completion result */
   uint32_t bytes;
   DWORD flags;    /* WSARecv flags (in/out) */
@@ -106,6 +108,11 @@ struct riox_sock {
   uint8_t accepted;   /* made by accepting a connection */
   uint8_t attached;   /* backend sock_attach done (first completion-mode post) */
   uint8_t ifs;        /* the provider's handles are IFS handles (XP1_IFS_HANDLES) */
+  uint8_t aborting;   /* riox_abort: close with RST, no FIN, no linger */
+  uint8_t tx_broken;  /* closing: a send failed or was cancelled; the later ones are too */
+  uint8_t fin_sent;   /* shutdown(SD_SEND) done */
+  uint8_t lingering;  /* riox_close waits for issued sends before the FIN */
+  uint8_t accept_failing; /* listener: a streak of failed AcceptEx posts was reported */
   uint32_t flags;     /* riox_sock_flags */
   DWORD wsa_flags;    /* WSASocketW flags of the OS socket (riox_test_sock_wsa_flags) */
   uint8_t close_hold; /* holds the event room of its CLOSE (loop_hold) */
@@ -115,6 +122,9 @@ struct riox_sock {
   uint32_t sends_pending;
   uint32_t accepts_pending;
   win_req_t *shutdown_req; /* waiting for sends_pending == 0 */
+  uint32_t icmp_streak;    /* UDP: ICMP reports swallowed in a row (sock_recv_swallow) */
+  uint32_t accept_retry_ms; /* listener: the next back-off of a failing AcceptEx post */
+  uint64_t deadline_id;    /* loop_deadline_set: accept retry or linger bound; 0 = none */
   void *ctx;
   list_node_t node;   /* loop->socks */
   /* TCP: the receives and the sends not yet reported, in posting order;
@@ -169,8 +179,11 @@ struct riox_loop {
   timer_heap_t timers;
   evq_t events;
   uint32_t holds; /* event room held by sockets and posted accepts (loop_hold) */
+  uint32_t flush_gen; /* riox_flush calls so far (a deferred send is held until the next) */
   list_node_t socks;       /* every socket not yet freed */
   list_node_t inline_done; /* requests completed synchronously */
+  list_node_t reposts;     /* receives to post again at the next wait (swallowed ICMP) */
+  timer_heap_t deadlines;  /* the library's own timers (loop_deadline_set), never events */
   list_node_t dead;        /* sockets whose close event was returned */
   riox_stats stats;
   int closing;
@@ -211,6 +224,12 @@ void loop_req_free(riox_loop *loop, win_req_t *req);
  * next riox_wait, like any other (events never fire from inside a post). */
 void loop_complete_inline(riox_loop *loop, win_req_t *req, int status, uint32_t bytes);
 uint64_t loop_now_ms(void);
+/* A socket's one internal deadline (a listener's accept retry, a closing
+ * connection's linger bound): sock_deadline(sock) runs in riox_wait once
+ * delay_ms have passed. Setting it again replaces it. RIOX_ENOMEM when the
+ * heap cannot grow (nothing is armed then). */
+int loop_deadline_set(riox_sock *sock, uint64_t delay_ms);
+void loop_deadline_clear(riox_sock *sock);
 
 /* Count one OS call on the I/O path. */
 #define LOOP_OSCALL(loop) ((loop)->stats.os_calls++)
@@ -243,9 +262,22 @@ void sock_free(riox_sock *sock);
 /* TCP: a send finished; start a waiting shutdown when it was the last. */
 void sock_send_drained(riox_sock *sock);
 /* Policies both backends apply before sock_io_complete:
- * a UDP receive that only reports an ICMP error is re-posted (riox.h, "UDP
- * and ICMP"): returns 1 when the caller should re-post it; */
-int sock_recv_swallow(riox_sock *sock, int status);
+ * a UDP receive whose completion only reports an ICMP error is re-posted
+ * (riox.h, "UDP and ICMP"): returns 1 when it took req (queued on
+ * loop->reposts, posted again by sock_run_reposts at the next wait), 0 when
+ * the caller must complete it. Never for a post's own immediate failure
+ * (req->post_failed), nor more than SOCK_ICMP_SWALLOW_MAX times in a row; */
+#define SOCK_ICMP_SWALLOW_MAX 16u
+int sock_recv_swallow(win_req_t *req, int status);
+/* The default policy applies: status is an ICMP report riox hides on this
+ * socket (riox_try_recv answers RIOX_EAGAIN for it). */
+int sock_icmp_report(const riox_sock *sock, int status);
+/* riox_wait, before it flushes: post the swallowed receives again. */
+void sock_run_reposts(riox_loop *loop);
+/* An internal deadline of sock fired (loop_deadline_set). */
+void sock_deadline(riox_sock *sock);
+/* The linger of a closing connection is over (its sends drained): FIN, close. */
+void sock_linger_end(riox_sock *sock);
 /* UDP: an ICMP unreachable report is RIOX_ECONNRESET whatever the OS called
  * it (Windows: ECONNRESET; Wine on a connected socket: ECONNREFUSED). */
 int sock_udp_icmp_status(const riox_sock *sock, int status);
@@ -272,6 +304,8 @@ int poll_event_live(riox_event *ev);
 
 /* tcp.c */
 int tcp_accept_post(riox_sock *listener);
+/* A listener's accept retry deadline fired: post what is missing. */
+void tcp_accept_retry(riox_sock *listener);
 /* A readiness-mode connect finished: ok = connected, else failed. */
 void tcp_connect_settled(riox_sock *sock, int ok);
 

@@ -98,10 +98,12 @@ int riox_loop_create(const riox_loop_config *cfg, riox_loop **out) {
   }
   list_init(&loop->socks);
   list_init(&loop->inline_done);
+  list_init(&loop->reposts);
   list_init(&loop->dead);
   list_init(&loop->poll_updates);
   list_init(&loop->afd_groups);
   timer_heap_init(&loop->timers);
+  timer_heap_init(&loop->deadlines);
   evq_init(&loop->events);
   loop->port = NULL;
   rc = loop__check_config(&loop->cfg);
@@ -303,6 +305,31 @@ uint64_t loop_now_ms(void) {
   return (uint64_t)now.QuadPart / freq * 1000u + (uint64_t)now.QuadPart % freq * 1000u / freq;
 }
 
+/* ------------------------------------------------- internal deadlines */
+
+/* Kept apart from the application's timers (loop->timers) so they never
+ * surface as RIOX_EV_TIMER; the heap's ctx is the socket. */
+int loop_deadline_set(riox_sock *sock, uint64_t delay_ms) {
+  loop_deadline_clear(sock);
+  return timer_heap_add(&sock->loop->deadlines, loop_now_ms() + delay_ms, sock, &sock->deadline_id);
+}
+
+void loop_deadline_clear(riox_sock *sock) {
+  if (sock->deadline_id == 0) return;
+  (void)timer_heap_cancel(&sock->loop->deadlines, sock->deadline_id, NULL);
+  sock->deadline_id = 0;
+}
+
+/* Run every deadline due by `now` (UINT64_MAX: all of them). */
+static void loop__run_deadlines(riox_loop *loop, uint64_t now) {
+  void *ctx;
+  while (timer_heap_pop_due(&loop->deadlines, now, NULL, &ctx)) {
+    riox_sock *sock = (riox_sock *)ctx;
+    sock->deadline_id = 0;
+    sock_deadline(sock);
+  }
+}
+
 static void loop__run_inline(riox_loop *loop) {
   list_node_t *node;
   /* Completions may queue more inline work (a re-post); take it all. */
@@ -400,6 +427,7 @@ static void loop__poll_port(riox_loop *loop, DWORD timeout) {
 static void loop__expire_timers(riox_loop *loop) {
   uint64_t now, id;
   void *ctx;
+  if (timer_heap_count(&loop->deadlines) > 0) loop__run_deadlines(loop, loop_now_ms());
   if (timer_heap_count(&loop->timers) == 0) return;
   now = loop_now_ms();
   while (timer_heap_pop_due(&loop->timers, now, &id, &ctx)) {
@@ -416,6 +444,7 @@ static void loop__free_dead(riox_loop *loop) {
 int riox_flush(riox_loop *loop) {
   int n;
   if (loop == NULL) return error_detail(RIOX_EINVAL, "riox_flush: loop is NULL");
+  loop->flush_gen++; /* sends deferred so far are no longer held (sock.c) */
   n = loop->be->flush(loop);
   if (n > 0) loop->stats.batches++;
   return n;
@@ -424,7 +453,9 @@ int riox_flush(riox_loop *loop) {
 /* Milliseconds to block: the caller's timeout, shortened by the next timer. */
 static DWORD loop__timeout(riox_loop *loop, uint64_t deadline) {
   uint64_t now = loop_now_ms(), next = timer_heap_next(&loop->timers), until = deadline;
+  uint64_t internal = timer_heap_next(&loop->deadlines);
   if (next < until) until = next;
+  if (internal < until) until = internal;
   if (until == UINT64_MAX) return INFINITE;
   if (until <= now) return 0;
   if (until - now > 0x7fffffffu) return 0x7fffffffu;
@@ -455,12 +486,18 @@ int riox_wait(riox_loop *loop, riox_event *events, int max, int timeout_ms) {
   deadline = timeout_ms < 0 ? UINT64_MAX : loop_now_ms() + (uint64_t)timeout_ms;
   for (;;) {
     DWORD timeout;
+    /* Receives that swallowed an ICMP report go out again here, never from
+     * inside the dispatch that swallowed it: a re-post failing at once
+     * cannot keep this call busy (sock_recv_swallow). */
+    sock_run_reposts(loop);
     riox_flush(loop);
     loop__run_inline(loop);
     poll_flush_updates(loop);
     timeout = evq_count(&loop->events) > 0 ? 0 : loop__timeout(loop, deadline);
     loop->be->before_wait(loop, &timeout);
-    if (!list_empty(&loop->inline_done) || evq_count(&loop->events) > 0) timeout = 0;
+    if (!list_empty(&loop->inline_done) || !list_empty(&loop->reposts) ||
+        evq_count(&loop->events) > 0)
+      timeout = 0;
     /* With a full batch already queued there is nothing to gain from a call. */
     if (evq_count(&loop->events) < (uint32_t)max) loop__poll_port(loop, timeout);
     loop__run_inline(loop);
@@ -501,12 +538,16 @@ void riox_loop_close(riox_loop *loop) {
     riox_sock *sock = container_of(node, riox_sock, node);
     if (sock->state != WIN_SOCK_CLOSING) riox_close(sock);
   }
+  /* Nobody is left to wait for: connections lingering for their sends close
+   * now (sock_deadline), listeners retry no accept. */
+  loop__run_deadlines(loop, UINT64_MAX);
   while (timer_heap_pop_due(&loop->timers, UINT64_MAX, &id, &ctx)) {
   }
   loop->closing = 1;
   /* Nothing is freed while the OS may still write into it: drain every
    * request first. */
   until = loop_now_ms() + loop__close_drain_ms;
+  sock_run_reposts(loop); /* closing: each completes as cancelled */
   loop__run_inline(loop);
   while (loop->reqs.in_use > 0 && loop_now_ms() < until) {
     DWORD timeout = 100;
@@ -525,6 +566,7 @@ void riox_loop_close(riox_loop *loop) {
   poll_loop_fini(loop); /* after the sockets: they leave their AFD groups */
   evq_destroy(&loop->events);
   timer_heap_destroy(&loop->timers);
+  timer_heap_destroy(&loop->deadlines); /* after sock_free: it clears each socket's */
   /* A request the OS never finished, or one the backend gave up while the
    * OS may still use its buffer: leaking that memory is the only safe
    * choice left. */

@@ -68,7 +68,8 @@ int riox_try_recv(riox_sock *sock, void *buf, uint32_t cap, riox_addr *from) {
       }
       /* The policy of riox.h ("UDP and ICMP"), as for completion receives. */
       rc = sock_udp_icmp_status(sock, error_from_win32((uint32_t)err));
-      if (sock_recv_swallow(sock, rc)) {
+      if (sock_icmp_report(sock, rc)) {
+        loop->stats.icmp_errors++;
         error_detail(RIOX_EAGAIN, "riox_try_recv: only an ICMP error was pending");
         return RIOX_EAGAIN;
       }

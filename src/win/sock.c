@@ -223,6 +223,7 @@ int sock_bind(riox_sock *sock, const riox_addr *local) {
 
 void sock_free(riox_sock *sock) {
   sock__release_close(sock); /* freed without its close event: none is owed now */
+  loop_deadline_clear(sock);
   poll_sock_free(sock);
   list_remove(&sock->node);
   if (sock->s != INVALID_SOCKET) ws_close(sock->s);
@@ -421,6 +422,7 @@ static int sock__send(riox_sock *sock, char *data, uint32_t len, const riox_addr
   if (sock->kind == WIN_SOCK_TCP) {
     /* Stream order: only the first waiting send goes to the OS. */
     req->defer = (uint8_t)((flags & RIOX_SEND_DEFER) != 0);
+    req->flush_gen = sock->loop->flush_gen;
     list_insert_tail(&sock->tx_order, &req->order);
     if (sock->tx_order.next != &req->order) return 0;
     req->issued = 1;
@@ -452,15 +454,56 @@ int riox_sendto(riox_sock *sock, char *data, uint32_t len, const riox_addr *to, 
   return sock__send(sock, data, len, to, flags, ctx, "riox_sendto");
 }
 
-int sock_recv_swallow(riox_sock *sock, int status) {
+int sock_icmp_report(const riox_sock *sock, int status) {
   if (sock->kind != WIN_SOCK_UDP || (sock->flags & RIOX_UDP_REPORT_UNREACH) ||
       sock->state == WIN_SOCK_CLOSING)
     return 0;
   status = sock_udp_icmp_status(sock, status);
-  if (status != RIOX_ECONNRESET && status != RIOX_ENETUNREACH && status != RIOX_EHOSTUNREACH)
+  return status == RIOX_ECONNRESET || status == RIOX_ENETUNREACH || status == RIOX_EHOSTUNREACH;
+}
+
+/* Three rules keep the swallow from spinning (a re-post that failed at once
+ * used to come straight back here through the inline list, for ever):
+ *  - only a completion's status is an ICMP report; a post that failed at
+ *    once (req->post_failed) is the request's outcome and is delivered;
+ *  - the re-post waits for the next wait (sock_run_reposts), so the dispatch
+ *    that swallowed the report finishes first;
+ *  - after SOCK_ICMP_SWALLOW_MAX reports in a row on one socket (no datagram
+ *    in between), the next one is delivered, so a flood of reports still
+ *    reaches the application now and then. */
+int sock_recv_swallow(win_req_t *req, int status) {
+  riox_sock *sock = req->sock;
+  if (req->post_failed || !sock_icmp_report(sock, status)) return 0;
+  if (sock->icmp_streak >= SOCK_ICMP_SWALLOW_MAX) {
+    sock->icmp_streak = 0;
     return 0;
+  }
+  sock->icmp_streak++;
   sock->loop->stats.icmp_errors++;
+  list_insert_tail(&sock->loop->reposts, &req->node);
   return 1;
+}
+
+void sock_run_reposts(riox_loop *loop) {
+  list_node_t todo, *node;
+  if (list_empty(&loop->reposts)) return;
+  /* Take the list as it is now: what these posts queue waits for the next
+   * wait in its turn. */
+  list_init(&todo);
+  while ((node = list_pop_front(&loop->reposts)) != NULL) list_insert_tail(&todo, node);
+  while ((node = list_pop_front(&todo)) != NULL) {
+    win_req_t *req = container_of(node, win_req_t, node);
+    riox_sock *sock = req->sock;
+    int rc;
+    if (sock->state == WIN_SOCK_CLOSING) {
+      sock_io_complete(loop, req, RIOX_ECANCELED, 0);
+      continue;
+    }
+    rc = loop->be->recv(sock, req);
+    /* Refused before reaching the OS (e.g. RIO queue growth): that is the
+     * receive's outcome. */
+    if (rc < 0) sock_io_complete(loop, req, rc, 0);
+  }
 }
 
 int sock_udp_icmp_status(const riox_sock *sock, int status) {
@@ -504,9 +547,16 @@ int sock_send_continue(win_req_t *req, int status, uint32_t bytes) {
 static void sock__event(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
   riox_sock *sock = req->sock;
   riox_event *ev;
+  /* A socket riox is closing: whatever code the OS ended its requests with
+   * (STATUS_CANCELLED, STATUS_LOCAL_DISCONNECT, Wine's broken pipe after the
+   * FIN...) means cancelled (riox.h, "Socket lifecycle"); the RIO backend's
+   * dispatch does the same for RIO's codes. */
+  if (sock->state == WIN_SOCK_CLOSING && status < 0 && status != RIOX_EOF && status != RIOX_EMSGSIZE)
+    status = RIOX_ECANCELED;
   if (req->kind == WIN_REQ_RECV) {
     if (sock->kind == WIN_SOCK_TCP && status == 0 && bytes == 0) status = RIOX_EOF;
     status = sock_udp_icmp_status(sock, status);
+    if (status == 0 || status == RIOX_EMSGSIZE) sock->icmp_streak = 0;
     ev = loop_push_event(loop, RIOX_EV_RECV, sock, req->ctx, status);
     ev->data = req->data;
     ev->len = bytes;
@@ -535,8 +585,17 @@ static void sock__event(riox_loop *loop, win_req_t *req, int status, uint32_t by
   loop_req_free(loop, req);
 }
 
+/* A TCP send posted with RIOX_SEND_DEFER and not flushed since (no
+ * riox_flush, no riox_wait): the backend is to hold it back. */
+static int sock__held(const win_req_t *req) {
+  return req->defer && req->flush_gen == req->sock->loop->flush_gen;
+}
+
 /* The first waiting TCP send goes to the backend, once the one before it
- * is reported. A refusal is its completion, in order like any other. */
+ * is reported. A refusal is its completion, in order like any other. A
+ * closing connection's sends go on while riox_close lingers for them (the
+ * close flushes them), until one fails or is cancelled: a later one then
+ * never goes out, so the peer's stream has no hole (riox.h, riox_close). */
 static void sock__send_next(riox_sock *sock) {
   riox_loop *loop = sock->loop;
   win_req_t *req;
@@ -545,22 +604,31 @@ static void sock__send_next(riox_sock *sock) {
   req = container_of(sock->tx_order.next, win_req_t, order);
   if (req->issued) return;
   req->issued = 1;
-  rc = sock->state == WIN_SOCK_CLOSING
-           ? RIOX_ECANCELED
-           : loop->be->send(sock, req, req->defer ? (uint32_t)RIOX_SEND_DEFER : 0u);
+  if (sock->state != WIN_SOCK_CLOSING)
+    rc = loop->be->send(sock, req, sock__held(req) ? (uint32_t)RIOX_SEND_DEFER : 0u);
+  else if (sock->lingering && !sock->tx_broken && sock->s != INVALID_SOCKET)
+    rc = loop->be->send(sock, req, 0u);
+  else
+    rc = RIOX_ECANCELED;
   if (rc < 0) {
     req->complete = sock_io_complete;
     loop_complete_inline(loop, req, rc, 0);
   }
 }
 
-/* riox_cancel, riox_close: the sends waiting behind the one in the OS never
- * reach it. Each completes with RIOX_ECANCELED, after the one in the OS. */
-static void sock__cancel_waiting_sends(riox_sock *sock) {
+/* The sends waiting behind the one in the OS that never reach it: all of
+ * them (riox_cancel, a close that does not linger), or, when riox_close
+ * lingers, the first one still held by RIOX_SEND_DEFER and every one after
+ * it (`from_held`). Each completes with RIOX_ECANCELED, after the one in
+ * the OS. */
+static void sock__cancel_waiting_sends(riox_sock *sock, int from_held) {
   list_node_t *node, *tmp;
+  int cancel = !from_held;
   list_for_each_safe(node, tmp, &sock->tx_order) {
     win_req_t *req = container_of(node, win_req_t, order);
     if (req->issued) continue;
+    if (!cancel && !sock__held(req)) continue;
+    cancel = 1;
     req->issued = 1;
     req->complete = sock_io_complete;
     loop_complete_inline(sock->loop, req, RIOX_ECANCELED, 0);
@@ -581,6 +649,10 @@ void sock_io_complete(riox_loop *loop, win_req_t *req, int status, uint32_t byte
     win_req_t *first = container_of(list->next, win_req_t, order);
     if (!first->finished) break;
     list_remove(&first->order);
+    /* A closing connection's send failed or was cancelled, in stream order:
+     * no later send goes out (sock__send_next). */
+    if (list == &sock->tx_order && first->status < 0 && sock->state == WIN_SOCK_CLOSING)
+      sock->tx_broken = 1;
     sock__event(loop, first, first->status, first->bytes);
   }
   if (list == &sock->tx_order) sock__send_next(sock);
@@ -608,9 +680,70 @@ int riox_cancel(riox_sock *sock) {
     rc = sock->loop->be->sock_cancel(sock);
     if (rc < 0) return rc;
   }
-  sock__cancel_waiting_sends(sock);
+  sock__cancel_waiting_sends(sock, 0);
   sock__cancel_os(sock);
   return 0;
+}
+
+/* How long riox_close lets a connection's issued sends run before the FIN
+ * (riox.h, riox_close); riox_test_set_close_linger_ms shortens it. */
+#define SOCK__LINGER_MS 5000u
+static uint32_t sock__linger_ms = SOCK__LINGER_MS;
+
+void riox_test_set_close_linger_ms(unsigned ms) {
+  sock__linger_ms = ms != 0 ? (uint32_t)ms : SOCK__LINGER_MS;
+}
+
+/* The orderly end of a TCP connection riox_close owes the peer. */
+static int sock__graceful(const riox_sock *sock) {
+  return sock->kind == WIN_SOCK_TCP && sock->connected && !sock->aborting;
+}
+
+/* Give the OS socket back. A connection is shut down for sending first:
+ * Winsock closes gracefully (FIN) only when no receive is pending or the
+ * socket was shut down for sending (libuv's uv__tcp_close relies on the
+ * same rule), and a receive may be pending here -- on RIO one always may.
+ * Its receives are not cancelled first either: cancelling a TCP receive
+ * can itself make Windows reset the connection (libuv, uv__tcp_close);
+ * closesocket aborts them, each still posts its packet or RIO result
+ * (STATUS_CANCELLED or similar), which is how pending reaches 0.
+ * `cancel`: sends are still in flight (the linger bound passed, or the loop
+ * is closing); they are cancelled, as closesocket alone does not end them
+ * under Wine (their packets never come) and Windows documents no order.
+ * Sockets without a connection (UDP, listeners, a connect in progress) and
+ * aborted ones are cancelled, then closed, as before. */
+static void sock__os_close(riox_sock *sock, int cancel) {
+  riox_loop *loop = sock->loop;
+  int graceful = sock__graceful(sock);
+  if (graceful && !sock->fin_sent) {
+    LOOP_OSCALL(loop);
+    if (ws_shutdown(sock->s, SD_SEND) == 0) sock->fin_sent = 1;
+  }
+  if (!graceful || cancel) sock__cancel_os(sock);
+  LOOP_OSCALL(loop);
+  ws_close(sock->s);
+  sock->s = INVALID_SOCKET;
+}
+
+void sock_linger_end(riox_sock *sock) {
+  if (!sock->lingering) return;
+  sock->lingering = 0;
+  loop_deadline_clear(sock);
+  sock__os_close(sock, 0);
+}
+
+void sock_deadline(riox_sock *sock) {
+  if (sock->kind == WIN_SOCK_TCP_LISTEN) {
+    tcp_accept_retry(sock);
+    return;
+  }
+  /* The linger bound passed (the peer does not read), or riox_loop_close
+   * runs every deadline now: the FIN goes after what the OS took, the sends
+   * still in flight end RIOX_ECANCELED. */
+  if (!sock->lingering) return;
+  sock->lingering = 0;
+  sock__cancel_waiting_sends(sock, 0);
+  sock__os_close(sock, 1);
 }
 
 int riox_close(riox_sock *sock) {
@@ -620,18 +753,28 @@ int riox_close(riox_sock *sock) {
     return error_detail(RIOX_ECLOSING, "riox_close: socket is already closing");
   loop = sock->loop;
   sock->state = WIN_SOCK_CLOSING;
+  loop_deadline_clear(sock); /* a listener's accept retry */
+  /* IOCP: a send it holds back (deferred, not yet flushed) completes as
+   * cancelled; RIO: it is committed, as RIO cannot take a request back. */
   if (sock->attached) (void)loop->be->sock_cancel(sock);
-  sock__cancel_waiting_sends(sock);
   /* Readiness: the AFD poll is cancelled before the socket goes away; its
    * packet (cancelled or not) still arrives and releases the socket. */
   poll_sock_closing(sock);
-  /* closesocket aborts every overlapped request; each still posts its
-   * packet (STATUS_CANCELLED or similar), which is how pending reaches 0. */
-  sock__cancel_os(sock);
-  LOOP_OSCALL(loop);
-  ws_close(sock->s);
-  sock->s = INVALID_SOCKET;
-  /* A shutdown still waiting for sends will never run: finish it now. */
+  /* closesocket would abort the sends already issued, FIN or not (the
+   * closesocket page: pending overlapped sends are cancelled), and an
+   * aborted send may leave data untransmitted: let the sends posted so far
+   * finish first, in order, within a bound; the FIN follows the last one
+   * (sock_send_drained). Sends still held by RIOX_SEND_DEFER are not sent. */
+  if (sock__graceful(sock) && sock->sends_pending > 0 &&
+      loop_deadline_set(sock, sock__linger_ms) == 0) {
+    sock->lingering = 1;
+    sock__cancel_waiting_sends(sock, 1);
+  } else {
+    sock__cancel_waiting_sends(sock, 0);
+    sock__os_close(sock, sock->sends_pending > 0); /* no timer: cancel what is left */
+  }
+  /* A shutdown still waiting for sends runs when they are done (lingering)
+   * or will never run (closed): sock_send_drained finishes it. */
   if (sock->shutdown_req != NULL && sock->sends_pending == 0) sock_send_drained(sock);
   /* Hold a reference while checking, so the close event comes exactly once. */
   sock->pending++;
@@ -646,6 +789,7 @@ int riox_abort(riox_sock *sock) {
     lg.l_onoff = 1;
     lg.l_linger = 0;
     (void)setsockopt(sock->s, SOL_SOCKET, SO_LINGER, (const char *)&lg, sizeof lg);
+    sock->aborting = 1;
   }
   return riox_close(sock);
 }

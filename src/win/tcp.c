@@ -12,7 +12,13 @@
 
 static void tcp__accept_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes);
 
-int tcp_accept_post(riox_sock *listener) {
+/* Immediate resets re-posted at once by one tcp_accept_post. */
+#define TCP__RESET_BURST 64u
+/* Back-off of a listener whose posts fail: 10 ms, doubling, at most 1 s. */
+#define TCP__RETRY_FIRST_MS 10u
+#define TCP__RETRY_MAX_MS 1000u
+
+static int tcp__accept_post_once(riox_sock *listener) {
   riox_loop *loop = listener->loop;
   win_req_t *req;
   DWORD bytes = 0;
@@ -39,10 +45,11 @@ int tcp_accept_post(riox_sock *listener) {
     return rc;
   }
   LOOP_OSCALL(loop);
-  if (!loop->ext.AcceptEx(listener->s, req->accept_sock, req->u.accept_buf, 0, TCP__ADDR_SPACE,
-                          TCP__ADDR_SPACE, &bytes, &req->ov) &&
+  if (!ws_accept_ex(loop->ext.AcceptEx, listener->s, req->accept_sock, req->u.accept_buf, 0,
+                    TCP__ADDR_SPACE, TCP__ADDR_SPACE, &bytes, &req->ov) &&
       WSAGetLastError() != ERROR_IO_PENDING) {
     rc = sock_wsa_error("AcceptEx");
+    LOOP_OSCALL(loop);
     ws_close(req->accept_sock);
     loop_req_free(loop, req);
     loop_unhold(loop);
@@ -53,17 +60,57 @@ int tcp_accept_post(riox_sock *listener) {
   return 0;
 }
 
-/* Keep the listener at its accept depth; report a listener left with none. */
+/* One AcceptEx posted, or RIOX_E* with nothing posted. An immediate
+ * WSAECONNRESET says the connection AcceptEx took from the backlog was
+ * reset before it could be accepted: that is no failure of the listener,
+ * so the accept socket is closed (its state after a failed AcceptEx is not
+ * to be reused) and a fresh one posted -- a burst at most, since each reset
+ * only removes one dead connection from the backlog. */
+int tcp_accept_post(riox_sock *listener) {
+  unsigned resets = 0;
+  for (;;) {
+    int rc = tcp__accept_post_once(listener);
+    if (rc != RIOX_ECONNRESET || ++resets > TCP__RESET_BURST) return rc;
+  }
+}
+
+/* Keep the listener at its accept depth. When a post fails (the OS out of
+ * sockets, buffers or memory; all of the loop's request slots in use), post
+ * again on a back-off timer rather than leave the depth short for good --
+ * a listener with nothing posted would never hear of a connection again --
+ * and report the first failure of the streak as RIOX_EV_ERROR (riox.h,
+ * riox_tcp_listen). Request slots are the application's own limit
+ * (max_requests), not a failure: they are reported only when they leave the
+ * listener with no accept at all. */
 static void tcp__accept_refill(riox_sock *listener) {
   riox_loop *loop = listener->loop;
-  int rc = 0;
+  uint32_t delay;
+  int rc = 0, slots = 0;
+  /* A retry is scheduled: the back-off decides when to try again. */
+  if (listener->deadline_id != 0) return;
   while (listener->state != WIN_SOCK_CLOSING && listener->accepts_pending < loop->cfg.accept_depth) {
+    slots = loop->reqs.in_use >= loop->reqs.limit;
     rc = tcp_accept_post(listener);
     if (rc < 0) break;
   }
-  if (rc < 0 && listener->accepts_pending == 0)
+  if (listener->state == WIN_SOCK_CLOSING) return;
+  if (rc == 0) {
+    listener->accept_failing = 0; /* the streak is over */
+    listener->accept_retry_ms = 0;
+    return;
+  }
+  if (!listener->accept_failing && rc != RIOX_ECONNRESET &&
+      (!slots || listener->accepts_pending == 0)) {
+    listener->accept_failing = 1;
     (void)loop_push_note(loop, RIOX_EV_ERROR, listener, NULL, rc);
+  }
+  delay = listener->accept_retry_ms != 0 ? listener->accept_retry_ms : TCP__RETRY_FIRST_MS;
+  listener->accept_retry_ms = delay * 2 > TCP__RETRY_MAX_MS ? TCP__RETRY_MAX_MS : delay * 2;
+  /* No memory for the timer: the next accept completion refills instead. */
+  (void)loop_deadline_set(listener, delay);
 }
+
+void tcp_accept_retry(riox_sock *listener) { tcp__accept_refill(listener); }
 
 static void tcp__accept_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
   riox_sock *listener = req->sock, *conn = NULL;
@@ -279,15 +326,21 @@ static void tcp__shutdown_done(riox_loop *loop, win_req_t *req, int status, uint
 void sock_send_drained(riox_sock *sock) {
   win_req_t *req = sock->shutdown_req;
   int status = 0;
-  if (req == NULL) return;
-  sock->shutdown_req = NULL;
-  if (sock->state == WIN_SOCK_CLOSING || sock->s == INVALID_SOCKET) {
-    status = RIOX_ECANCELED;
-  } else {
-    LOOP_OSCALL(sock->loop);
-    if (shutdown(sock->s, SD_SEND) != 0) status = sock_wsa_error("shutdown(SD_SEND)");
+  if (req != NULL) {
+    sock->shutdown_req = NULL;
+    /* A connection closing gracefully still has its socket while its sends
+     * run (riox_close lingers): its half-close happens as asked. */
+    if (sock->s == INVALID_SOCKET || (sock->state == WIN_SOCK_CLOSING && !sock->lingering)) {
+      status = RIOX_ECANCELED;
+    } else {
+      LOOP_OSCALL(sock->loop);
+      if (ws_shutdown(sock->s, SD_SEND) != 0) status = sock_wsa_error("shutdown(SD_SEND)");
+      else sock->fin_sent = 1;
+    }
+    loop_complete_inline(sock->loop, req, status, 0);
   }
-  loop_complete_inline(sock->loop, req, status, 0);
+  /* riox_close waited for these sends: now the FIN, then closesocket. */
+  if (sock->lingering) sock_linger_end(sock);
 }
 
 int riox_shutdown(riox_sock *sock, void *ctx) {

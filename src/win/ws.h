@@ -62,6 +62,11 @@ typedef struct ws_api {
    * \Device\Afd for polls): afd.c. */
   ws_nt_cancel_fn nt_cancel;
   ws_nt_create_fn nt_create;
+  /* TCP half-close (riox_shutdown, and riox_close before closesocket). */
+  int(WINAPI *shutdown)(SOCKET s, int how);
+  /* AcceptEx, found at run time (win_ext_t.AcceptEx): a listener's posts. */
+  BOOL(WINAPI *accept_ex)(SOCKET listener, SOCKET accept_sock, PVOID buf, DWORD recv_len,
+                          DWORD local_len, DWORD remote_len, LPDWORD bytes, LPOVERLAPPED ov);
 } ws_api_t;
 
 #ifdef RIOX_TEST_HOOKS
@@ -96,6 +101,11 @@ extern const ws_api_t *ws_hook; /* NULL: the OS */
 #define ws_nt_cancel(os, f, iosb, ciosb) WS__CALL(nt_cancel, os, (f, iosb, ciosb))
 #define ws_nt_create(os, f, acc, attrs, iosb, alloc, attr, share, disp, opt, ea, eal) \
   WS__CALL(nt_create, os, (f, acc, attrs, iosb, alloc, attr, share, disp, opt, ea, eal))
+
+#define ws_shutdown(s, how) WS__CALL(shutdown, shutdown, (s, how))
+/* os: the loaded extension function (loop->ext.AcceptEx). */
+#define ws_accept_ex(os, l, a, buf, rlen, llen, rmlen, bytes, ov) \
+  WS__CALL(accept_ex, os, (l, a, buf, rlen, llen, rmlen, bytes, ov))
 
 /* ws.c. A socket no child process inherits: WSASocketW with `flags` plus
  * WSA_FLAG_NO_HANDLE_INHERIT, so a child cannot keep a port open or a

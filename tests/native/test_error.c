@@ -158,6 +158,19 @@ Test(error_ntstatus, error_statuses_map_to_their_riox_error) {
   check_map(rows, sizeof rows / sizeof rows[0], error_from_ntstatus, "error_from_ntstatus");
 }
 
+/* Issue 9, item 9: STATUS_HOPLIMIT_EXCEEDED (an ICMP time-exceeded answer to
+ * a datagram) is a UDP ICMP report like STATUS_PORT_UNREACHABLE, as libuv
+ * maps it (WSAECONNRESET, which its UDP receive ignores): RIOX_ECONNRESET,
+ * so the "UDP and ICMP" policy swallows or reports it like the others. It
+ * used to be unknown (RIOX_EIO, a hard error the policy never sees). */
+Test(error_ntstatus, hoplimit_exceeded_is_a_udp_icmp_report) {
+  int got = error_from_ntstatus(0xC000A012u);
+  cr_assert_eq(got, RIOX_ECONNRESET,
+               "STATUS_HOPLIMIT_EXCEEDED -> %d (%s), expected RIOX_ECONNRESET like "
+               "STATUS_PORT_UNREACHABLE (%d)",
+               got, riox_err_name(got), error_from_ntstatus(0xC000023Fu));
+}
+
 Test(error_ntstatus, unknown_warnings_and_errors_are_eio) {
   static const map_row rows[] = {
       {0x80000001u, RIOX_EIO}, {0x80000006u, RIOX_EIO}, {0xC0000001u, RIOX_EIO},

@@ -106,6 +106,14 @@ void rio_emu_partial_nth(enum rio_emu_fn fn, unsigned nth, unsigned long bytes) 
   fault__arm(fn, nth, RIO_EMU_FAULT_PARTIAL, (int)bytes);
 }
 
+void rio_emu_complete_nth(enum rio_emu_fn fn, unsigned nth, int err) {
+  if (!fault__is_post(fn)) {
+    fprintf(stderr, "rio-emu: rio_emu_complete_nth(%d): not a post function; ignored\n", (int)fn);
+    return;
+  }
+  fault__arm(fn, nth, RIO_EMU_FAULT_COMPLETE, err);
+}
+
 void rio_emu_reset_faults(void) {
   int i;
   rio_emu_init();

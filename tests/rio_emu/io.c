@@ -85,6 +85,11 @@ void rio_emu_io_start(rio_emu_req_t *req) {
     rio_emu_io_finish(req, rio_emu_closed_status(), 0);
     return;
   }
+  if (req->fail_status != 0) {
+    /* rio_emu_complete_nth: the OS "reported" this status for the I/O. */
+    rio_emu_io_finish(req, req->fail_status, 0);
+    return;
+  }
   memset(&req->ov, 0, sizeof req->ov);
   req->ov.Internal = (ULONG_PTR)STATUS_PENDING; /* Wine writes it only at the end */
   req->ov.hEvent = rio_emu_watch_event();

@@ -93,7 +93,7 @@ static BOOL post__do(enum rio_emu_fn fn, int dir, RIO_RQ h, PRIO_BUF data, ULONG
   rio_emu_req_t *req;
   rio_emu_reg_t *refs[RIO_EMU_MAX_REFS];
   char *pdata = NULL, *plocal = NULL, *premote = NULL, *pcontrol = NULL, *ppflags = NULL;
-  int nref = 0, err = 0, i, fault;
+  int nref = 0, err = 0, i, fault, fault_err;
   ULONG cap;
   rio_emu_init();
   fault = rio_emu_fault_take(fn, &err);
@@ -102,6 +102,7 @@ static BOOL post__do(enum rio_emu_fn fn, int dir, RIO_RQ h, PRIO_BUF data, ULONG
     return FALSE;
   }
   cap = fault == RIO_EMU_FAULT_PARTIAL ? (ULONG)err : 0;
+  fault_err = err;
   err = 0;
   if (flags & ~(DWORD)POST__KNOWN_FLAGS) {
     WSASetLastError(WSAEINVAL);
@@ -165,6 +166,7 @@ static BOOL post__do(enum rio_emu_fn fn, int dir, RIO_RQ h, PRIO_BUF data, ULONG
   req->dir = dir;
   req->done = 0;
   req->flags = flags;
+  req->fail_status = fault == RIO_EMU_FAULT_COMPLETE ? (LONG)fault_err : 0;
   req->data = pdata;
   req->len = data != NULL ? data->Length : 0;
   req->accum = 0;

@@ -31,6 +31,11 @@ const void *rio_emu_table(void);
  * flags of every socket and polices the calls made on RIO sockets (sock.c). Sockets
  * meant for emulated RIO must be created and closed through it. */
 const void *rio_emu_sockapi(void);
+/* Receives RIO holds on socket s (a SOCKET) whose I/O has started and not
+ * ended: what a test needs to model what Windows does at closesocket with a
+ * receive pending (test_tcp_close_fin_not_rst). 0 for a socket without a
+ * request queue. */
+unsigned rio_emu_recv_in_flight(unsigned long long s);
 /* Install (on != 0) or remove both tables in riox: riox_test_set_rio_table and
  * riox_test_set_sockapi. Call before creating loops. */
 void rio_emu_install(int on);
@@ -95,6 +100,12 @@ void rio_emu_stuck_nth(enum rio_emu_fn fn, unsigned nth);
  * send (an overlapped send completes once the transport has consumed its buffer: WSPSend),
  * but a caller that continues one must still keep the stream in order. */
 void rio_emu_partial_nth(enum rio_emu_fn fn, unsigned nth, unsigned long bytes);
+/* Posts only: the nth call is accepted (returns TRUE, charged as usual), and once its
+ * request is issued its I/O ends at once with WSA status `err` and no bytes, as if the OS
+ * had reported it (an ICMP report on a UDP receive: WSAECONNRESET). Its result reaches the
+ * CQ like any other. For testing what a caller does with failures that arrive as
+ * completions rather than as the post's answer. */
+void rio_emu_complete_nth(enum rio_emu_fn fn, unsigned nth, int err);
 /* Disarms every fault not yet hit (a corrupt CQ stays corrupt, a stuck request stuck). */
 void rio_emu_reset_faults(void);
 

@@ -110,7 +110,8 @@ enum rio_emu_fault {
   RIO_EMU_FAULT_FAIL,    /* rio_emu_fail_nth: the call fails with *err */
   RIO_EMU_FAULT_PENDING, /* rio_emu_pending_nth: accepted, answers FALSE + WSA_IO_PENDING */
   RIO_EMU_FAULT_STUCK,   /* rio_emu_stuck_nth: accepted, never issued nor completed */
-  RIO_EMU_FAULT_PARTIAL  /* rio_emu_partial_nth: accepted, moves only *err bytes */
+  RIO_EMU_FAULT_PARTIAL, /* rio_emu_partial_nth: accepted, moves only *err bytes */
+  RIO_EMU_FAULT_COMPLETE /* rio_emu_complete_nth: accepted, its I/O ends with *err */
 };
 /* Count a call of fn; the fault armed for this call (enum rio_emu_fault), and
  * *err for RIO_EMU_FAULT_FAIL. Posts use it; other functions rio_emu_fault_hit. */
@@ -165,6 +166,7 @@ typedef struct rio_emu_req {
   int state;
   int done; /* result final: goes to the CQ once every earlier request has */
   DWORD flags; /* RIO_MSG_* */
+  LONG fail_status; /* rio_emu_complete_nth: the WSA status its I/O ends with, 0 = none */
   RIORESULT result;
   rio_emu_reg_t *ref[RIO_EMU_MAX_REFS];
   int nref;

@@ -208,6 +208,22 @@ static BOOL CALLBACK sock__init(PINIT_ONCE once, PVOID param, PVOID *ctx) {
   return TRUE;
 }
 
+unsigned rio_emu_recv_in_flight(unsigned long long s) {
+  rio_emu_sock_t *e;
+  unsigned n = 0;
+  rio_emu_init();
+  rio_emu_lock();
+  e = rio_emu_sock_find((SOCKET)s);
+  if (e != NULL && e->rq != NULL && !e->rq->closed) {
+    list_node_t *node;
+    for (node = e->rq->issued[RIO_EMU_RECV].next; node != &e->rq->issued[RIO_EMU_RECV];
+         node = node->next)
+      if (!container_of(node, rio_emu_req_t, node)->done) n++;
+  }
+  rio_emu_unlock();
+  return n;
+}
+
 const void *rio_emu_sockapi(void) {
   static INIT_ONCE once = INIT_ONCE_STATIC_INIT;
   rio_emu_init();

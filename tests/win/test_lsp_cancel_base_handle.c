@@ -13,7 +13,12 @@
  *    the socket and on its base (iocp: with a receive pending, which still
  *    ends RIOX_ECANCELED; RIO requests cannot be cancelled one by one, so
  *    there riox_cancel is made with none posted);
- *  - riox_close cancels on both as well, and the close still completes;
+ *  - riox_close of the UDP socket cancels on both as well, and riox_abort
+ *    of a TCP connection; the close still completes. riox_close of a TCP
+ *    connection cancels nothing (item 4): it shuts the socket down for
+ *    sending and lets closesocket end the receives, since cancelling a TCP
+ *    receive may itself make Windows reset the connection (libuv's
+ *    uv__tcp_close does the same);
  *  - an IFS socket is cancelled once, on its own handle (no extra call).
  * What only Windows can show: a real provider's own requests on the base
  * socket ending because of it. */
@@ -78,7 +83,7 @@ static int expect(const char *what, SOCKET s, int own, int base) {
   return 0;
 }
 
-static int check(riox_loop *loop, riox_sock *sock, int layered, const char *what) {
+static int check(riox_loop *loop, riox_sock *sock, int layered, int tcp, const char *what) {
   SOCKET s = (SOCKET)riox_test_sock_handle(sock);
   int iocp = strcmp(h_backend, "iocp") == 0, n = layered ? 1 : 0;
   riox_event ev;
@@ -103,7 +108,7 @@ static int check(riox_loop *loop, riox_sock *sock, int layered, const char *what
   t_ncancel = 0;
   H_OK(riox_close(sock));
   snprintf(label, sizeof label, "riox_close(%s)", what);
-  if (expect(label, s, 1, n)) return 1;
+  if (expect(label, s, tcp ? 0 : 1, tcp ? 0 : n)) return 1;
   H_EQ(h_wait_for(loop, RIOX_EV_RECV, sock, &ev, NULL, 5000), 0);
   H_EQ(ev.status, RIOX_ECANCELED);
   H_OK(riox_buf_put(loop, ev.data));
@@ -120,9 +125,15 @@ static int run(int layered) {
   H_OK(h_loop(&loop, NULL));
   if (h_tcp_pair(loop, loop, 0, &cli, &srv)) return 1;
   H_OK(riox_udp_open(loop, &lo, NULL, 0, NULL, &u));
-  if (check(loop, srv, layered, layered ? "layered TCP" : "IFS TCP")) return 1;
-  if (check(loop, u, layered, layered ? "layered UDP" : "IFS UDP")) return 1;
-  H_OK(riox_close(cli));
+  if (check(loop, srv, layered, 1, layered ? "layered TCP" : "IFS TCP")) return 1;
+  if (check(loop, u, layered, 0, layered ? "layered UDP" : "IFS UDP")) return 1;
+  {
+    SOCKET s = (SOCKET)riox_test_sock_handle(cli);
+    t_ncancel = 0;
+    H_OK(riox_abort(cli));
+    if (expect(layered ? "riox_abort(layered TCP)" : "riox_abort(IFS TCP)", s, 1, layered ? 1 : 0))
+      return 1;
+  }
   H_EQ(h_wait_for(loop, RIOX_EV_CLOSE, cli, &ev, NULL, 5000), 0);
   riox_loop_close(loop);
   wh_end();
