@@ -1,9 +1,11 @@
 # Windows build: the library, examples and one test program per behaviour.
-file(GLOB RIOX_WIN_SOURCES CONFIGURE_DEPENDS
+# The OS-neutral core (src/core), the Windows layer (src/win) and its two
+# backends; the core finds the OS layer's os.h on the include path.
+file(GLOB RIOX_WIN_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/core/*.c
   ${CMAKE_SOURCE_DIR}/src/win/*.c ${CMAKE_SOURCE_DIR}/src/iocp/*.c ${CMAKE_SOURCE_DIR}/src/rio/*.c)
 add_library(riox STATIC ${RIOX_WIN_SOURCES})
 target_include_directories(riox PUBLIC ${CMAKE_SOURCE_DIR}/include
-  PRIVATE ${CMAKE_SOURCE_DIR}/src/common ${CMAKE_SOURCE_DIR}/src/win)
+  PRIVATE ${CMAKE_SOURCE_DIR}/src/common ${CMAKE_SOURCE_DIR}/src/core ${CMAKE_SOURCE_DIR}/src/win)
 target_link_libraries(riox PUBLIC riox_common ws2_32 mswsock ntdll)
 if(NOT MSVC)
   # One self-contained .exe per program: Wine then needs no mingw DLLs.
@@ -25,7 +27,7 @@ file(GLOB RIOX_EMU_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/rio_emu/*
 if(RIOX_RIO_EMU AND RIOX_EMU_SOURCES)
   add_library(riox_rio_emu STATIC ${RIOX_EMU_SOURCES})
   target_include_directories(riox_rio_emu PUBLIC ${CMAKE_SOURCE_DIR}/tests/rio_emu
-    PRIVATE ${CMAKE_SOURCE_DIR}/src/common ${CMAKE_SOURCE_DIR}/src/win)
+    PRIVATE ${CMAKE_SOURCE_DIR}/src/common ${CMAKE_SOURCE_DIR}/src/core ${CMAKE_SOURCE_DIR}/src/win)
   target_link_libraries(riox_rio_emu PUBLIC riox)
   target_compile_definitions(riox_rio_emu PUBLIC RIOX_WITH_RIO_EMU=1)
 endif()

@@ -1,15 +1,15 @@
 /* IOCP backend: the classic overlapped data path. Every receive and send is
- * one WSARecv(From)/WSASend(To) with its OVERLAPPED inside a win_req_t from
+ * one WSARecv(From)/WSASend(To) with its OVERLAPPED inside a req_t from
  * the loop's slab; completions arrive on the loop's port (or inline, for TCP
  * sockets with FILE_SKIP_COMPLETION_PORT_ON_SUCCESS). Deferred sends wait in
  * a per-loop queue until riox_flush or the next riox_wait. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "core.h"
+#include "win.h"
 
 typedef struct iocp_loop {
-  list_node_t deferred; /* win_req_t.node, in posting order */
+  list_node_t deferred; /* req_t.node, in posting order */
 } iocp_loop_t;
 
 static int iocp__loop_init(riox_loop *loop) {
@@ -34,7 +34,7 @@ static int iocp__sock_attach(riox_sock *sock) {
 static void iocp__sock_detach(riox_sock *sock) { (void)sock; }
 
 /* What happened to a call that was just issued. rc is the WSA call's return. */
-static int iocp__issued(riox_sock *sock, win_req_t *req, int rc, DWORD bytes) {
+static int iocp__issued(riox_sock *sock, req_t *req, int rc, DWORD bytes) {
   int err;
   if (rc == 0) {
     /* Success now: with skip-on-success no packet follows, so finish it in
@@ -58,9 +58,9 @@ static int iocp__issued(riox_sock *sock, win_req_t *req, int rc, DWORD bytes) {
   return 0;
 }
 
-static void iocp__recv_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes);
+static void iocp__recv_done(riox_loop *loop, req_t *req, int status, uint32_t bytes);
 
-static int iocp__post_recv(riox_sock *sock, win_req_t *req) {
+static int iocp__post_recv(riox_sock *sock, req_t *req) {
   DWORD bytes = 0;
   int rc;
   memset(&req->ov, 0, sizeof req->ov);
@@ -70,7 +70,7 @@ static int iocp__post_recv(riox_sock *sock, win_req_t *req) {
   req->wsabuf.buf = req->data;
   req->wsabuf.len = req->len;
   LOOP_OSCALL(sock->loop);
-  if (sock->kind == WIN_SOCK_UDP) {
+  if (sock->kind == SK_UDP) {
     req->has_addr = 1;
     req->addrlen = (INT)sizeof req->u.addr;
     rc = ws_wsa_recvfrom(sock->s, &req->wsabuf, 1, &bytes, &req->flags,
@@ -81,17 +81,17 @@ static int iocp__post_recv(riox_sock *sock, win_req_t *req) {
   return iocp__issued(sock, req, rc, bytes);
 }
 
-static void iocp__recv_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
+static void iocp__recv_done(riox_loop *loop, req_t *req, int status, uint32_t bytes) {
   /* A swallowed ICMP report: the receive is re-posted at the next wait. */
   if (sock_recv_swallow(req, status)) return;
   sock_io_complete(loop, req, status, bytes);
 }
 
-static int iocp__recv(riox_sock *sock, win_req_t *req) { return iocp__post_recv(sock, req); }
+static int iocp__recv(riox_sock *sock, req_t *req) { return iocp__post_recv(sock, req); }
 
-static void iocp__send_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes);
+static void iocp__send_done(riox_loop *loop, req_t *req, int status, uint32_t bytes);
 
-static int iocp__issue_send(riox_sock *sock, win_req_t *req) {
+static int iocp__issue_send(riox_sock *sock, req_t *req) {
   DWORD bytes = 0;
   int rc;
   memset(&req->ov, 0, sizeof req->ov);
@@ -99,7 +99,7 @@ static int iocp__issue_send(riox_sock *sock, win_req_t *req) {
   req->wsabuf.buf = req->data + req->done;
   req->wsabuf.len = req->len - req->done;
   LOOP_OSCALL(sock->loop);
-  if (sock->kind == WIN_SOCK_UDP && req->has_addr)
+  if (sock->kind == SK_UDP && req->has_addr)
     rc = ws_wsa_sendto(sock->s, &req->wsabuf, 1, &bytes, 0, (struct sockaddr *)&req->u.addr,
                        req->addrlen, &req->ov);
   else
@@ -107,7 +107,7 @@ static int iocp__issue_send(riox_sock *sock, win_req_t *req) {
   return iocp__issued(sock, req, rc, bytes);
 }
 
-static void iocp__send_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
+static void iocp__send_done(riox_loop *loop, req_t *req, int status, uint32_t bytes) {
   /* The application sees one completion for the whole range. The tail goes
    * out before any later send of the socket: the OS holds only this one
    * (sock.c, "Stream order"). */
@@ -118,7 +118,7 @@ static void iocp__send_done(riox_loop *loop, win_req_t *req, int status, uint32_
   sock_io_complete(loop, req, status, bytes);
 }
 
-static int iocp__send(riox_sock *sock, win_req_t *req, uint32_t flags) {
+static int iocp__send(riox_sock *sock, req_t *req, uint32_t flags) {
   if (flags & RIOX_SEND_DEFER) {
     iocp_loop_t *il = (iocp_loop_t *)sock->loop->be_data;
     list_insert_tail(&il->deferred, &req->node);
@@ -132,7 +132,7 @@ static int iocp__flush(riox_loop *loop) {
   list_node_t *node;
   int n = 0;
   while ((node = list_pop_front(&il->deferred)) != NULL) {
-    win_req_t *req = container_of(node, win_req_t, node);
+    req_t *req = container_of(node, req_t, node);
     (void)iocp__issue_send(req->sock, req);
     n++;
   }
@@ -143,7 +143,7 @@ static int iocp__sock_cancel(riox_sock *sock) {
   iocp_loop_t *il = (iocp_loop_t *)sock->loop->be_data;
   list_node_t *node, *tmp;
   list_for_each_safe(node, tmp, &il->deferred) {
-    win_req_t *req = container_of(node, win_req_t, node);
+    req_t *req = container_of(node, req_t, node);
     if (req->sock != sock) continue;
     list_remove(node);
     req->complete = iocp__send_done;
@@ -152,7 +152,7 @@ static int iocp__sock_cancel(riox_sock *sock) {
   return 0;
 }
 
-static int iocp__before_wait(riox_loop *loop, DWORD *timeout_ms) {
+static int iocp__before_wait(riox_loop *loop, uint32_t *timeout_ms) {
   (void)loop;
   (void)timeout_ms;
   return 0;

@@ -105,7 +105,7 @@ static int rio__loop_fini(riox_loop *loop) {
 
 static int rio__sock_cancel(riox_sock *sock) {
   rio_rq_t *q = (rio_rq_t *)sock->backend;
-  if (sock->state == WIN_SOCK_CLOSING) {
+  if (sock->state == SK_CLOSING) {
     /* closesocket comes next and frees the RIO queue. Nothing documents
      * what becomes of RIO_MSG_DEFER requests never committed by then, so
      * commit them first: every request is then one the kernel knows and will

@@ -57,7 +57,7 @@ int rio_cq_grow(riox_loop *loop, uint32_t slots) {
 void rio_cq_release(riox_loop *loop, uint32_t slots) { rio_loop_of(loop)->cq_committed -= slots; }
 
 static void rio__dispatch(riox_loop *loop, const RIORESULT *r) {
-  win_req_t *req = (win_req_t *)(uintptr_t)r->RequestContext;
+  req_t *req = (req_t *)(uintptr_t)r->RequestContext;
   int status = 0;
   if (r->Status != 0) {
     status = error_from_win32((uint32_t)r->Status);
@@ -66,7 +66,7 @@ static void rio__dispatch(riox_loop *loop, const RIORESULT *r) {
   /* Windows reports a closed socket's requests with several codes
    * (WSA_OPERATION_ABORTED, WSAENOTSOCK, and more: RIO-SEMANTICS.md); for a
    * socket riox is closing, each of them simply means cancelled. */
-  if (status != 0 && req->sock->state == WIN_SOCK_CLOSING) status = RIOX_ECANCELED;
+  if (status != 0 && req->sock->state == SK_CLOSING) status = RIOX_ECANCELED;
   loop->stats.completions++;
   rio_rq_dequeued(loop, req);
   req->complete(loop, req, status, r->BytesTransferred);
@@ -165,7 +165,7 @@ void rio_cq_abandon(riox_loop *loop) {
 
 /* Before the kernel wait: hand over what is queued, commit what completions
  * re-posted, else arm a notification. */
-int rio_cq_before_wait(riox_loop *loop, DWORD *timeout_ms) {
+int rio_cq_before_wait(riox_loop *loop, uint32_t *timeout_ms) {
   rio_loop_t *rl = rio_loop_of(loop);
   int n = rio_cq_drain(loop);
   /* A corrupt CQ (now or before) is never armed or polled again: the loop

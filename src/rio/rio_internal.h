@@ -13,7 +13,7 @@
 #ifndef RIOX_RIO_INTERNAL_H
 #define RIOX_RIO_INTERNAL_H
 
-#include "core.h"
+#include "win.h"
 
 #define RIO_DEQUEUE_MAX 256
 #define RIO_CQ_INITIAL 1024u
@@ -44,7 +44,7 @@ typedef struct rio_loop {
   uint32_t *addr_free;
   uint32_t addr_nfree, naddrs;
   list_node_t dirty;
-  /* win_req_t.node of every request RIO holds: accepted by a post (deferred
+  /* req_t.node of every request RIO holds: accepted by a post (deferred
    * or not) and not yet dequeued. The node is free meanwhile: only requests
    * completed inline use it (loop_complete_inline), and those RIO never took. */
   list_node_t posted;
@@ -60,7 +60,7 @@ void rio_cq_destroy(riox_loop *loop);
 /* The loop goes away while RIO still holds requests: stop what would call
  * back into the loop, leave the CQ (and all RIO may still use) alone. */
 void rio_cq_abandon(riox_loop *loop);
-int rio_cq_before_wait(riox_loop *loop, DWORD *timeout_ms);
+int rio_cq_before_wait(riox_loop *loop, uint32_t *timeout_ms);
 void rio_cq_on_packet(riox_loop *loop, OVERLAPPED_ENTRY *entry);
 int rio_cq_reserve(riox_loop *loop, uint32_t slots);
 void rio_cq_release(riox_loop *loop, uint32_t slots);
@@ -73,8 +73,8 @@ int rio_cq_drain(riox_loop *loop);
 /* rio_rq.c */
 int rio_rq_attach(riox_sock *sock);
 void rio_rq_detach(riox_sock *sock);
-int rio_rq_recv(riox_sock *sock, win_req_t *req);
-int rio_rq_send(riox_sock *sock, win_req_t *req, uint32_t flags);
+int rio_rq_recv(riox_sock *sock, req_t *req);
+int rio_rq_send(riox_sock *sock, req_t *req, uint32_t flags);
 /* Commit every queue with deferred posts; a queue whose commit failed stays
  * listed for the next try. Returns the deferred sends issued (riox_flush's
  * answer; receives are committed too but not counted). */
@@ -83,7 +83,7 @@ int rio_rq_commit_all(riox_loop *loop);
  * directions) and take the queue off the dirty list for good. */
 void rio_rq_commit_closing(riox_loop *loop, rio_rq_t *q);
 /* A dequeued result for req: release its quota and address slot. */
-void rio_rq_dequeued(riox_loop *loop, win_req_t *req);
+void rio_rq_dequeued(riox_loop *loop, req_t *req);
 /* The CQ turned corrupt (rl->dead set): complete every request RIO holds
  * with RIOX_ELOOP and drop every deferred commit. */
 void rio_rq_abandon_all(riox_loop *loop);

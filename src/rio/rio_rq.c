@@ -26,7 +26,7 @@ int rio_dead_error(const char *what) {
 int rio_rq_attach(riox_sock *sock) {
   riox_loop *loop = sock->loop;
   rio_loop_t *rl = rio_loop_of(loop);
-  uint32_t depth = sock->kind == WIN_SOCK_UDP ? RIO__RQ_INITIAL_UDP : RIO__RQ_INITIAL_TCP;
+  uint32_t depth = sock->kind == SK_UDP ? RIO__RQ_INITIAL_UDP : RIO__RQ_INITIAL_TCP;
   rio_rq_t *q;
   int rc;
   /* A request queue needs CQ room, and the CQ is given up. */
@@ -111,7 +111,7 @@ static int rio__slice(riox_loop *loop, const char *data, uint32_t len, RIO_BUF *
   return 0;
 }
 
-static int rio__addr_slot(rio_loop_t *rl, win_req_t *req, RIO_BUF *buf) {
+static int rio__addr_slot(rio_loop_t *rl, req_t *req, RIO_BUF *buf) {
   uint32_t idx;
   if (rl->addr_nfree == 0) return error_detail(RIOX_ENOBUFS, "RIO: no address slot free");
   idx = rl->addr_free[--rl->addr_nfree];
@@ -122,17 +122,17 @@ static int rio__addr_slot(rio_loop_t *rl, win_req_t *req, RIO_BUF *buf) {
   return 0;
 }
 
-static void rio__addr_free(rio_loop_t *rl, win_req_t *req) {
+static void rio__addr_free(rio_loop_t *rl, req_t *req) {
   if (req->backend_data == 0) return;
   rl->addr_free[rl->addr_nfree++] = (uint32_t)(req->backend_data - 1);
   req->backend_data = 0;
 }
 
-void rio_rq_dequeued(riox_loop *loop, win_req_t *req) {
+void rio_rq_dequeued(riox_loop *loop, req_t *req) {
   rio_loop_t *rl = rio_loop_of(loop);
   rio_rq_t *q = (rio_rq_t *)req->sock->backend;
   list_remove(&req->node); /* off rl->posted */
-  if (req->kind == WIN_REQ_RECV) {
+  if (req->kind == REQ_RECV) {
     q->recv_out--;
     if (req->backend_data != 0)
       memcpy(&req->u.addr, &rl->addrs[req->backend_data - 1], sizeof(SOCKADDR_INET));
@@ -144,7 +144,7 @@ void rio_rq_dequeued(riox_loop *loop, win_req_t *req) {
 
 /* RIO took req: one completion will follow (from the CQ, or from
  * rio_rq_abandon_all should the CQ turn corrupt first). */
-static void rio__posted(riox_loop *loop, win_req_t *req) {
+static void rio__posted(riox_loop *loop, req_t *req) {
   list_insert_tail(&rio_loop_of(loop)->posted, &req->node);
 }
 
@@ -171,9 +171,9 @@ void rio_rq_abandon_all(riox_loop *loop) {
    * write is kept: loop_fini (rio.c) leaks the registered buffers and address
    * slots of a loop that abandoned requests (rl->abandoned). */
   while ((node = list_pop_front(&rl->posted)) != NULL) {
-    win_req_t *req = container_of(node, win_req_t, node);
+    req_t *req = container_of(node, req_t, node);
     rio_rq_t *q = (rio_rq_t *)req->sock->backend;
-    if (req->kind == WIN_REQ_RECV) q->recv_out--;
+    if (req->kind == REQ_RECV) q->recv_out--;
     else q->send_out--;
     req->backend_data = 0; /* its address slot is never reused either */
     rl->abandoned++;
@@ -195,7 +195,7 @@ static int rio__accepted(BOOL ok) { return ok || WSAGetLastError() == WSA_IO_PEN
 
 /* A post the OS refused: report it as the request's completion (as IOCP
  * does for I/O that fails at once), never as a lost request. */
-static int rio__refused(riox_loop *loop, win_req_t *req, const char *what) {
+static int rio__refused(riox_loop *loop, req_t *req, const char *what) {
   int err = WSAGetLastError();
   rio__addr_free(rio_loop_of(loop), req);
   req->post_failed = 1; /* never swallowed as an ICMP report (sock_recv_swallow) */
@@ -205,9 +205,9 @@ static int rio__refused(riox_loop *loop, win_req_t *req, const char *what) {
   return 0;
 }
 
-static void rio__recv_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes);
+static void rio__recv_done(riox_loop *loop, req_t *req, int status, uint32_t bytes);
 
-int rio_rq_recv(riox_sock *sock, win_req_t *req) {
+int rio_rq_recv(riox_sock *sock, req_t *req) {
   riox_loop *loop = sock->loop;
   rio_loop_t *rl = rio_loop_of(loop);
   rio_rq_t *q = (rio_rq_t *)sock->backend;
@@ -217,13 +217,13 @@ int rio_rq_recv(riox_sock *sock, win_req_t *req) {
   if (rl->dead) return rio_dead_error("riox_recv");
   rc = rio__reserve(sock, q, 1);
   if (rc == 0) rc = rio__slice(loop, req->data, req->len, &data);
-  if (rc == 0 && sock->kind == WIN_SOCK_UDP) rc = rio__addr_slot(rl, req, &addr);
+  if (rc == 0 && sock->kind == SK_UDP) rc = rio__addr_slot(rl, req, &addr);
   if (rc < 0) return rc;
   req->complete = rio__recv_done;
   req->post_failed = 0;
-  req->has_addr = (uint8_t)(sock->kind == WIN_SOCK_UDP);
+  req->has_addr = (uint8_t)(sock->kind == SK_UDP);
   /* Deferred: costs no kernel call; committed at the next flush. */
-  if (sock->kind == WIN_SOCK_UDP)
+  if (sock->kind == SK_UDP)
     ok = rl->fn.RIOReceiveEx(q->rq, &data, 1, NULL, &addr, NULL, NULL, RIO_MSG_DEFER, req);
   else
     ok = rl->fn.RIOReceive(q->rq, &data, 1, RIO_MSG_DEFER, req);
@@ -234,15 +234,15 @@ int rio_rq_recv(riox_sock *sock, win_req_t *req) {
   return 0;
 }
 
-static void rio__recv_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
+static void rio__recv_done(riox_loop *loop, req_t *req, int status, uint32_t bytes) {
   /* A swallowed ICMP report: the receive is re-posted at the next wait. */
   if (sock_recv_swallow(req, status)) return;
   sock_io_complete(loop, req, status, bytes);
 }
 
-static void rio__send_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes);
+static void rio__send_done(riox_loop *loop, req_t *req, int status, uint32_t bytes);
 
-static int rio__issue_send(riox_sock *sock, win_req_t *req, uint32_t flags) {
+static int rio__issue_send(riox_sock *sock, req_t *req, uint32_t flags) {
   riox_loop *loop = sock->loop;
   rio_loop_t *rl = rio_loop_of(loop);
   rio_rq_t *q = (rio_rq_t *)sock->backend;
@@ -263,7 +263,7 @@ static int rio__issue_send(riox_sock *sock, win_req_t *req, uint32_t flags) {
     if (rc < 0) return rc;
   }
   req->complete = rio__send_done;
-  if (sock->kind == WIN_SOCK_UDP && req->has_addr) {
+  if (sock->kind == SK_UDP && req->has_addr) {
     rc = rio__addr_slot(rl, req, &addr);
     if (rc < 0) return rc;
     memset(&rl->addrs[req->backend_data - 1], 0, sizeof(SOCKADDR_INET));
@@ -288,11 +288,11 @@ static int rio__issue_send(riox_sock *sock, win_req_t *req, uint32_t flags) {
   return 0;
 }
 
-int rio_rq_send(riox_sock *sock, win_req_t *req, uint32_t flags) {
+int rio_rq_send(riox_sock *sock, req_t *req, uint32_t flags) {
   return rio__issue_send(sock, req, flags);
 }
 
-static void rio__send_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
+static void rio__send_done(riox_loop *loop, req_t *req, int status, uint32_t bytes) {
   if (sock_send_continue(req, status, bytes)) {
     int rc = rio__issue_send(req->sock, req, 0);
     if (rc == 0) return;

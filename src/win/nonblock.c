@@ -5,7 +5,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "core.h"
+#include "win.h"
 
 static int nb__wsa_error(riox_sock *sock, const char *what) {
   int err = WSAGetLastError();
@@ -13,7 +13,7 @@ static int nb__wsa_error(riox_sock *sock, const char *what) {
     error_detail(RIOX_EAGAIN, "%s: would block", what);
     return RIOX_EAGAIN;
   }
-  if (sock->kind == WIN_SOCK_TCP && sock->state == WIN_SOCK_CONNECTING && err != WSAENOTCONN)
+  if (sock->kind == SK_TCP && sock->state == SK_CONNECTING && err != WSAENOTCONN)
     tcp_connect_settled(sock, 0);
   return sock_wsa_error(what);
 }
@@ -22,16 +22,16 @@ static int nb__wsa_error(riox_sock *sock, const char *what) {
 static int nb__enter(riox_sock *sock, const void *buf, uint32_t len, const char *what) {
   int rc;
   if (sock == NULL) return error_detail(RIOX_EINVAL, "%s: sock is NULL", what);
-  if (sock->state == WIN_SOCK_CLOSING) return error_detail(RIOX_ECLOSING, "%s: socket is closing", what);
-  if (sock->kind == WIN_SOCK_TCP_LISTEN)
+  if (sock->state == SK_CLOSING) return error_detail(RIOX_ECLOSING, "%s: socket is closing", what);
+  if (sock->kind == SK_TCP_LISTEN)
     return error_detail(RIOX_EPROTO, "%s: not allowed on a listener (use riox_try_accept)", what);
-  rc = sock_check_mode(sock, WIN_MODE_READINESS, what);
+  rc = sock_check_mode(sock, SK_MODE_READINESS, what);
   if (rc < 0) return rc;
   if (buf == NULL && len > 0) return error_detail(RIOX_EINVAL, "%s: buffer is NULL", what);
   if (len > (uint32_t)INT_MAX) return error_detail(RIOX_EINVAL, "%s: length %u is too large", what, len);
   /* A connect still in flight is the OS's to judge; one that failed is not
    * connected, whatever error the OS would make up for the call. */
-  if (sock->kind == WIN_SOCK_TCP && !sock->connected && sock->state != WIN_SOCK_CONNECTING)
+  if (sock->kind == SK_TCP && !sock->connected && sock->state != SK_CONNECTING)
     return error_detail(RIOX_ENOTCONN, "%s: TCP socket is not connected", what);
   return 0;
 }
@@ -39,7 +39,7 @@ static int nb__enter(riox_sock *sock, const void *buf, uint32_t len, const char 
 /* A TCP socket whose readiness connect is still in flight has not been
  * seen connected yet; any successful transfer proves it is. */
 static void nb__transferred(riox_sock *sock) {
-  if (sock->state == WIN_SOCK_CONNECTING) tcp_connect_settled(sock, 1);
+  if (sock->state == SK_CONNECTING) tcp_connect_settled(sock, 1);
 }
 
 int riox_try_recv(riox_sock *sock, void *buf, uint32_t cap, riox_addr *from) {
@@ -50,7 +50,7 @@ int riox_try_recv(riox_sock *sock, void *buf, uint32_t cap, riox_addr *from) {
   if (cap == 0) return error_detail(RIOX_EINVAL, "riox_try_recv: capacity 0");
   loop = sock->loop;
   LOOP_OSCALL(loop);
-  if (sock->kind == WIN_SOCK_UDP) {
+  if (sock->kind == SK_UDP) {
     SOCKADDR_STORAGE ss;
     int sslen = sizeof ss;
     memset(&ss, 0, sizeof ss);
@@ -104,7 +104,7 @@ int riox_try_send(riox_sock *sock, const void *data, uint32_t len, const riox_ad
   rc = nb__enter(sock, data, len, "riox_try_send");
   if (rc < 0) return rc;
   loop = sock->loop;
-  if (sock->kind == WIN_SOCK_TCP) {
+  if (sock->kind == SK_TCP) {
     if (len == 0) return error_detail(RIOX_EINVAL, "riox_try_send: zero-length TCP send");
     if (to != NULL) return error_detail(RIOX_EINVAL, "riox_try_send: a TCP send takes no destination");
     if (sock->shut_wr) return error_detail(RIOX_ESHUTDOWN, "riox_try_send: riox_shutdown was called");
@@ -148,11 +148,11 @@ int riox_try_accept(riox_sock *listener, riox_sock **out, riox_addr *peer) {
   if (out != NULL) *out = NULL;
   if (listener == NULL || out == NULL)
     return error_detail(RIOX_EINVAL, "riox_try_accept: listener and out must not be NULL");
-  if (listener->kind != WIN_SOCK_TCP_LISTEN)
+  if (listener->kind != SK_TCP_LISTEN)
     return error_detail(RIOX_EPROTO, "riox_try_accept: not a listener");
-  if (listener->state == WIN_SOCK_CLOSING)
+  if (listener->state == SK_CLOSING)
     return error_detail(RIOX_ECLOSING, "riox_try_accept: listener is closing");
-  rc = sock_check_mode(listener, WIN_MODE_READINESS, "riox_try_accept");
+  rc = sock_check_mode(listener, SK_MODE_READINESS, "riox_try_accept");
   if (rc < 0) return rc;
   loop = listener->loop;
   LOOP_OSCALL(loop);
@@ -164,7 +164,7 @@ int riox_try_accept(riox_sock *listener, riox_sock **out, riox_addr *peer) {
   ws_no_inherit(s);
   /* A readiness connection, like its listener: accept() copies the
    * listener's attributes (non-blocking, no WSA_FLAG_REGISTERED_IO). */
-  rc = sock_adopt(loop, s, listener->family, WIN_MODE_READINESS, listener->wsa_flags, &conn);
+  rc = sock_adopt(loop, s, listener->family, SK_MODE_READINESS, listener->wsa_flags, &conn);
   if (rc < 0) {
     ws_close(s);
     return rc;

@@ -6,7 +6,7 @@
  * driver walks a handle's polls when one is cancelled. Interest changes are
  * only recorded; polls are (re)submitted or cancelled in one pass just before
  * the loop waits (poll_flush_updates), so a burst of changes costs one
- * submission per socket. A poll's packet comes back as a win_req_t like any
+ * submission per socket. A poll's packet comes back as a req_t like any
  * other request, which is also how close waits for it.
  *
  *   interest set ----> queued for update ----> poll submitted (before wait)
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core.h"
+#include "win.h"
 
 #define POLL__GROUP_MAX 32
 #define POLL__INTEREST (RIOX_READABLE | RIOX_WRITABLE | RIOX_RDHUP | RIOX_HANGUP | RIOX_ERROR)
@@ -37,7 +37,7 @@ struct poll_watch {
   uint8_t active;    /* watched (riox_unwatch clears it) */
   uint8_t disarmed;  /* one-shot that fired */
   uint8_t cancelling; /* req was asked to end: its packet is on the way */
-  win_req_t *req;    /* the AFD poll in flight, if any */
+  req_t *req;    /* the AFD poll in flight, if any */
   uint32_t queued;   /* READY events of this socket not yet handed out */
   uint64_t gen;      /* bumped by watch/modify/unwatch: older events are stale */
   ULONG polled;      /* AFD events that poll asks for */
@@ -109,7 +109,7 @@ static int poll__push(riox_loop *loop, poll_watch_t *w, uint32_t ready, int stat
   return 1;
 }
 
-static void poll__done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
+static void poll__done(riox_loop *loop, req_t *req, int status, uint32_t bytes) {
   riox_sock *sock = req->sock;
   poll_watch_t *w = sock->watch;
   ULONG afd = 0;
@@ -117,9 +117,9 @@ static void poll__done(riox_loop *loop, win_req_t *req, int status, uint32_t byt
   w->req = NULL;
   w->cancelling = 0;
   if (status == 0 && req->u.poll.NumberOfHandles > 0) afd = req->u.poll.Handles[0].Events;
-  if (sock->state == WIN_SOCK_CONNECTING && (afd & (AFD_POLL_SEND | AFD_POLL_CONNECT_FAIL)))
+  if (sock->state == SK_CONNECTING && (afd & (AFD_POLL_SEND | AFD_POLL_CONNECT_FAIL)))
     tcp_connect_settled(sock, !(afd & (AFD_POLL_CONNECT_FAIL | AFD_POLL_ABORT)));
-  if (sock->state != WIN_SOCK_CLOSING && w->active && !(afd & AFD_POLL_LOCAL_CLOSE)) {
+  if (sock->state != SK_CLOSING && w->active && !(afd & AFD_POLL_LOCAL_CLOSE)) {
     uint32_t ready = poll__ready(afd) & (w->interest | RIOX_HANGUP | RIOX_ERROR);
     if (status < 0 && status != RIOX_ECANCELED) ready |= RIOX_ERROR;
     if (ready != 0 && !w->disarmed &&
@@ -152,7 +152,7 @@ static int poll__group_fallback(riox_loop *loop, afd_group_t *g) {
 }
 
 static int poll__submit(riox_loop *loop, poll_watch_t *w, ULONG events) {
-  win_req_t *req = loop_req_alloc(loop, w->sock, WIN_REQ_POLL, poll__done);
+  req_t *req = loop_req_alloc(loop, w->sock, REQ_POLL, poll__done);
   int rc;
   if (req == NULL) return loop_req_error(loop, "AFD poll");
   req->u.poll.Timeout.QuadPart = INT64_MAX;
@@ -195,7 +195,7 @@ void poll_flush_updates(riox_loop *loop) {
   while ((node = list_pop_front(&loop->poll_updates)) != NULL) {
     poll_watch_t *w = container_of(node, poll_watch_t, update);
     ULONG want = poll__afd_events(w);
-    if (w->sock->state == WIN_SOCK_CLOSING) continue;
+    if (w->sock->state == SK_CLOSING) continue;
     /* An event of the socket is still queued (the application asked for
      * fewer events than were ready): poll_event_live queues the socket
      * again when it hands the last one out, so level-triggered mode never
@@ -221,12 +221,12 @@ int poll_event_live(riox_event *ev) {
   if (w == NULL) return 0;
   w->queued--;
   /* The last queued event of the socket is handed out: poll it again. */
-  if (w->queued == 0 && w->req == NULL && w->active && ev->sock->state != WIN_SOCK_CLOSING)
+  if (w->queued == 0 && w->req == NULL && w->active && ev->sock->state != SK_CLOSING)
     poll__queue(w);
   /* Queued before the last watch/modify/unwatch: its ctx, its conditions
    * and (one-shot) its arming belong to a watch that no longer exists. A
    * condition that still holds is reported again by the next poll. */
-  if (ev->sock->state == WIN_SOCK_CLOSING || !w->active || ev->timer_id != w->gen) return 0;
+  if (ev->sock->state == SK_CLOSING || !w->active || ev->timer_id != w->gen) return 0;
   ev->timer_id = 0;
   ev->ready &= w->interest | RIOX_HANGUP | RIOX_ERROR;
   return ev->ready != 0;
@@ -263,9 +263,9 @@ void poll_loop_fini(riox_loop *loop) {
 static int poll__check(riox_sock *sock, uint32_t events, const char *what) {
   int rc;
   if (sock == NULL) return error_detail(RIOX_EINVAL, "%s: sock is NULL", what);
-  if (sock->state == WIN_SOCK_CLOSING) return error_detail(RIOX_ECLOSING, "%s: socket is closing", what);
+  if (sock->state == SK_CLOSING) return error_detail(RIOX_ECLOSING, "%s: socket is closing", what);
   /* AFD polls only on readiness sockets: a RIO socket is for RIO only. */
-  rc = sock_check_mode(sock, WIN_MODE_READINESS, what);
+  rc = sock_check_mode(sock, SK_MODE_READINESS, what);
   if (rc < 0) return rc;
   if (events & ~(uint32_t)(POLL__INTEREST | RIOX_ONESHOT))
     return error_detail(RIOX_EINVAL, "%s: unknown event bits 0x%x", what, events);
@@ -317,7 +317,7 @@ int riox_watch_modify(riox_sock *sock, uint32_t events, void *ctx) {
 int riox_unwatch(riox_sock *sock) {
   poll_watch_t *w;
   if (sock == NULL) return error_detail(RIOX_EINVAL, "riox_unwatch: sock is NULL");
-  if (sock->mode != WIN_MODE_READINESS) return sock_check_mode(sock, WIN_MODE_READINESS, "riox_unwatch");
+  if (sock->mode != SK_MODE_READINESS) return sock_check_mode(sock, SK_MODE_READINESS, "riox_unwatch");
   w = sock->watch;
   if (w == NULL || !w->active) return error_detail(RIOX_ENOENT, "riox_unwatch: socket is not watched");
   w->active = 0;

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core.h"
+#include "win.h"
 #include "riox_test.h"
 
 static const RIO_EXTENSION_FUNCTION_TABLE *probe__injected_rio;

@@ -3,7 +3,7 @@
  * maps them back when sending, so one address form round-trips. */
 #include <string.h>
 
-#include "core.h"
+#include "win.h"
 
 static const uint8_t sockaddr__v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 

@@ -4,13 +4,13 @@
  * through the loop's port; only the data path differs between backends. */
 #include <string.h>
 
-#include "core.h"
+#include "win.h"
 
 #define TCP__ADDR_SPACE ((DWORD)(sizeof(SOCKADDR_STORAGE) + 16))
 
 /* ------------------------------------------------------------- accept */
 
-static void tcp__accept_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes);
+static void tcp__accept_done(riox_loop *loop, req_t *req, int status, uint32_t bytes);
 
 /* Immediate resets re-posted at once by one tcp_accept_post. */
 #define TCP__RESET_BURST 64u
@@ -20,14 +20,14 @@ static void tcp__accept_done(riox_loop *loop, win_req_t *req, int status, uint32
 
 static int tcp__accept_post_once(riox_sock *listener) {
   riox_loop *loop = listener->loop;
-  win_req_t *req;
+  req_t *req;
   DWORD bytes = 0;
   int rc;
   /* The connection it may bring owes its CLOSE: hold that room now, so an
    * accepted connection never finds the event queue full (loop.c). */
   rc = loop_hold(loop);
   if (rc < 0) return rc;
-  req = loop_req_alloc(loop, listener, WIN_REQ_ACCEPT, tcp__accept_done);
+  req = loop_req_alloc(loop, listener, REQ_ACCEPT, tcp__accept_done);
   if (req == NULL) {
     loop_unhold(loop);
     return loop_req_error(loop, "AcceptEx");
@@ -37,7 +37,7 @@ static int tcp__accept_post_once(riox_sock *listener) {
    * completion sockets: RIO needs WSA_FLAG_REGISTERED_IO on every accept
    * socket (RIO-SEMANTICS.md, "Request queues"). */
   req->accept_sock = ws_open(listener->family, SOCK_STREAM, IPPROTO_TCP,
-                             sock_wsa_flags(loop, WIN_MODE_COMPLETION));
+                             sock_wsa_flags(loop, SK_MODE_COMPLETION));
   if (req->accept_sock == INVALID_SOCKET) {
     rc = sock_wsa_error("WSASocket(accept)");
     loop_req_free(loop, req);
@@ -88,12 +88,12 @@ static void tcp__accept_refill(riox_sock *listener) {
   int rc = 0, slots = 0;
   /* A retry is scheduled: the back-off decides when to try again. */
   if (listener->deadline_id != 0) return;
-  while (listener->state != WIN_SOCK_CLOSING && listener->accepts_pending < loop->cfg.accept_depth) {
+  while (listener->state != SK_CLOSING && listener->accepts_pending < loop->cfg.accept_depth) {
     slots = loop->reqs.in_use >= loop->reqs.limit;
     rc = tcp_accept_post(listener);
     if (rc < 0) break;
   }
-  if (listener->state == WIN_SOCK_CLOSING) return;
+  if (listener->state == SK_CLOSING) return;
   if (rc == 0) {
     listener->accept_failing = 0; /* the streak is over */
     listener->accept_retry_ms = 0;
@@ -112,13 +112,13 @@ static void tcp__accept_refill(riox_sock *listener) {
 
 void tcp_accept_retry(riox_sock *listener) { tcp__accept_refill(listener); }
 
-static void tcp__accept_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
+static void tcp__accept_done(riox_loop *loop, req_t *req, int status, uint32_t bytes) {
   riox_sock *listener = req->sock, *conn = NULL;
   SOCKET s = req->accept_sock;
   (void)bytes;
   listener->accepts_pending--;
   loop_unhold(loop); /* the room held for conn: sock_adopt takes it back */
-  if (status == 0 && listener->state != WIN_SOCK_CLOSING) {
+  if (status == 0 && listener->state != SK_CLOSING) {
     struct sockaddr *local = NULL, *remote = NULL;
     INT llen = 0, rlen = 0;
     riox_addr peer;
@@ -131,8 +131,8 @@ static void tcp__accept_done(riox_loop *loop, win_req_t *req, int status, uint32
                                      &llen, &remote, &rlen);
       memset(&peer, 0, sizeof peer);
       if (remote != NULL) (void)win_sockaddr_to(remote, &peer);
-      status = sock_adopt(loop, s, listener->family, WIN_MODE_COMPLETION,
-                          sock_wsa_flags(loop, WIN_MODE_COMPLETION), &conn);
+      status = sock_adopt(loop, s, listener->family, SK_MODE_COMPLETION,
+                          sock_wsa_flags(loop, SK_MODE_COMPLETION), &conn);
     }
     if (status == 0) {
       riox_event *ev;
@@ -166,11 +166,11 @@ int riox_tcp_listen(riox_loop *loop, const riox_addr *local, int backlog, uint32
     return error_detail(RIOX_EINVAL, "riox_tcp_listen: address family %u is not valid",
                         (unsigned)local->family);
   family = (local->family == RIOX_AF_INET6 || (flags & RIOX_SOCK_DUALSTACK)) ? AF_INET6 : AF_INET;
-  rc = sock_create(loop, WIN_SOCK_TCP_LISTEN, family, flags, ctx, &sock);
+  rc = sock_create(loop, SK_TCP_LISTEN, family, flags, ctx, &sock);
   if (rc < 0) return rc;
   rc = sock_bind(sock, local);
   if (rc == 0 && listen(sock->s, backlog > 0 ? backlog : SOMAXCONN) != 0) rc = sock_wsa_error("listen");
-  if (rc == 0 && sock->mode == WIN_MODE_READINESS) {
+  if (rc == 0 && sock->mode == SK_MODE_READINESS) {
     /* No AcceptEx: the application accepts with riox_try_accept when the
      * listener reports RIOX_READABLE. */
     *out = sock;
@@ -186,7 +186,7 @@ int riox_tcp_listen(riox_loop *loop, const riox_addr *local, int backlog, uint32
       sock_free(sock);
     } else {
       /* Unreachable today: tcp_accept_post frees its request on failure. */
-      sock->state = WIN_SOCK_CLOSING;
+      sock->state = SK_CLOSING;
       list_insert_tail(&loop->socks, &sock->node);
     }
     return rc;
@@ -198,17 +198,17 @@ int riox_tcp_listen(riox_loop *loop, const riox_addr *local, int backlog, uint32
 
 /* ------------------------------------------------------------ connect */
 
-static void tcp__connect_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
+static void tcp__connect_done(riox_loop *loop, req_t *req, int status, uint32_t bytes) {
   riox_sock *sock = req->sock;
   riox_event *ev;
   (void)bytes;
-  if (status == 0 && sock->state == WIN_SOCK_CLOSING) status = RIOX_ECANCELED;
+  if (status == 0 && sock->state == SK_CLOSING) status = RIOX_ECANCELED;
   if (status == 0) {
     LOOP_OSCALL(loop);
     if (setsockopt(sock->s, SOL_SOCKET, SO_UPDATE_CONNECT_CONTEXT, NULL, 0) != 0)
       status = sock_wsa_error("setsockopt(SO_UPDATE_CONNECT_CONTEXT)");
   }
-  if (sock->state == WIN_SOCK_CONNECTING) sock->state = WIN_SOCK_OPEN;
+  if (sock->state == SK_CONNECTING) sock->state = SK_OPEN;
   if (status == 0) {
     sock->connected = 1;
     loop->stats.connects++;
@@ -236,14 +236,14 @@ static int tcp__connect_nonblocking(riox_sock *sock, const riox_addr *remote, in
   }
   err = WSAGetLastError();
   if (err != WSAEWOULDBLOCK && err != WSAEINPROGRESS) return sock_wsa_error("connect");
-  sock->state = WIN_SOCK_CONNECTING;
+  sock->state = SK_CONNECTING;
   return 0;
 }
 
 /* A readiness connect in progress finished (seen by a poll or a try_*). */
 void tcp_connect_settled(riox_sock *sock, int ok) {
-  if (sock->state != WIN_SOCK_CONNECTING || sock->mode != WIN_MODE_READINESS) return;
-  sock->state = WIN_SOCK_OPEN;
+  if (sock->state != SK_CONNECTING || sock->mode != SK_MODE_READINESS) return;
+  sock->state = SK_OPEN;
   if (ok) {
     sock->connected = 1;
     sock->loop->stats.connects++;
@@ -253,7 +253,7 @@ void tcp_connect_settled(riox_sock *sock, int ok) {
 int riox_tcp_connect(riox_loop *loop, const riox_addr *remote, const riox_addr *local,
                      uint32_t flags, void *ctx, riox_sock **out) {
   riox_sock *sock;
-  win_req_t *req;
+  req_t *req;
   int family, rc;
   if (loop == NULL || remote == NULL || out == NULL)
     return error_detail(RIOX_EINVAL, "riox_tcp_connect: loop, remote and out must not be NULL");
@@ -266,19 +266,19 @@ int riox_tcp_connect(riox_loop *loop, const riox_addr *remote, const riox_addr *
   family = (remote->family == RIOX_AF_INET6 || (flags & RIOX_SOCK_DUALSTACK)) ? AF_INET6 : AF_INET;
   if (local != NULL && local->family == RIOX_AF_INET6 && family == AF_INET)
     return error_detail(RIOX_EAFNOSUPPORT, "riox_tcp_connect: IPv6 local address, IPv4 remote");
-  rc = sock_create(loop, WIN_SOCK_TCP, family, flags, ctx, &sock);
+  rc = sock_create(loop, SK_TCP, family, flags, ctx, &sock);
   if (rc < 0) return rc;
   /* ConnectEx needs a bound socket. */
   rc = sock_bind(sock, local);
   req = NULL;
-  if (rc == 0 && sock->mode == WIN_MODE_READINESS) {
+  if (rc == 0 && sock->mode == SK_MODE_READINESS) {
     rc = tcp__connect_nonblocking(sock, remote, family);
     if (rc == 0) {
       *out = sock;
       return 0;
     }
   } else if (rc == 0) {
-    req = loop_req_alloc(loop, sock, WIN_REQ_CONNECT, tcp__connect_done);
+    req = loop_req_alloc(loop, sock, REQ_CONNECT, tcp__connect_done);
     if (req == NULL) rc = loop_req_error(loop, "riox_tcp_connect");
   }
   if (rc == 0) rc = win_sockaddr_from(remote, family, &req->u.addr, &req->addrlen);
@@ -296,7 +296,7 @@ int riox_tcp_connect(riox_loop *loop, const riox_addr *remote, const riox_addr *
   req->user = 1;
   req->ctx = ctx;
   sock->peer = *remote;
-  sock->state = WIN_SOCK_CONNECTING;
+  sock->state = SK_CONNECTING;
   LOOP_OSCALL(loop);
   if (loop->ext.ConnectEx(sock->s, (struct sockaddr *)&req->u.addr, req->addrlen, NULL, 0, NULL,
                           &req->ov)) {
@@ -316,7 +316,7 @@ int riox_tcp_connect(riox_loop *loop, const riox_addr *remote, const riox_addr *
 
 /* ----------------------------------------------------------- shutdown */
 
-static void tcp__shutdown_done(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
+static void tcp__shutdown_done(riox_loop *loop, req_t *req, int status, uint32_t bytes) {
   (void)bytes;
   loop_push_event(loop, RIOX_EV_SHUTDOWN, req->sock, req->ctx, status);
   loop_req_free(loop, req);
@@ -324,13 +324,13 @@ static void tcp__shutdown_done(riox_loop *loop, win_req_t *req, int status, uint
 
 /* Called when a socket's last pending send finished (or at close). */
 void sock_send_drained(riox_sock *sock) {
-  win_req_t *req = sock->shutdown_req;
+  req_t *req = sock->shutdown_req;
   int status = 0;
   if (req != NULL) {
     sock->shutdown_req = NULL;
     /* A connection closing gracefully still has its socket while its sends
      * run (riox_close lingers): its half-close happens as asked. */
-    if (sock->s == INVALID_SOCKET || (sock->state == WIN_SOCK_CLOSING && !sock->lingering)) {
+    if (sock->s == INVALID_SOCKET || (sock->state == SK_CLOSING && !sock->lingering)) {
       status = RIOX_ECANCELED;
     } else {
       LOOP_OSCALL(sock->loop);
@@ -344,14 +344,14 @@ void sock_send_drained(riox_sock *sock) {
 }
 
 int riox_shutdown(riox_sock *sock, void *ctx) {
-  win_req_t *req;
+  req_t *req;
   if (sock == NULL) return error_detail(RIOX_EINVAL, "riox_shutdown: sock is NULL");
-  if (sock->state == WIN_SOCK_CLOSING)
+  if (sock->state == SK_CLOSING)
     return error_detail(RIOX_ECLOSING, "riox_shutdown: socket is closing");
-  if (sock->kind != WIN_SOCK_TCP) return error_detail(RIOX_EPROTO, "riox_shutdown: not a TCP connection");
+  if (sock->kind != SK_TCP) return error_detail(RIOX_EPROTO, "riox_shutdown: not a TCP connection");
   if (!sock->connected) return error_detail(RIOX_ENOTCONN, "riox_shutdown: not connected");
   if (sock->shut_wr) return error_detail(RIOX_EALREADY, "riox_shutdown: already shut down");
-  req = loop_req_alloc(sock->loop, sock, WIN_REQ_SHUTDOWN, tcp__shutdown_done);
+  req = loop_req_alloc(sock->loop, sock, REQ_SHUTDOWN, tcp__shutdown_done);
   if (req == NULL) return loop_req_error(sock->loop, "riox_shutdown");
   req->user = 1;
   req->ctx = ctx;

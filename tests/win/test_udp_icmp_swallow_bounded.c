@@ -27,7 +27,7 @@
 
 #define SPIN_CAP 1000
 #define EMU_FAULTS 48
-#define SWALLOW_MAX 16 /* SOCK_ICMP_SWALLOW_MAX, src/win/core.h */
+#define SWALLOW_MAX 16 /* SOCK_ICMP_SWALLOW_MAX, src/core/core.h */
 
 static const ws_api_t *m_base;
 static ws_api_t m_api;

@@ -1,5 +1,6 @@
-/* Socket state machine and the operations every socket type shares:
- * creation, UDP open, receive/send posting, cancel and close.
+/* The socket state machine, OS-neutral, and the operations every socket
+ * type shares: receive/send posting, stream order, events, cancel and
+ * close. Creating OS sockets is the OS layer's (src/win/sock_os.c).
  *
  *   OPEN/CONNECTING --riox_close--> CLOSING --last request done--> close event
  *   queued --event returned by riox_wait--> freed at the next riox_wait.
@@ -10,93 +11,11 @@
 #include "core.h"
 #include "riox_test.h"
 
-int sock_wsa_error(const char *what) {
-  int err = WSAGetLastError();
-  return error_detail(error_from_win32((uint32_t)err), "%s failed: WSA error %d", what, err);
-}
-
-static int sock__family_for(const riox_addr *a, const riox_addr *b, uint32_t flags, int *family) {
-  const riox_addr *pick = a != NULL ? a : b;
-  if (pick != NULL && pick->family != RIOX_AF_INET && pick->family != RIOX_AF_INET6)
-    return error_detail(RIOX_EINVAL, "address family %u is neither RIOX_AF_INET nor RIOX_AF_INET6",
-                        (unsigned)pick->family);
-  if (a != NULL && b != NULL && a->family != b->family && !(flags & RIOX_SOCK_DUALSTACK))
-    return error_detail(RIOX_EAFNOSUPPORT, "local and remote addresses differ in family");
-  *family = (flags & RIOX_SOCK_DUALSTACK) || (pick != NULL && pick->family == RIOX_AF_INET6)
-                ? AF_INET6
-                : AF_INET;
-  return 0;
-}
-
-/* What the provider behind the socket allows. XP1_IFS_HANDLES
- * (SO_PROTOCOL_INFOW) says the handle is the base provider's IFS handle:
- * OVERLAPPED.Internal then holds an NTSTATUS and the completion-mode
- * shortcuts are safe. A non-IFS (layered) provider's handle is its own, and
- * unknown means the same:
- *  - its completions are decoded with WSAGetOverlappedResult (loop.c): the
- *    WSAOVERLAPPED page leaves Internal to the provider;
- *  - no FILE_SKIP_* modes: its completions may never reach the port
- *    (libuv and Go turn them off there too);
- *  - cancelling must reach the base provider's socket as well (libuv,
- *    uv__tcp_try_cancel_reqs), so that socket is remembered. */
-static void sock__provider(riox_sock *sock) {
-  WSAPROTOCOL_INFOW info;
-  int len = sizeof info;
-  UCHAR modes;
-  SOCKET base;
-  sock->base = INVALID_SOCKET;
-  sock->ifs = (uint8_t)(ws_getsockopt(sock->s, SOL_SOCKET, SO_PROTOCOL_INFOW, (char *)&info, &len) == 0 &&
-                        (info.dwServiceFlags1 & XP1_IFS_HANDLES) != 0);
-  if (!sock->ifs) {
-    if (afd_base_socket(sock->s, &base) == 0 && base != sock->s) sock->base = base;
-    return;
-  }
-  /* Nobody waits on the socket handle itself (every request has its own
-   * OVERLAPPED, WSAGetOverlappedResult is never asked to wait), so the
-   * handle need not be signalled (libuv sets it on its sockets unless a
-   * non-IFS provider is installed).
-   * FILE_SKIP_COMPLETION_PORT_ON_SUCCESS saves one packet per operation
-   * that completes at once, on TCP connections only: on UDP a synchronous
-   * WSAEMSGSIZE is a warning status that still queues a packet, which
-   * would make the result ambiguous, and a listener's AcceptEx always
-   * posts its packet (tcp.c). */
-  modes = FILE_SKIP_SET_EVENT_ON_HANDLE;
-  if (sock->kind == WIN_SOCK_TCP) modes = (UCHAR)(modes | FILE_SKIP_COMPLETION_PORT_ON_SUCCESS);
-  if (SetFileCompletionNotificationModes((HANDLE)sock->s, modes))
-    sock->skip_iocp = (uint8_t)((modes & FILE_SKIP_COMPLETION_PORT_ON_SUCCESS) != 0);
-}
-
-/* Options every riox socket gets; called on fresh and accepted sockets. */
-static int sock__setup(riox_sock *sock) {
-  riox_loop *loop = sock->loop;
-  if (CreateIoCompletionPort((HANDLE)sock->s, loop->port, WIN_KEY_REQ, 0) == NULL)
-    return error_detail(error_from_win32(GetLastError()),
-                        "CreateIoCompletionPort(socket) failed: error %lu", GetLastError());
-  if (sock->kind == WIN_SOCK_UDP && !(sock->flags & RIOX_UDP_REPORT_UNREACH)) {
-    /* Keep a server serving: see "UDP and ICMP" in riox.h. */
-    BOOL report = FALSE;
-    DWORD bytes = 0;
-    (void)WSAIoctl(sock->s, SIO_UDP_CONNRESET, &report, sizeof report, NULL, 0, &bytes, NULL, NULL);
-  }
-  sock__provider(sock);
-  return 0;
-}
-
-/* The one rule for WSA_FLAG_REGISTERED_IO: completion sockets of a RIO loop
- * get it (RIOCreateRequestQueue needs it), readiness sockets never do: field
- * reports say a registered-I/O socket is for RIO only (FIONBIO fails with
- * WSAEOPNOTSUPP; plain send/recv and AFD polls are not to be relied on). */
-DWORD sock_wsa_flags(const riox_loop *loop, int mode) {
-  return WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT |
-         (mode == WIN_MODE_COMPLETION ? loop->be->wsa_flags : 0);
-}
-
-static riox_sock *sock__alloc(riox_loop *loop, int kind, int family, uint32_t flags, void *ctx) {
+riox_sock *sock_alloc(riox_loop *loop, int kind, int family, uint32_t flags, void *ctx) {
   riox_sock *sock = (riox_sock *)calloc(1, sizeof *sock);
   if (sock == NULL) return NULL;
   sock->loop = loop;
-  sock->s = INVALID_SOCKET;
-  sock->base = INVALID_SOCKET;
+  sock->s = OS_INVALID_SOCKET;
   sock->kind = (uint8_t)kind;
   sock->family = (uint8_t)family;
   sock->flags = flags;
@@ -109,171 +28,46 @@ static riox_sock *sock__alloc(riox_loop *loop, int kind, int family, uint32_t fl
 
 /* The socket owes its RIOX_EV_CLOSE from now on: make room for it (loop.c,
  * "Event room"), so that no close can ever be lost. */
-static int sock__hold_close(riox_sock *sock) {
+int sock_hold_close(riox_sock *sock) {
   int rc = loop_hold(sock->loop);
   if (rc == 0) sock->close_hold = 1;
   return rc;
 }
 
-static void sock__release_close(riox_sock *sock) {
+void sock_release_close(riox_sock *sock) {
   if (!sock->close_hold) return;
   sock->close_hold = 0;
   loop_unhold(sock->loop);
 }
 
-int sock_create(riox_loop *loop, int kind, int family, uint32_t flags, void *ctx,
-                riox_sock **out) {
-  int type = kind == WIN_SOCK_UDP ? SOCK_DGRAM : SOCK_STREAM;
-  int proto = kind == WIN_SOCK_UDP ? IPPROTO_UDP : IPPROTO_TCP;
-  riox_sock *sock = sock__alloc(loop, kind, family, flags, ctx);
-  int rc;
-  *out = NULL;
-  if (sock == NULL) return error_detail(RIOX_ENOMEM, "no memory for a socket");
-  sock->mode = (uint8_t)((flags & RIOX_SOCK_READINESS) ? WIN_MODE_READINESS : WIN_MODE_COMPLETION);
-  sock->wsa_flags = sock_wsa_flags(loop, sock->mode);
-  LOOP_OSCALL(loop);
-  sock->s = ws_open(family, type, proto, sock->wsa_flags);
-  if (sock->s == INVALID_SOCKET) {
-    rc = sock_wsa_error("WSASocket");
-    free(sock);
-    return rc;
-  }
-  if (sock->mode == WIN_MODE_READINESS) {
-    /* riox_try_* and the non-blocking connect need it from the start. */
-    u_long on = 1;
-    LOOP_OSCALL(loop);
-    if (ws_ioctl(sock->s, FIONBIO, &on) != 0) {
-      rc = sock_wsa_error("ioctlsocket(FIONBIO)");
-      goto fail;
-    }
-  }
-  if (family == AF_INET6) {
-    DWORD v6only = (flags & RIOX_SOCK_DUALSTACK) ? 0 : 1;
-    if (setsockopt(sock->s, IPPROTO_IPV6, IPV6_V6ONLY, (const char *)&v6only, sizeof v6only) != 0) {
-      rc = sock_wsa_error("setsockopt(IPV6_V6ONLY)");
-      goto fail;
-    }
-  }
-  if (flags & RIOX_SOCK_REUSEADDR) {
-    BOOL on = TRUE;
-    (void)setsockopt(sock->s, SOL_SOCKET, SO_REUSEADDR, (const char *)&on, sizeof on);
-  }
-  rc = sock__setup(sock);
-  if (rc == 0) rc = sock__hold_close(sock);
-  if (rc < 0) goto fail;
-  list_insert_tail(&loop->socks, &sock->node);
-  *out = sock;
-  return 0;
-fail:
-  ws_close(sock->s);
-  free(sock);
-  return rc;
-}
-
-/* Wrap an accepted connection. A readiness one (accept() on a non-blocking
- * listener) is non-blocking already: accept() gives the new socket the
- * listener's properties (accept, Microsoft Learn). */
-int sock_adopt(riox_loop *loop, SOCKET s, int family, int mode, DWORD wsa_flags,
-               riox_sock **out) {
-  riox_sock *sock = sock__alloc(loop, WIN_SOCK_TCP, family,
-                                mode == WIN_MODE_READINESS ? RIOX_SOCK_READINESS : 0, NULL);
-  int rc;
-  *out = NULL;
-  if (sock == NULL) return error_detail(RIOX_ENOMEM, "no memory for an accepted socket");
-  sock->s = s;
-  sock->mode = (uint8_t)mode;
-  sock->wsa_flags = wsa_flags;
-  sock->accepted = 1;
-  sock->connected = 1;
-  rc = sock__setup(sock);
-  /* An AcceptEx connection finds the room its listener held for it
-   * (tcp.c gives it back just before). */
-  if (rc == 0) rc = sock__hold_close(sock);
-  if (rc < 0) {
-    free(sock);
-    return rc;
-  }
-  list_insert_tail(&loop->socks, &sock->node);
-  *out = sock;
-  return 0;
-}
-
 /* Undo sock_create for a socket that never had a request. */
-static void sock__discard(riox_sock *sock) {
-  sock__release_close(sock);
+void sock_discard(riox_sock *sock) {
+  sock_release_close(sock);
   list_remove(&sock->node);
-  if (sock->s != INVALID_SOCKET) ws_close(sock->s);
+  os_sock_release(sock);
   free(sock);
-}
-
-int sock_bind(riox_sock *sock, const riox_addr *local) {
-  SOCKADDR_STORAGE ss;
-  int len, rc;
-  riox_addr any;
-  if (local == NULL) {
-    memset(&any, 0, sizeof any);
-    any.family = (uint16_t)(sock->family == AF_INET6 ? RIOX_AF_INET6 : RIOX_AF_INET);
-    local = &any;
-  }
-  rc = win_sockaddr_from(local, sock->family, &ss, &len);
-  if (rc < 0) return rc;
-  if (bind(sock->s, (struct sockaddr *)&ss, len) != 0) return sock_wsa_error("bind");
-  return 0;
 }
 
 void sock_free(riox_sock *sock) {
-  sock__release_close(sock); /* freed without its close event: none is owed now */
+  sock_release_close(sock); /* freed without its close event: none is owed now */
   loop_deadline_clear(sock);
   poll_sock_free(sock);
   list_remove(&sock->node);
-  if (sock->s != INVALID_SOCKET) ws_close(sock->s);
+  os_sock_release(sock);
   free(sock);
 }
 
 void sock_req_done(riox_sock *sock) {
   sock->pending--;
-  if (sock->state == WIN_SOCK_CLOSING && sock->pending == 0 && !sock->close_queued) {
+  if (sock->state == SK_CLOSING && sock->pending == 0 && !sock->close_queued) {
     sock->close_queued = 1;
     if (sock->attached) sock->loop->be->sock_detach(sock);
     loop_push_event(sock->loop, RIOX_EV_CLOSE, sock, NULL, 0);
-    sock__release_close(sock);
+    sock_release_close(sock);
   }
 }
 
 /* ------------------------------------------------------------- UDP */
-
-int riox_udp_open(riox_loop *loop, const riox_addr *local, const riox_addr *remote,
-                  uint32_t flags, void *ctx, riox_sock **out) {
-  riox_sock *sock;
-  int family = AF_INET, rc;
-  if (loop == NULL || out == NULL)
-    return error_detail(RIOX_EINVAL, "riox_udp_open: loop and out must not be NULL");
-  *out = NULL;
-  if (loop->closing) return error_detail(RIOX_ECLOSING, "riox_udp_open: the loop is closing");
-  if (remote != NULL && remote->port == 0)
-    return error_detail(RIOX_EINVAL, "riox_udp_open: remote port 0");
-  rc = sock__family_for(local, remote, flags, &family);
-  if (rc < 0) return rc;
-  rc = sock_create(loop, WIN_SOCK_UDP, family, flags, ctx, &sock);
-  if (rc < 0) return rc;
-  rc = sock_bind(sock, local);
-  if (rc == 0 && remote != NULL) {
-    SOCKADDR_STORAGE ss;
-    int len;
-    rc = win_sockaddr_from(remote, family, &ss, &len);
-    if (rc == 0 && connect(sock->s, (struct sockaddr *)&ss, len) != 0) rc = sock_wsa_error("connect");
-    if (rc == 0) {
-      sock->connected = 1;
-      sock->peer = *remote;
-    }
-  }
-  if (rc < 0) {
-    sock__discard(sock);
-    return rc;
-  }
-  *out = sock;
-  return 0;
-}
 
 /* ------------------------------------------------------- accessors */
 
@@ -283,16 +77,6 @@ void riox_sock_set_ctx(riox_sock *sock, void *ctx) {
 
 void *riox_sock_ctx(const riox_sock *sock) { return sock != NULL ? sock->ctx : NULL; }
 
-int riox_sock_local(const riox_sock *sock, riox_addr *out) {
-  SOCKADDR_STORAGE ss;
-  int len = sizeof ss;
-  if (sock == NULL || out == NULL)
-    return error_detail(RIOX_EINVAL, "riox_sock_local: sock and out must not be NULL");
-  if (sock->s == INVALID_SOCKET) return error_detail(RIOX_ECLOSING, "riox_sock_local: socket closed");
-  if (getsockname(sock->s, (struct sockaddr *)&ss, &len) != 0) return sock_wsa_error("getsockname");
-  return win_sockaddr_to((struct sockaddr *)&ss, out);
-}
-
 int riox_sock_peer(const riox_sock *sock, riox_addr *out) {
   if (sock == NULL || out == NULL)
     return error_detail(RIOX_EINVAL, "riox_sock_peer: sock and out must not be NULL");
@@ -301,20 +85,12 @@ int riox_sock_peer(const riox_sock *sock, riox_addr *out) {
   return 0;
 }
 
-unsigned long riox_test_sock_wsa_flags(const riox_sock *sock) {
-  return sock != NULL ? (unsigned long)sock->wsa_flags : 0;
-}
-
-uintptr_t riox_test_sock_handle(const riox_sock *sock) {
-  return sock != NULL ? (uintptr_t)sock->s : (uintptr_t)INVALID_SOCKET;
-}
-
 /* ------------------------------------------------------------ modes */
 
 int sock_check_mode(const riox_sock *sock, int mode, const char *what) {
   const char *origin;
   if (sock->mode == mode) return 0;
-  if (sock->mode == WIN_MODE_READINESS) {
+  if (sock->mode == SK_MODE_READINESS) {
     origin = sock->accepted ? "was accepted from a listener opened with" : "was opened with";
     return error_detail(RIOX_EBUSY,
                         "%s: the socket %s RIOX_SOCK_READINESS (readiness style: riox_watch, "
@@ -345,11 +121,11 @@ int sock_attach(riox_sock *sock) {
 
 static int sock__usable(const riox_sock *sock, const char *what) {
   if (sock == NULL) return error_detail(RIOX_EINVAL, "%s: sock is NULL", what);
-  if (sock->state == WIN_SOCK_CLOSING) return error_detail(RIOX_ECLOSING, "%s: socket is closing", what);
-  if (sock->kind == WIN_SOCK_TCP_LISTEN)
+  if (sock->state == SK_CLOSING) return error_detail(RIOX_ECLOSING, "%s: socket is closing", what);
+  if (sock->kind == SK_TCP_LISTEN)
     return error_detail(RIOX_EPROTO, "%s: not allowed on a listener", what);
-  if (sock->mode != WIN_MODE_COMPLETION) return sock_check_mode(sock, WIN_MODE_COMPLETION, what);
-  if (sock->kind == WIN_SOCK_TCP && !sock->connected)
+  if (sock->mode != SK_MODE_COMPLETION) return sock_check_mode(sock, SK_MODE_COMPLETION, what);
+  if (sock->kind == SK_TCP && !sock->connected)
     return error_detail(RIOX_ENOTCONN, "%s: TCP socket is not connected", what);
   return 0;
 }
@@ -366,20 +142,20 @@ static int sock__check_buf(riox_sock *sock, const char *data, uint32_t len, cons
 }
 
 int riox_recv(riox_sock *sock, char *buf, uint32_t cap, void *ctx) {
-  win_req_t *req;
+  req_t *req;
   int rc = sock__usable(sock, "riox_recv");
   if (rc < 0) return rc;
   if (cap == 0) return error_detail(RIOX_EINVAL, "riox_recv: capacity 0");
   rc = sock__check_buf(sock, buf, cap, "riox_recv");
   if (rc == 0) rc = sock_attach(sock);
   if (rc < 0) return rc;
-  req = loop_req_alloc(sock->loop, sock, WIN_REQ_RECV, NULL);
+  req = loop_req_alloc(sock->loop, sock, REQ_RECV, NULL);
   if (req == NULL) return loop_req_error(sock->loop, "riox_recv");
   req->user = 1;
   req->ctx = ctx;
   req->data = buf;
   req->len = cap;
-  if (sock->kind == WIN_SOCK_TCP) list_insert_tail(&sock->rx_order, &req->order);
+  if (sock->kind == SK_TCP) list_insert_tail(&sock->rx_order, &req->order);
   rc = sock->loop->be->recv(sock, req);
   if (rc < 0) {
     list_remove(&req->order);
@@ -390,12 +166,12 @@ int riox_recv(riox_sock *sock, char *buf, uint32_t cap, void *ctx) {
 
 static int sock__send(riox_sock *sock, char *data, uint32_t len, const riox_addr *to,
                       uint32_t flags, void *ctx, const char *what) {
-  win_req_t *req;
+  req_t *req;
   int rc;
   uint32_t max = sock_udp_max(sock);
   if (flags & ~(uint32_t)RIOX_SEND_DEFER)
     return error_detail(RIOX_EINVAL, "%s: unknown flags 0x%x", what, flags);
-  if (sock->kind == WIN_SOCK_TCP) {
+  if (sock->kind == SK_TCP) {
     if (sock->shut_wr) return error_detail(RIOX_ESHUTDOWN, "%s: riox_shutdown was called", what);
     if (len == 0) return error_detail(RIOX_EINVAL, "%s: zero-length TCP send", what);
   } else if (len > max) {
@@ -404,14 +180,14 @@ static int sock__send(riox_sock *sock, char *data, uint32_t len, const riox_addr
   rc = sock__check_buf(sock, data, len, what);
   if (rc == 0) rc = sock_attach(sock);
   if (rc < 0) return rc;
-  req = loop_req_alloc(sock->loop, sock, WIN_REQ_SEND, NULL);
+  req = loop_req_alloc(sock->loop, sock, REQ_SEND, NULL);
   if (req == NULL) return loop_req_error(sock->loop, what);
   req->user = 1;
   req->ctx = ctx;
   req->data = data;
   req->len = len;
   if (to != NULL) {
-    rc = win_sockaddr_from(to, sock->family, &req->u.addr, &req->addrlen);
+    rc = os_req_set_addr(req, to, sock->family);
     if (rc < 0) {
       loop_req_free(sock->loop, req);
       return rc;
@@ -419,7 +195,7 @@ static int sock__send(riox_sock *sock, char *data, uint32_t len, const riox_addr
     req->has_addr = 1;
   }
   sock->sends_pending++;
-  if (sock->kind == WIN_SOCK_TCP) {
+  if (sock->kind == SK_TCP) {
     /* Stream order: only the first waiting send goes to the OS. */
     req->defer = (uint8_t)((flags & RIOX_SEND_DEFER) != 0);
     req->flush_gen = sock->loop->flush_gen;
@@ -439,7 +215,7 @@ static int sock__send(riox_sock *sock, char *data, uint32_t len, const riox_addr
 int riox_send(riox_sock *sock, char *data, uint32_t len, uint32_t flags, void *ctx) {
   int rc = sock__usable(sock, "riox_send");
   if (rc < 0) return rc;
-  if (sock->kind == WIN_SOCK_UDP && !sock->connected)
+  if (sock->kind == SK_UDP && !sock->connected)
     return error_detail(RIOX_ENOTCONN, "riox_send: UDP socket is not connected; use riox_sendto");
   return sock__send(sock, data, len, NULL, flags, ctx, "riox_send");
 }
@@ -448,15 +224,15 @@ int riox_sendto(riox_sock *sock, char *data, uint32_t len, const riox_addr *to, 
                 void *ctx) {
   int rc = sock__usable(sock, "riox_sendto");
   if (rc < 0) return rc;
-  if (sock->kind != WIN_SOCK_UDP) return error_detail(RIOX_EPROTO, "riox_sendto: not a UDP socket");
+  if (sock->kind != SK_UDP) return error_detail(RIOX_EPROTO, "riox_sendto: not a UDP socket");
   if (to == NULL) return error_detail(RIOX_EINVAL, "riox_sendto: destination is NULL");
   if (to->port == 0) return error_detail(RIOX_EINVAL, "riox_sendto: destination port 0");
   return sock__send(sock, data, len, to, flags, ctx, "riox_sendto");
 }
 
 int sock_icmp_report(const riox_sock *sock, int status) {
-  if (sock->kind != WIN_SOCK_UDP || (sock->flags & RIOX_UDP_REPORT_UNREACH) ||
-      sock->state == WIN_SOCK_CLOSING)
+  if (sock->kind != SK_UDP || (sock->flags & RIOX_UDP_REPORT_UNREACH) ||
+      sock->state == SK_CLOSING)
     return 0;
   status = sock_udp_icmp_status(sock, status);
   return status == RIOX_ECONNRESET || status == RIOX_ENETUNREACH || status == RIOX_EHOSTUNREACH;
@@ -471,7 +247,7 @@ int sock_icmp_report(const riox_sock *sock, int status) {
  *  - after SOCK_ICMP_SWALLOW_MAX reports in a row on one socket (no datagram
  *    in between), the next one is delivered, so a flood of reports still
  *    reaches the application now and then. */
-int sock_recv_swallow(win_req_t *req, int status) {
+int sock_recv_swallow(req_t *req, int status) {
   riox_sock *sock = req->sock;
   if (req->post_failed || !sock_icmp_report(sock, status)) return 0;
   if (sock->icmp_streak >= SOCK_ICMP_SWALLOW_MAX) {
@@ -492,10 +268,10 @@ void sock_run_reposts(riox_loop *loop) {
   list_init(&todo);
   while ((node = list_pop_front(&loop->reposts)) != NULL) list_insert_tail(&todo, node);
   while ((node = list_pop_front(&todo)) != NULL) {
-    win_req_t *req = container_of(node, win_req_t, node);
+    req_t *req = container_of(node, req_t, node);
     riox_sock *sock = req->sock;
     int rc;
-    if (sock->state == WIN_SOCK_CLOSING) {
+    if (sock->state == SK_CLOSING) {
       sock_io_complete(loop, req, RIOX_ECANCELED, 0);
       continue;
     }
@@ -508,13 +284,13 @@ void sock_run_reposts(riox_loop *loop) {
 
 int sock_udp_icmp_status(const riox_sock *sock, int status) {
   /* Windows says ECONNRESET; Wine (connected sockets) says ECONNREFUSED. */
-  return sock->kind == WIN_SOCK_UDP && status == RIOX_ECONNREFUSED ? RIOX_ECONNRESET : status;
+  return sock->kind == SK_UDP && status == RIOX_ECONNREFUSED ? RIOX_ECONNRESET : status;
 }
 
-int sock_send_continue(win_req_t *req, int status, uint32_t bytes) {
+int sock_send_continue(req_t *req, int status, uint32_t bytes) {
   riox_sock *sock = req->sock;
-  if (sock->kind != WIN_SOCK_TCP || status != 0 || bytes == 0 || req->done + bytes >= req->len ||
-      sock->state == WIN_SOCK_CLOSING)
+  if (sock->kind != SK_TCP || status != 0 || bytes == 0 || req->done + bytes >= req->len ||
+      sock->state == SK_CLOSING)
     return 0;
   req->done += bytes;
   return 1;
@@ -544,24 +320,24 @@ int sock_send_continue(win_req_t *req, int status, uint32_t bytes) {
  * completes a send once it is buffered, so little is lost there. */
 
 /* The event of a finished receive or send: builds it, counts, frees req. */
-static void sock__event(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
+static void sock__event(riox_loop *loop, req_t *req, int status, uint32_t bytes) {
   riox_sock *sock = req->sock;
   riox_event *ev;
   /* A socket riox is closing: whatever code the OS ended its requests with
    * (STATUS_CANCELLED, STATUS_LOCAL_DISCONNECT, Wine's broken pipe after the
    * FIN...) means cancelled (riox.h, "Socket lifecycle"); the RIO backend's
    * dispatch does the same for RIO's codes. */
-  if (sock->state == WIN_SOCK_CLOSING && status < 0 && status != RIOX_EOF && status != RIOX_EMSGSIZE)
+  if (sock->state == SK_CLOSING && status < 0 && status != RIOX_EOF && status != RIOX_EMSGSIZE)
     status = RIOX_ECANCELED;
-  if (req->kind == WIN_REQ_RECV) {
-    if (sock->kind == WIN_SOCK_TCP && status == 0 && bytes == 0) status = RIOX_EOF;
+  if (req->kind == REQ_RECV) {
+    if (sock->kind == SK_TCP && status == 0 && bytes == 0) status = RIOX_EOF;
     status = sock_udp_icmp_status(sock, status);
     if (status == 0 || status == RIOX_EMSGSIZE) sock->icmp_streak = 0;
     ev = loop_push_event(loop, RIOX_EV_RECV, sock, req->ctx, status);
     ev->data = req->data;
     ev->len = bytes;
-    if (sock->kind == WIN_SOCK_UDP && req->has_addr && (status == 0 || status == RIOX_EMSGSIZE))
-      (void)win_sockaddr_to((struct sockaddr *)&req->u.addr, &ev->addr);
+    if (sock->kind == SK_UDP && req->has_addr && (status == 0 || status == RIOX_EMSGSIZE))
+      os_req_addr(req, &ev->addr);
     else if (sock->connected)
       ev->addr = sock->peer;
     if (status == 0 || status == RIOX_EMSGSIZE) {
@@ -571,7 +347,7 @@ static void sock__event(riox_loop *loop, win_req_t *req, int status, uint32_t by
     loop_req_free(loop, req);
     return;
   }
-  /* WIN_REQ_SEND */
+  /* REQ_SEND */
   req->done += bytes;
   ev = loop_push_event(loop, RIOX_EV_SEND, sock, req->ctx, status);
   ev->data = req->data;
@@ -587,7 +363,7 @@ static void sock__event(riox_loop *loop, win_req_t *req, int status, uint32_t by
 
 /* A TCP send posted with RIOX_SEND_DEFER and not flushed since (no
  * riox_flush, no riox_wait): the backend is to hold it back. */
-static int sock__held(const win_req_t *req) {
+static int sock__held(const req_t *req) {
   return req->defer && req->flush_gen == req->sock->loop->flush_gen;
 }
 
@@ -598,15 +374,15 @@ static int sock__held(const win_req_t *req) {
  * never goes out, so the peer's stream has no hole (riox.h, riox_close). */
 static void sock__send_next(riox_sock *sock) {
   riox_loop *loop = sock->loop;
-  win_req_t *req;
+  req_t *req;
   int rc;
   if (list_empty(&sock->tx_order)) return;
-  req = container_of(sock->tx_order.next, win_req_t, order);
+  req = container_of(sock->tx_order.next, req_t, order);
   if (req->issued) return;
   req->issued = 1;
-  if (sock->state != WIN_SOCK_CLOSING)
+  if (sock->state != SK_CLOSING)
     rc = loop->be->send(sock, req, sock__held(req) ? (uint32_t)RIOX_SEND_DEFER : 0u);
-  else if (sock->lingering && !sock->tx_broken && sock->s != INVALID_SOCKET)
+  else if (sock->lingering && !sock->tx_broken && sock->s != OS_INVALID_SOCKET)
     rc = loop->be->send(sock, req, 0u);
   else
     rc = RIOX_ECANCELED;
@@ -625,7 +401,7 @@ static void sock__cancel_waiting_sends(riox_sock *sock, int from_held) {
   list_node_t *node, *tmp;
   int cancel = !from_held;
   list_for_each_safe(node, tmp, &sock->tx_order) {
-    win_req_t *req = container_of(node, win_req_t, order);
+    req_t *req = container_of(node, req_t, order);
     if (req->issued) continue;
     if (!cancel && !sock__held(req)) continue;
     cancel = 1;
@@ -635,9 +411,9 @@ static void sock__cancel_waiting_sends(riox_sock *sock, int from_held) {
   }
 }
 
-void sock_io_complete(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
+void sock_io_complete(riox_loop *loop, req_t *req, int status, uint32_t bytes) {
   riox_sock *sock = req->sock;
-  list_node_t *list = req->kind == WIN_REQ_RECV ? &sock->rx_order : &sock->tx_order;
+  list_node_t *list = req->kind == REQ_RECV ? &sock->rx_order : &sock->tx_order;
   if (!list_linked(&req->order)) {
     sock__event(loop, req, status, bytes); /* UDP: no stream to keep in order */
     return;
@@ -646,12 +422,12 @@ void sock_io_complete(riox_loop *loop, win_req_t *req, int status, uint32_t byte
   req->bytes = bytes;
   req->finished = 1;
   while (!list_empty(list)) {
-    win_req_t *first = container_of(list->next, win_req_t, order);
+    req_t *first = container_of(list->next, req_t, order);
     if (!first->finished) break;
     list_remove(&first->order);
     /* A closing connection's send failed or was cancelled, in stream order:
      * no later send goes out (sock__send_next). */
-    if (list == &sock->tx_order && first->status < 0 && sock->state == WIN_SOCK_CLOSING)
+    if (list == &sock->tx_order && first->status < 0 && sock->state == SK_CLOSING)
       sock->tx_broken = 1;
     sock__event(loop, first, first->status, first->bytes);
   }
@@ -660,28 +436,16 @@ void sock_io_complete(riox_loop *loop, win_req_t *req, int status, uint32_t byte
 
 /* ---------------------------------------------------- cancel, close */
 
-/* Cancel every overlapped request on the socket's handle; ERROR_NOT_FOUND
- * (nothing pending) is not a failure. Under a non-IFS layered provider the
- * requests that matter may be the provider's own, on the base socket:
- * cancel there too (libuv does the same). */
-static void sock__cancel_os(riox_sock *sock) {
-  LOOP_OSCALL(sock->loop);
-  (void)ws_cancel_io((HANDLE)sock->s, NULL);
-  if (sock->base == INVALID_SOCKET) return;
-  LOOP_OSCALL(sock->loop);
-  (void)ws_cancel_io((HANDLE)sock->base, NULL);
-}
-
 int riox_cancel(riox_sock *sock) {
   int rc;
   if (sock == NULL) return error_detail(RIOX_EINVAL, "riox_cancel: sock is NULL");
-  if (sock->state == WIN_SOCK_CLOSING) return error_detail(RIOX_ECLOSING, "riox_cancel: socket is closing");
+  if (sock->state == SK_CLOSING) return error_detail(RIOX_ECLOSING, "riox_cancel: socket is closing");
   if (sock->attached) {
     rc = sock->loop->be->sock_cancel(sock);
     if (rc < 0) return rc;
   }
   sock__cancel_waiting_sends(sock, 0);
-  sock__cancel_os(sock);
+  os_sock_cancel(sock);
   return 0;
 }
 
@@ -695,8 +459,8 @@ void riox_test_set_close_linger_ms(unsigned ms) {
 }
 
 /* The orderly end of a TCP connection riox_close owes the peer. */
-static int sock__graceful(const riox_sock *sock) {
-  return sock->kind == WIN_SOCK_TCP && sock->connected && !sock->aborting;
+int sock_graceful(const riox_sock *sock) {
+  return sock->kind == SK_TCP && sock->connected && !sock->aborting;
 }
 
 /* Give the OS socket back. A connection is shut down for sending first:
@@ -714,15 +478,11 @@ static int sock__graceful(const riox_sock *sock) {
  * aborted ones are cancelled, then closed, as before. */
 static void sock__os_close(riox_sock *sock, int cancel) {
   riox_loop *loop = sock->loop;
-  int graceful = sock__graceful(sock);
-  if (graceful && !sock->fin_sent) {
-    LOOP_OSCALL(loop);
-    if (ws_shutdown(sock->s, SD_SEND) == 0) sock->fin_sent = 1;
-  }
-  if (!graceful || cancel) sock__cancel_os(sock);
+  int graceful = sock_graceful(sock);
+  if (graceful && !sock->fin_sent && os_sock_shutdown_send(sock) == 0) sock->fin_sent = 1;
+  if (!graceful || cancel) os_sock_cancel(sock);
   LOOP_OSCALL(loop);
-  ws_close(sock->s);
-  sock->s = INVALID_SOCKET;
+  os_sock_release(sock);
 }
 
 void sock_linger_end(riox_sock *sock) {
@@ -733,7 +493,7 @@ void sock_linger_end(riox_sock *sock) {
 }
 
 void sock_deadline(riox_sock *sock) {
-  if (sock->kind == WIN_SOCK_TCP_LISTEN) {
+  if (sock->kind == SK_TCP_LISTEN) {
     tcp_accept_retry(sock);
     return;
   }
@@ -749,10 +509,10 @@ void sock_deadline(riox_sock *sock) {
 int riox_close(riox_sock *sock) {
   riox_loop *loop;
   if (sock == NULL) return error_detail(RIOX_EINVAL, "riox_close: sock is NULL");
-  if (sock->state == WIN_SOCK_CLOSING)
+  if (sock->state == SK_CLOSING)
     return error_detail(RIOX_ECLOSING, "riox_close: socket is already closing");
   loop = sock->loop;
-  sock->state = WIN_SOCK_CLOSING;
+  sock->state = SK_CLOSING;
   loop_deadline_clear(sock); /* a listener's accept retry */
   /* IOCP: a send it holds back (deferred, not yet flushed) completes as
    * cancelled; RIO: it is committed, as RIO cannot take a request back. */
@@ -765,7 +525,7 @@ int riox_close(riox_sock *sock) {
    * aborted send may leave data untransmitted: let the sends posted so far
    * finish first, in order, within a bound; the FIN follows the last one
    * (sock_send_drained). Sends still held by RIOX_SEND_DEFER are not sent. */
-  if (sock__graceful(sock) && sock->sends_pending > 0 &&
+  if (sock_graceful(sock) && sock->sends_pending > 0 &&
       loop_deadline_set(sock, sock__linger_ms) == 0) {
     sock->lingering = 1;
     sock__cancel_waiting_sends(sock, 1);
@@ -782,14 +542,3 @@ int riox_close(riox_sock *sock) {
   return 0;
 }
 
-int riox_abort(riox_sock *sock) {
-  if (sock == NULL) return error_detail(RIOX_EINVAL, "riox_abort: sock is NULL");
-  if (sock->state != WIN_SOCK_CLOSING && sock->kind == WIN_SOCK_TCP) {
-    struct linger lg;
-    lg.l_onoff = 1;
-    lg.l_linger = 0;
-    (void)setsockopt(sock->s, SOL_SOCKET, SO_LINGER, (const char *)&lg, sizeof lg);
-    sock->aborting = 1;
-  }
-  return riox_close(sock);
-}

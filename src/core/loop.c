@@ -1,6 +1,8 @@
-/* The loop: one completion port, the event queue, timers, wakes, the buffer
- * pool and the request slab. riox_wait is the only place events are made
- * visible, so a completion never runs inside the call that posted it. */
+/* The loop, OS-neutral: configuration, the event queue and its room,
+ * requests, timers and internal deadlines, the buffer pool, statistics,
+ * and riox_wait around the OS layer's one kernel wait (os_wait). riox_wait
+ * is the only place events are made visible, so a completion never runs
+ * inside the call that posted it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,10 +11,6 @@
 #include "hooks.h"
 #include "riox_test.h"
 
-/* After core.h (winapi.h): the SDK's winternl.h needs windows.h first. */
-#include <winternl.h>
-
-#define LOOP__ENTRIES 256
 #define LOOP__CLOSE_DRAIN_MS 30000
 
 /* riox_test_set_close_drain_ms: tests shorten the close drain. */
@@ -53,36 +51,17 @@ static int loop__check_config(const riox_loop_config *cfg) {
   return 0;
 }
 
+/* ---------------------------------------------------------- lifecycle */
+
 /* The environment (RIOX_BACKEND) wins over the config, so a deployed binary
  * can be switched without a rebuild. */
 static int loop__choose_backend(riox_loop *loop) {
   char env[32];
   const char *name = loop->cfg.backend;
-  DWORD n = GetEnvironmentVariableA("RIOX_BACKEND", env, sizeof env);
-  int have_rio = loop->ext.rio_usable;
-  if (n > 0 && n < sizeof env) name = env;
-  if (name == NULL || name[0] == '\0' || strcmp(name, "auto") == 0) {
-    name = have_rio ? "rio" : "iocp";
-  }
-  if (strcmp(name, "iocp") == 0) {
-    loop->be = &iocp_backend;
-    loop->backend_name = "iocp";
-    return 0;
-  }
-  if (strcmp(name, "rio") == 0) {
-    if (!have_rio)
-      return error_detail(RIOX_ENOTSUP,
-                          "backend \"rio\" requested but Registered I/O is not usable: %s; use "
-                          "\"auto\" or \"iocp\"",
-                          loop->ext.rio_why);
-    loop->be = &rio_backend;
-    loop->backend_name = loop->ext.rio_emulated ? "rio-emulated" : "rio";
-    return 0;
-  }
-  return error_detail(RIOX_EINVAL, "unknown backend \"%.40s\": expected auto, iocp or rio", name);
+  if (os_getenv("RIOX_BACKEND", env, sizeof env)) name = env;
+  if (name == NULL || name[0] == '\0') name = "auto";
+  return os_backend_select(loop, name);
 }
-
-/* ---------------------------------------------------------- lifecycle */
 
 int riox_loop_create(const riox_loop_config *cfg, riox_loop **out) {
   riox_loop *loop;
@@ -100,61 +79,38 @@ int riox_loop_create(const riox_loop_config *cfg, riox_loop **out) {
   list_init(&loop->inline_done);
   list_init(&loop->reposts);
   list_init(&loop->dead);
-  list_init(&loop->poll_updates);
-  list_init(&loop->afd_groups);
   timer_heap_init(&loop->timers);
   timer_heap_init(&loop->deadlines);
   evq_init(&loop->events);
-  loop->port = NULL;
   rc = loop__check_config(&loop->cfg);
+  if (rc == 0) rc = os_loop_init(loop);
   if (rc < 0) {
     free(loop);
     return rc;
   }
-  rc = win_wsa_start();
-  if (rc < 0) {
-    free(loop);
-    return rc;
-  }
-  rc = win_ext_load(&loop->ext);
-  if (rc == 0 && (loop->ext.AcceptEx == NULL || loop->ext.ConnectEx == NULL ||
-                  loop->ext.GetAcceptExSockaddrs == NULL))
-    rc = error_detail(RIOX_ENOTSUP, "the Winsock provider lacks AcceptEx/ConnectEx");
-  if (rc == 0) rc = loop__choose_backend(loop);
+  rc = loop__choose_backend(loop);
   if (rc == 0) rc = pool_init(&loop->pool, loop->cfg.buf_size, loop->cfg.buf_count);
   if (rc == 0) {
-    rc = slab_init(&loop->reqs, sizeof(win_req_t), loop->cfg.max_requests);
+    rc = slab_init(&loop->reqs, sizeof(req_t), loop->cfg.max_requests);
     if (rc < 0) pool_destroy(&loop->pool);
   }
+  if (rc == 0) {
+    rc = loop->be->loop_init(loop);
+    if (rc < 0) {
+      slab_destroy(&loop->reqs);
+      pool_destroy(&loop->pool);
+    }
+  }
   if (rc < 0) {
-    WSACleanup();
+    os_loop_fini(loop);
     timer_heap_destroy(&loop->timers);
+    timer_heap_destroy(&loop->deadlines);
+    evq_destroy(&loop->events);
     free(loop);
     return rc;
   }
-  loop->nentries = LOOP__ENTRIES;
-  loop->entries = (OVERLAPPED_ENTRY *)calloc(loop->nentries, sizeof *loop->entries);
-  loop->port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 1);
-  if (loop->entries == NULL || loop->port == NULL) {
-    rc = loop->port == NULL
-             ? error_detail(error_from_win32(GetLastError()),
-                            "CreateIoCompletionPort failed: error %lu", GetLastError())
-             : error_detail(RIOX_ENOMEM, "no memory for completion entries");
-    goto fail;
-  }
-  rc = loop->be->loop_init(loop);
-  if (rc < 0) goto fail;
   *out = loop;
   return 0;
-fail:
-  if (loop->port != NULL) CloseHandle(loop->port);
-  free(loop->entries);
-  slab_destroy(&loop->reqs);
-  pool_destroy(&loop->pool);
-  timer_heap_destroy(&loop->timers);
-  WSACleanup();
-  free(loop);
-  return rc;
 }
 
 const char *riox_loop_backend(const riox_loop *loop) {
@@ -247,15 +203,21 @@ riox_event *loop_push_note(riox_loop *loop, uint32_t type, riox_sock *sock, void
   return loop__fill(loop, type, sock, ctx, status);
 }
 
-win_req_t *loop_req_alloc(riox_loop *loop, riox_sock *sock, uint8_t kind, win_req_cb cb) {
-  win_req_t *req;
+int loop_push_wake(riox_loop *loop, void *ctx) {
+  if (loop__grow(loop, 1) < 0) return -1;
+  (void)loop__fill(loop, RIOX_EV_WAKE, NULL, ctx, 0);
+  return 0;
+}
+
+req_t *loop_req_alloc(riox_loop *loop, riox_sock *sock, uint8_t kind, req_cb cb) {
+  req_t *req;
   if (loop__grow(loop, 1) < 0) return NULL; /* the event it owes */
-  req = (win_req_t *)slab_alloc(&loop->reqs);
+  req = (req_t *)slab_alloc(&loop->reqs);
   if (req == NULL) return NULL;
   req->complete = cb;
   req->sock = sock;
   req->kind = kind;
-  req->accept_sock = INVALID_SOCKET;
+  OS_REQ_INIT(req);
   list_init(&req->node);
   list_init(&req->order);
   if (sock != NULL) sock->pending++;
@@ -268,41 +230,16 @@ int loop_req_error(riox_loop *loop, const char *what) {
   return error_detail(RIOX_ENOMEM, "%s: no memory for a request or for the event it owes", what);
 }
 
-void loop_req_free(riox_loop *loop, win_req_t *req) {
+void loop_req_free(riox_loop *loop, req_t *req) {
   riox_sock *sock = req->sock;
   slab_free(&loop->reqs, req);
   if (sock != NULL) sock_req_done(sock);
 }
 
-void loop_complete_inline(riox_loop *loop, win_req_t *req, int status, uint32_t bytes) {
+void loop_complete_inline(riox_loop *loop, req_t *req, int status, uint32_t bytes) {
   req->status = status;
   req->bytes = bytes;
   list_insert_tail(&loop->inline_done, &req->node);
-}
-
-/* The counter's frequency is fixed at boot (QueryPerformanceFrequency), so
- * it is read once per process. Loops on several threads may ask for it
- * first at the same moment: InitOnceExecuteOnce makes that one write that
- * every reader sees complete, instead of a data race on a static. */
-static LARGE_INTEGER loop__qpc_freq;
-
-static BOOL CALLBACK loop__qpc_init(PINIT_ONCE once, PVOID param, PVOID *ctx) {
-  (void)once;
-  (void)param;
-  (void)ctx;
-  hooks_init_ran();
-  QueryPerformanceFrequency(&loop__qpc_freq); /* cannot fail since Windows XP */
-  return TRUE;
-}
-
-uint64_t loop_now_ms(void) {
-  static INIT_ONCE once = INIT_ONCE_STATIC_INIT;
-  LARGE_INTEGER now;
-  uint64_t freq;
-  InitOnceExecuteOnce(&once, loop__qpc_init, NULL, NULL);
-  freq = (uint64_t)loop__qpc_freq.QuadPart;
-  QueryPerformanceCounter(&now);
-  return (uint64_t)now.QuadPart / freq * 1000u + (uint64_t)now.QuadPart % freq * 1000u / freq;
 }
 
 /* ------------------------------------------------- internal deadlines */
@@ -334,94 +271,23 @@ static void loop__run_inline(riox_loop *loop) {
   list_node_t *node;
   /* Completions may queue more inline work (a re-post); take it all. */
   while ((node = list_pop_front(&loop->inline_done)) != NULL) {
-    win_req_t *req = container_of(node, win_req_t, node);
+    req_t *req = container_of(node, req_t, node);
     req->complete(loop, req, req->status, req->bytes);
   }
-}
-
-static int loop__status_of(const OVERLAPPED *ov) {
-  uint32_t st = (uint32_t)ov->Internal;
-  int rc = error_from_ntstatus(st);
-  if (rc == RIOX_EIO) {
-    /* Not in our table: let the OS name the Win32 code, then map that. */
-    ULONG code = RtlNtStatusToDosError((NTSTATUS)st);
-    rc = error_from_win32(code);
-    if (rc == RIOX_EIO) error_detail(RIOX_EIO, "I/O failed with NTSTATUS 0x%08lx", (unsigned long)st);
-  }
-  return rc;
-}
-
-/* The status of a request whose packet came from the port. Internal holds
- * an NTSTATUS only where the kernel wrote it: IFS providers, and AFD polls
- * (the driver's own IO_STATUS_BLOCK). A non-IFS provider may use Internal
- * as it likes (WSAOVERLAPPED, Microsoft Learn), so its result is asked for
- * with WSAGetOverlappedResult, which needs the socket: once riox_close has
- * closed it, the request was cancelled (riox.h, "Socket lifecycle"). */
-static int loop__req_status(win_req_t *req) {
-  riox_sock *sock = req->sock;
-  DWORD bytes = 0, flags = 0;
-  int err;
-  if (req->kind == WIN_REQ_POLL || sock == NULL || sock->ifs) return loop__status_of(&req->ov);
-  if (sock->s == INVALID_SOCKET)
-    return error_detail(RIOX_ECANCELED, "cancelled by riox_close (non-IFS provider)");
-  LOOP_OSCALL(sock->loop);
-  if (ws_get_ov_result(sock->s, &req->ov, &bytes, &flags)) return 0;
-  err = WSAGetLastError();
-  return error_detail(error_from_win32((uint32_t)err), "overlapped I/O (non-IFS provider): WSA error %d",
-                      err);
 }
 
 /* A wake is the one packet that brings an event nothing owes: read no more
  * packets than the room beyond what is owed holds (Event room, above). 0 when
  * there is none and events wait to be taken (they will make room). */
-static ULONG loop__port_batch(riox_loop *loop) {
+uint32_t loop_wait_batch(riox_loop *loop, uint32_t max) {
   uint32_t owed, room;
-  (void)loop__grow(loop, loop->nentries); /* best effort */
+  (void)loop__grow(loop, max); /* best effort */
   owed = loop__owed(loop);
   room = evq_room(&loop->events);
   room = room > owed ? room - owed : 0;
-  if (room > loop->nentries) room = loop->nentries;
+  if (room > max) room = max;
   if (room == 0 && evq_count(&loop->events) == 0) room = 1; /* a wake then waits (below) */
   return room;
-}
-
-/* A wake with no room left goes back to the port, to be read when there is
- * (only when memory ran out and every slot of the queue is owed). */
-static void loop__wake(riox_loop *loop, OVERLAPPED_ENTRY *e) {
-  if (loop__grow(loop, 1) == 0)
-    (void)loop__fill(loop, RIOX_EV_WAKE, NULL, (void *)e->lpOverlapped, 0);
-  else if (!PostQueuedCompletionStatus(loop->port, 0, WIN_KEY_WAKE, e->lpOverlapped))
-    loop->stats.drops++;
-}
-
-/* One kernel wait; dispatch every packet it returned. */
-static void loop__poll_port(riox_loop *loop, DWORD timeout) {
-  ULONG count = 0, i, batch = loop__port_batch(loop);
-  BOOL ok;
-  if (batch == 0) return;
-  LOOP_OSCALL(loop);
-  loop->stats.waits++;
-  ok = GetQueuedCompletionStatusEx(loop->port, loop->entries, batch, &count, timeout, FALSE);
-  if (!ok) return; /* WAIT_TIMEOUT: nothing arrived */
-  for (i = 0; i < count; i++) {
-    OVERLAPPED_ENTRY *e = &loop->entries[i];
-    switch (e->lpCompletionKey) {
-    case WIN_KEY_REQ: {
-      win_req_t *req = container_of(e->lpOverlapped, win_req_t, ov);
-      loop->stats.completions++;
-      req->complete(loop, req, loop__req_status(req), e->dwNumberOfBytesTransferred);
-      break;
-    }
-    case WIN_KEY_WAKE:
-      loop__wake(loop, e);
-      break;
-    case WIN_KEY_BACKEND:
-      loop->be->on_packet(loop, e);
-      break;
-    default:
-      break;
-    }
-  }
 }
 
 static void loop__expire_timers(riox_loop *loop) {
@@ -451,15 +317,15 @@ int riox_flush(riox_loop *loop) {
 }
 
 /* Milliseconds to block: the caller's timeout, shortened by the next timer. */
-static DWORD loop__timeout(riox_loop *loop, uint64_t deadline) {
+static uint32_t loop__timeout(riox_loop *loop, uint64_t deadline) {
   uint64_t now = loop_now_ms(), next = timer_heap_next(&loop->timers), until = deadline;
   uint64_t internal = timer_heap_next(&loop->deadlines);
   if (next < until) until = next;
   if (internal < until) until = internal;
-  if (until == UINT64_MAX) return INFINITE;
+  if (until == UINT64_MAX) return OS_WAIT_INFINITE;
   if (until <= now) return 0;
   if (until - now > 0x7fffffffu) return 0x7fffffffu;
-  return (DWORD)(until - now);
+  return (uint32_t)(until - now);
 }
 
 /* Take up to max queued events, dropping readiness events that went stale
@@ -485,7 +351,7 @@ int riox_wait(riox_loop *loop, riox_event *events, int max, int timeout_ms) {
   loop__free_dead(loop);
   deadline = timeout_ms < 0 ? UINT64_MAX : loop_now_ms() + (uint64_t)timeout_ms;
   for (;;) {
-    DWORD timeout;
+    uint32_t timeout;
     /* Receives that swallowed an ICMP report go out again here, never from
      * inside the dispatch that swallowed it: a re-post failing at once
      * cannot keep this call busy (sock_recv_swallow). */
@@ -499,7 +365,7 @@ int riox_wait(riox_loop *loop, riox_event *events, int max, int timeout_ms) {
         evq_count(&loop->events) > 0)
       timeout = 0;
     /* With a full batch already queued there is nothing to gain from a call. */
-    if (evq_count(&loop->events) < (uint32_t)max) loop__poll_port(loop, timeout);
+    if (evq_count(&loop->events) < (uint32_t)max) os_wait(loop, timeout);
     loop__run_inline(loop);
     loop__expire_timers(loop);
     if (evq_count(&loop->events) > 0) {
@@ -520,14 +386,6 @@ int riox_wait(riox_loop *loop, riox_event *events, int max, int timeout_ms) {
   return (int)n;
 }
 
-int riox_wake(riox_loop *loop, void *ctx) {
-  if (loop == NULL) return error_detail(RIOX_EINVAL, "riox_wake: loop is NULL");
-  if (!PostQueuedCompletionStatus(loop->port, 0, WIN_KEY_WAKE, (OVERLAPPED *)ctx))
-    return error_detail(error_from_win32(GetLastError()), "PostQueuedCompletionStatus failed: %lu",
-                        GetLastError());
-  return 0;
-}
-
 void riox_loop_close(riox_loop *loop) {
   list_node_t *node, *tmp;
   uint64_t id, until;
@@ -536,7 +394,7 @@ void riox_loop_close(riox_loop *loop) {
   if (loop == NULL) return;
   list_for_each_safe(node, tmp, &loop->socks) {
     riox_sock *sock = container_of(node, riox_sock, node);
-    if (sock->state != WIN_SOCK_CLOSING) riox_close(sock);
+    if (sock->state != SK_CLOSING) riox_close(sock);
   }
   /* Nobody is left to wait for: connections lingering for their sends close
    * now (sock_deadline), listeners retry no accept. */
@@ -550,20 +408,19 @@ void riox_loop_close(riox_loop *loop) {
   sock_run_reposts(loop); /* closing: each completes as cancelled */
   loop__run_inline(loop);
   while (loop->reqs.in_use > 0 && loop_now_ms() < until) {
-    DWORD timeout = 100;
+    uint32_t timeout = 100;
     riox_event gone[32];
     /* Nobody takes events any more: drop them, so the port is always read
-     * (loop__port_batch reads nothing while events wait to be taken). */
+     * (loop_wait_batch allows nothing while events wait to be taken). */
     while (evq_pop(&loop->events, gone, 32) > 0) {
     }
     loop->be->before_wait(loop, &timeout);
-    loop__poll_port(loop, timeout);
+    os_wait(loop, timeout);
     loop__run_inline(loop);
   }
   os_owns_pool = loop->be->loop_fini(loop);
   list_for_each_safe(node, tmp, &loop->socks) sock_free(container_of(node, riox_sock, node));
   loop__free_dead(loop);
-  poll_loop_fini(loop); /* after the sockets: they leave their AFD groups */
   evq_destroy(&loop->events);
   timer_heap_destroy(&loop->timers);
   timer_heap_destroy(&loop->deadlines); /* after sock_free: it clears each socket's */
@@ -572,9 +429,7 @@ void riox_loop_close(riox_loop *loop) {
    * choice left. */
   if (loop->reqs.in_use == 0) slab_destroy(&loop->reqs);
   if (loop->reqs.in_use == 0 && !os_owns_pool) pool_destroy(&loop->pool);
-  CloseHandle(loop->port);
-  free(loop->entries);
-  WSACleanup();
+  os_loop_fini(loop); /* after the sockets: they leave their AFD groups */
   free(loop);
 }
 

@@ -1,0 +1,65 @@
+/* The Windows layer as the OS-neutral core (src/core/core.h) sees it: the
+ * OS handle types, the OS-private fields of a request, a socket and a loop
+ * (spliced into the core's structs, the way libuv's uv/win.h supplies
+ * UV_REQ_PRIVATE_FIELDS), and the per-OS functions the core calls.
+ *
+ * A request embeds its OVERLAPPED, so a port packet finds it with
+ * container_of; the loop owns one completion port. */
+#ifndef RIOX_WIN_OS_H
+#define RIOX_WIN_OS_H
+
+#include "winapi.h"
+#include "afd.h"
+#include "ws.h"
+
+typedef SOCKET os_socket_t;
+#define OS_INVALID_SOCKET INVALID_SOCKET
+/* What one kernel wait hands a backend (RIONotify's packet). */
+typedef OVERLAPPED_ENTRY os_packet_t;
+
+/* Completion keys: where a packet on the loop's port came from. */
+enum {
+  WIN_KEY_REQ = 1,     /* an overlapped request: lpOverlapped is in a req_t */
+  WIN_KEY_WAKE = 2,    /* riox_wake: lpOverlapped carries the user's ctx */
+  WIN_KEY_BACKEND = 3  /* backend-private packet (RIONotify) */
+};
+
+/* Request: the OVERLAPPED the OS completes, the WSABUF of an IOCP transfer
+ * (it must stay valid for the duration of the operation: WSASend, WSARecv,
+ * so it lives here and not on the stack of the call that starts it), the
+ * address or AcceptEx space, and the socket an AcceptEx accepts into. */
+#define OS_REQ_FIELDS                                                          \
+  OVERLAPPED ov;                                                               \
+  DWORD flags; /* WSARecv flags (in/out) */                                    \
+  INT addrlen;                                                                 \
+  WSABUF wsabuf;                                                               \
+  union {                                                                      \
+    SOCKADDR_STORAGE addr; /* UDP source/destination, connect target */        \
+    /* AcceptEx writes local + remote address, each with 16 spare bytes. */    \
+    char accept_buf[2 * (sizeof(SOCKADDR_STORAGE) + 16)];                      \
+    afd_poll_info_t poll; /* readiness: the AFD poll in flight */              \
+  } u;                                                                         \
+  SOCKET accept_sock;
+
+/* A request just taken from the slab (loop_req_alloc). */
+#define OS_REQ_INIT(req) ((req)->accept_sock = INVALID_SOCKET)
+
+/* Socket: what the provider behind it allows (sock_os.c). */
+#define OS_SOCK_FIELDS                                                         \
+  uint8_t skip_iocp; /* FILE_SKIP_COMPLETION_PORT_ON_SUCCESS is on */          \
+  uint8_t ifs;       /* the provider's handles are IFS handles */              \
+  DWORD wsa_flags;   /* WSASocketW flags (riox_test_sock_wsa_flags) */         \
+  SOCKET base;       /* non-IFS layered provider: the base provider's socket,  \
+                        when it is another handle; else INVALID_SOCKET */
+
+/* Loop: the completion port and what readiness (AFD polls) needs. */
+#define OS_LOOP_FIELDS                                                         \
+  HANDLE port;                                                                 \
+  win_ext_t ext;                                                               \
+  OVERLAPPED_ENTRY *entries;                                                   \
+  uint32_t nentries;                                                           \
+  list_node_t poll_updates; /* sockets whose AFD poll must be (re)submitted */ \
+  list_node_t afd_groups;                                                      \
+  uint8_t afd_device_refused; /* a poll on the AFD device failed */
+
+#endif

@@ -1,0 +1,276 @@
+/* Sockets, the Windows side: Winsock sockets and their options, what the
+ * provider behind a socket allows, binding, UDP open, addresses, and the
+ * OS half of cancel and close. The state machine is the core's
+ * (src/core/sock.c). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "riox_test.h"
+#include "win.h"
+
+int sock_wsa_error(const char *what) {
+  int err = WSAGetLastError();
+  return error_detail(error_from_win32((uint32_t)err), "%s failed: WSA error %d", what, err);
+}
+
+int sock_family_for(const riox_addr *a, const riox_addr *b, uint32_t flags, int *family) {
+  const riox_addr *pick = a != NULL ? a : b;
+  if (pick != NULL && pick->family != RIOX_AF_INET && pick->family != RIOX_AF_INET6)
+    return error_detail(RIOX_EINVAL, "address family %u is neither RIOX_AF_INET nor RIOX_AF_INET6",
+                        (unsigned)pick->family);
+  if (a != NULL && b != NULL && a->family != b->family && !(flags & RIOX_SOCK_DUALSTACK))
+    return error_detail(RIOX_EAFNOSUPPORT, "local and remote addresses differ in family");
+  *family = (flags & RIOX_SOCK_DUALSTACK) || (pick != NULL && pick->family == RIOX_AF_INET6)
+                ? AF_INET6
+                : AF_INET;
+  return 0;
+}
+
+/* What the provider behind the socket allows. XP1_IFS_HANDLES
+ * (SO_PROTOCOL_INFOW) says the handle is the base provider's IFS handle:
+ * OVERLAPPED.Internal then holds an NTSTATUS and the completion-mode
+ * shortcuts are safe. A non-IFS (layered) provider's handle is its own, and
+ * unknown means the same:
+ *  - its completions are decoded with WSAGetOverlappedResult (loop.c): the
+ *    WSAOVERLAPPED page leaves Internal to the provider;
+ *  - no FILE_SKIP_* modes: its completions may never reach the port
+ *    (libuv and Go turn them off there too);
+ *  - cancelling must reach the base provider's socket as well (libuv,
+ *    uv__tcp_try_cancel_reqs), so that socket is remembered. */
+static void sock__provider(riox_sock *sock) {
+  WSAPROTOCOL_INFOW info;
+  int len = sizeof info;
+  UCHAR modes;
+  SOCKET base;
+  sock->base = INVALID_SOCKET;
+  sock->ifs = (uint8_t)(ws_getsockopt(sock->s, SOL_SOCKET, SO_PROTOCOL_INFOW, (char *)&info, &len) == 0 &&
+                        (info.dwServiceFlags1 & XP1_IFS_HANDLES) != 0);
+  if (!sock->ifs) {
+    if (afd_base_socket(sock->s, &base) == 0 && base != sock->s) sock->base = base;
+    return;
+  }
+  /* Nobody waits on the socket handle itself (every request has its own
+   * OVERLAPPED, WSAGetOverlappedResult is never asked to wait), so the
+   * handle need not be signalled (libuv sets it on its sockets unless a
+   * non-IFS provider is installed).
+   * FILE_SKIP_COMPLETION_PORT_ON_SUCCESS saves one packet per operation
+   * that completes at once, on TCP connections only: on UDP a synchronous
+   * WSAEMSGSIZE is a warning status that still queues a packet, which
+   * would make the result ambiguous, and a listener's AcceptEx always
+   * posts its packet (tcp.c). */
+  modes = FILE_SKIP_SET_EVENT_ON_HANDLE;
+  if (sock->kind == SK_TCP) modes = (UCHAR)(modes | FILE_SKIP_COMPLETION_PORT_ON_SUCCESS);
+  if (SetFileCompletionNotificationModes((HANDLE)sock->s, modes))
+    sock->skip_iocp = (uint8_t)((modes & FILE_SKIP_COMPLETION_PORT_ON_SUCCESS) != 0);
+}
+
+/* Options every riox socket gets; called on fresh and accepted sockets. */
+static int sock__setup(riox_sock *sock) {
+  riox_loop *loop = sock->loop;
+  if (CreateIoCompletionPort((HANDLE)sock->s, loop->port, WIN_KEY_REQ, 0) == NULL)
+    return error_detail(error_from_win32(GetLastError()),
+                        "CreateIoCompletionPort(socket) failed: error %lu", GetLastError());
+  if (sock->kind == SK_UDP && !(sock->flags & RIOX_UDP_REPORT_UNREACH)) {
+    /* Keep a server serving: see "UDP and ICMP" in riox.h. */
+    BOOL report = FALSE;
+    DWORD bytes = 0;
+    (void)WSAIoctl(sock->s, SIO_UDP_CONNRESET, &report, sizeof report, NULL, 0, &bytes, NULL, NULL);
+  }
+  sock__provider(sock);
+  return 0;
+}
+
+/* The one rule for WSA_FLAG_REGISTERED_IO: completion sockets of a RIO loop
+ * get it (RIOCreateRequestQueue needs it), readiness sockets never do: field
+ * reports say a registered-I/O socket is for RIO only (FIONBIO fails with
+ * WSAEOPNOTSUPP; plain send/recv and AFD polls are not to be relied on). */
+DWORD sock_wsa_flags(const riox_loop *loop, int mode) {
+  return WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT |
+         (mode == SK_MODE_COMPLETION ? (DWORD)loop->be->os_sock_flags : 0);
+}
+
+int sock_create(riox_loop *loop, int kind, int family, uint32_t flags, void *ctx,
+                riox_sock **out) {
+  int type = kind == SK_UDP ? SOCK_DGRAM : SOCK_STREAM;
+  int proto = kind == SK_UDP ? IPPROTO_UDP : IPPROTO_TCP;
+  riox_sock *sock = sock_alloc(loop, kind, family, flags, ctx);
+  int rc;
+  *out = NULL;
+  if (sock == NULL) return error_detail(RIOX_ENOMEM, "no memory for a socket");
+  sock->mode = (uint8_t)((flags & RIOX_SOCK_READINESS) ? SK_MODE_READINESS : SK_MODE_COMPLETION);
+  sock->wsa_flags = sock_wsa_flags(loop, sock->mode);
+  LOOP_OSCALL(loop);
+  sock->s = ws_open(family, type, proto, sock->wsa_flags);
+  if (sock->s == INVALID_SOCKET) {
+    rc = sock_wsa_error("WSASocket");
+    free(sock);
+    return rc;
+  }
+  if (sock->mode == SK_MODE_READINESS) {
+    /* riox_try_* and the non-blocking connect need it from the start. */
+    u_long on = 1;
+    LOOP_OSCALL(loop);
+    if (ws_ioctl(sock->s, FIONBIO, &on) != 0) {
+      rc = sock_wsa_error("ioctlsocket(FIONBIO)");
+      goto fail;
+    }
+  }
+  if (family == AF_INET6) {
+    DWORD v6only = (flags & RIOX_SOCK_DUALSTACK) ? 0 : 1;
+    if (setsockopt(sock->s, IPPROTO_IPV6, IPV6_V6ONLY, (const char *)&v6only, sizeof v6only) != 0) {
+      rc = sock_wsa_error("setsockopt(IPV6_V6ONLY)");
+      goto fail;
+    }
+  }
+  if (flags & RIOX_SOCK_REUSEADDR) {
+    BOOL on = TRUE;
+    (void)setsockopt(sock->s, SOL_SOCKET, SO_REUSEADDR, (const char *)&on, sizeof on);
+  }
+  rc = sock__setup(sock);
+  if (rc == 0) rc = sock_hold_close(sock);
+  if (rc < 0) goto fail;
+  list_insert_tail(&loop->socks, &sock->node);
+  *out = sock;
+  return 0;
+fail:
+  ws_close(sock->s);
+  free(sock);
+  return rc;
+}
+
+/* Wrap an accepted connection. A readiness one (accept() on a non-blocking
+ * listener) is non-blocking already: accept() gives the new socket the
+ * listener's properties (accept, Microsoft Learn). */
+int sock_adopt(riox_loop *loop, SOCKET s, int family, int mode, DWORD wsa_flags,
+               riox_sock **out) {
+  riox_sock *sock = sock_alloc(loop, SK_TCP, family,
+                                mode == SK_MODE_READINESS ? RIOX_SOCK_READINESS : 0, NULL);
+  int rc;
+  *out = NULL;
+  if (sock == NULL) return error_detail(RIOX_ENOMEM, "no memory for an accepted socket");
+  sock->s = s;
+  sock->mode = (uint8_t)mode;
+  sock->wsa_flags = wsa_flags;
+  sock->accepted = 1;
+  sock->connected = 1;
+  rc = sock__setup(sock);
+  /* An AcceptEx connection finds the room its listener held for it
+   * (tcp.c gives it back just before). */
+  if (rc == 0) rc = sock_hold_close(sock);
+  if (rc < 0) {
+    free(sock);
+    return rc;
+  }
+  list_insert_tail(&loop->socks, &sock->node);
+  *out = sock;
+  return 0;
+}
+
+int sock_bind(riox_sock *sock, const riox_addr *local) {
+  SOCKADDR_STORAGE ss;
+  int len, rc;
+  riox_addr any;
+  if (local == NULL) {
+    memset(&any, 0, sizeof any);
+    any.family = (uint16_t)(sock->family == AF_INET6 ? RIOX_AF_INET6 : RIOX_AF_INET);
+    local = &any;
+  }
+  rc = win_sockaddr_from(local, sock->family, &ss, &len);
+  if (rc < 0) return rc;
+  if (bind(sock->s, (struct sockaddr *)&ss, len) != 0) return sock_wsa_error("bind");
+  return 0;
+}
+
+int riox_udp_open(riox_loop *loop, const riox_addr *local, const riox_addr *remote,
+                  uint32_t flags, void *ctx, riox_sock **out) {
+  riox_sock *sock;
+  int family = AF_INET, rc;
+  if (loop == NULL || out == NULL)
+    return error_detail(RIOX_EINVAL, "riox_udp_open: loop and out must not be NULL");
+  *out = NULL;
+  if (loop->closing) return error_detail(RIOX_ECLOSING, "riox_udp_open: the loop is closing");
+  if (remote != NULL && remote->port == 0)
+    return error_detail(RIOX_EINVAL, "riox_udp_open: remote port 0");
+  rc = sock_family_for(local, remote, flags, &family);
+  if (rc < 0) return rc;
+  rc = sock_create(loop, SK_UDP, family, flags, ctx, &sock);
+  if (rc < 0) return rc;
+  rc = sock_bind(sock, local);
+  if (rc == 0 && remote != NULL) {
+    SOCKADDR_STORAGE ss;
+    int len;
+    rc = win_sockaddr_from(remote, family, &ss, &len);
+    if (rc == 0 && connect(sock->s, (struct sockaddr *)&ss, len) != 0) rc = sock_wsa_error("connect");
+    if (rc == 0) {
+      sock->connected = 1;
+      sock->peer = *remote;
+    }
+  }
+  if (rc < 0) {
+    sock_discard(sock);
+    return rc;
+  }
+  *out = sock;
+  return 0;
+}
+
+int riox_sock_local(const riox_sock *sock, riox_addr *out) {
+  SOCKADDR_STORAGE ss;
+  int len = sizeof ss;
+  if (sock == NULL || out == NULL)
+    return error_detail(RIOX_EINVAL, "riox_sock_local: sock and out must not be NULL");
+  if (sock->s == INVALID_SOCKET) return error_detail(RIOX_ECLOSING, "riox_sock_local: socket closed");
+  if (getsockname(sock->s, (struct sockaddr *)&ss, &len) != 0) return sock_wsa_error("getsockname");
+  return win_sockaddr_to((struct sockaddr *)&ss, out);
+}
+
+unsigned long riox_test_sock_wsa_flags(const riox_sock *sock) {
+  return sock != NULL ? (unsigned long)sock->wsa_flags : 0;
+}
+
+uintptr_t riox_test_sock_handle(const riox_sock *sock) {
+  return sock != NULL ? (uintptr_t)sock->s : (uintptr_t)INVALID_SOCKET;
+}
+
+/* Cancel every overlapped request on the socket's handle; ERROR_NOT_FOUND
+ * (nothing pending) is not a failure. Under a non-IFS layered provider the
+ * requests that matter may be the provider's own, on the base socket:
+ * cancel there too (libuv does the same). */
+void os_sock_cancel(riox_sock *sock) {
+  LOOP_OSCALL(sock->loop);
+  (void)ws_cancel_io((HANDLE)sock->s, NULL);
+  if (sock->base == INVALID_SOCKET) return;
+  LOOP_OSCALL(sock->loop);
+  (void)ws_cancel_io((HANDLE)sock->base, NULL);
+}
+
+int riox_abort(riox_sock *sock) {
+  if (sock == NULL) return error_detail(RIOX_EINVAL, "riox_abort: sock is NULL");
+  if (sock->state != SK_CLOSING && sock->kind == SK_TCP) {
+    struct linger lg;
+    lg.l_onoff = 1;
+    lg.l_linger = 0;
+    (void)setsockopt(sock->s, SOL_SOCKET, SO_LINGER, (const char *)&lg, sizeof lg);
+    sock->aborting = 1;
+  }
+  return riox_close(sock);
+}
+
+int os_sock_shutdown_send(riox_sock *sock) {
+  LOOP_OSCALL(sock->loop);
+  return ws_shutdown(sock->s, SD_SEND) == 0 ? 0 : sock_wsa_error("shutdown(SD_SEND)");
+}
+
+void os_sock_release(riox_sock *sock) {
+  if (sock->s == INVALID_SOCKET) return;
+  ws_close(sock->s);
+  sock->s = INVALID_SOCKET;
+}
+
+int os_req_set_addr(req_t *req, const riox_addr *to, int family) {
+  return win_sockaddr_from(to, family, &req->u.addr, &req->addrlen);
+}
+
+void os_req_addr(const req_t *req, riox_addr *out) {
+  (void)win_sockaddr_to((const struct sockaddr *)&req->u.addr, out);
+}
