@@ -1,4 +1,5 @@
-/* riox-probe: print what this machine's Winsock offers riox.
+/* riox-probe: print what this machine offers riox (Winsock on Windows,
+ * the kernel's interfaces on Linux) and which backend "auto" picks.
  *   riox-probe          human-readable report
  *   riox-probe --json   one JSON object */
 #include <stdio.h>
@@ -47,18 +48,31 @@ int main(int argc, char **argv) {
       detail[j++] = r.detail[k];
     }
     detail[j] = '\0';
+    if (!r.winsock) { /* Linux */
+      printf("{\"uring\":%s,\"epoll\":%s,\"ipv6\":%s,\"auto\":\"%s\",\"detail\":\"%s\"}\n",
+             tf(r.uring), tf(r.epoll), tf(r.ipv6), r.auto_backend, detail);
+      return 0;
+    }
     printf("{\"winsock\":%s,\"rio\":%s,\"rio_table\":%s,\"rio_emulated\":%s,\"rio_error\":%d,"
            "\"acceptex\":%s,\"connectex\":%s,\"getacceptexsockaddrs\":%s,\"disconnectex\":%s,"
            "\"wsarecvmsg\":%s,\"wsasendmsg\":%s,\"skip_on_success\":%s,\"ipv6\":%s,"
            "\"auto\":\"%s\",\"detail\":\"%s\"}\n",
            tf(r.winsock), tf(r.rio), tf(r.rio_table), tf(r.rio_emulated), r.rio_error,
            tf(r.acceptex), tf(r.connectex), tf(r.getacceptexsockaddrs), tf(r.disconnectex),
-           tf(r.wsarecvmsg), tf(r.wsasendmsg), tf(r.skip_on_success), tf(r.ipv6),
-           r.rio ? (r.rio_emulated ? "rio-emulated" : "rio") : "iocp", detail);
+           tf(r.wsarecvmsg), tf(r.wsasendmsg), tf(r.skip_on_success), tf(r.ipv6), r.auto_backend,
+           detail);
     return 0;
   }
   printf("riox %d.%d.%d capability probe\n", RIOX_VERSION_MAJOR, RIOX_VERSION_MINOR,
          RIOX_VERSION_PATCH);
+  if (!r.winsock) { /* Linux */
+    printf("  io_uring (uring)      %s\n", yn(r.uring));
+    printf("  epoll                 %s\n", yn(r.epoll));
+    printf("  IPv6                  %s\n", yn(r.ipv6));
+    printf("  backend \"auto\" picks  %s\n", r.auto_backend);
+    printf("  %s\n", r.detail);
+    return 0;
+  }
   printf("  Winsock 2.2           %s\n", yn(r.winsock));
   printf("  Registered I/O (RIO)  %s%s\n", yn(r.rio), r.rio_emulated ? " (test emulator)" : "");
   printf("  RIO function table    %s\n", yn(r.rio_table));
@@ -70,7 +84,7 @@ int main(int argc, char **argv) {
   printf("  WSASendMsg            %s\n", yn(r.wsasendmsg));
   printf("  skip-on-success (IFS) %s\n", yn(r.skip_on_success));
   printf("  IPv6                  %s\n", yn(r.ipv6));
-  printf("  backend \"auto\" picks  %s\n", r.rio ? (r.rio_emulated ? "rio-emulated" : "rio") : "iocp");
+  printf("  backend \"auto\" picks  %s\n", r.auto_backend);
   printf("  %s\n", r.detail);
   return 0;
 }

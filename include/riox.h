@@ -487,6 +487,10 @@ typedef struct riox_probe_report {
   int rio_error;    /* WSA error of the RIO lookup or of the queue check, 0 when usable */
   int rio_table;    /* the RIO function table loaded (it may still be unusable) */
   char detail[160]; /* human summary: what is missing, or why RIO is not usable */
+  /* Linux (0 on Windows): the backends this host can run. */
+  int epoll;        /* epoll usable */
+  int uring;        /* io_uring usable by riox (0 until its backend is built) */
+  char auto_backend[16]; /* what backend "auto" picks on this host */
 } riox_probe_report;
 
 int riox_probe(riox_probe_report *out);

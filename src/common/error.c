@@ -250,3 +250,51 @@ int error_from_ntstatus(uint32_t status) {
       return RIOX_EIO;
   }
 }
+
+/* ---------------------------------------------------------------- errno */
+
+#ifndef _WIN32
+#include <errno.h>
+
+/* POSIX errno (Linux) -> RIOX_E*, the same names the Windows tables land
+ * on. EPIPE is what a send gets after the peer reset the connection (with
+ * MSG_NOSIGNAL), so it reads as a reset, as WSAECONNRESET does on Windows. */
+int error_from_errno(int e) {
+  switch (e) {
+    case 0: return 0;
+    case EINVAL: case EBADF: case EFAULT: case ENOTSOCK: case EDESTADDRREQ: return RIOX_EINVAL;
+    case ENOMEM: return RIOX_ENOMEM;
+    case ENOBUFS: case EMFILE: case ENFILE: return RIOX_ENOBUFS;
+    case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+    case EWOULDBLOCK:
+#endif
+    case EINPROGRESS: return RIOX_EAGAIN;
+    case EADDRINUSE: return RIOX_EADDRINUSE;
+    case EADDRNOTAVAIL: return RIOX_EADDRNOTAVAIL;
+    case EAFNOSUPPORT: case EPFNOSUPPORT: return RIOX_EAFNOSUPPORT;
+    case ECONNREFUSED: return RIOX_ECONNREFUSED;
+    case ECONNRESET: case EPIPE: return RIOX_ECONNRESET;
+    case ECONNABORTED: return RIOX_ECONNABORTED;
+    case ETIMEDOUT: return RIOX_ETIMEDOUT;
+    case ENETUNREACH: case ENETDOWN: return RIOX_ENETUNREACH;
+    case EHOSTUNREACH: case EHOSTDOWN: return RIOX_EHOSTUNREACH;
+    case ENOTCONN: return RIOX_ENOTCONN;
+    case EISCONN: return RIOX_EISCONN;
+    case ESHUTDOWN: return RIOX_ESHUTDOWN;
+    case EMSGSIZE: return RIOX_EMSGSIZE;
+    case ECANCELED: return RIOX_ECANCELED;
+    case EOPNOTSUPP:
+#if ENOTSUP != EOPNOTSUPP
+    case ENOTSUP:
+#endif
+    case ENOSYS: case EPROTONOSUPPORT: case ESOCKTNOSUPPORT: return RIOX_ENOTSUP;
+    case EBUSY: return RIOX_EBUSY;
+    case ENOENT: return RIOX_ENOENT;
+    case EALREADY: return RIOX_EALREADY;
+    case EACCES: case EPERM: return RIOX_EACCES;
+    case EPROTOTYPE: case ENOPROTOOPT: return RIOX_EPROTO;
+    default: return RIOX_EIO;
+  }
+}
+#endif

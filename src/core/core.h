@@ -148,6 +148,8 @@ typedef struct backend_ops {
   int (*before_wait)(riox_loop *loop, uint32_t *timeout_ms);
   /* A backend packet arrived from the kernel wait (Windows: WIN_KEY_BACKEND). */
   void (*on_packet)(riox_loop *loop, os_packet_t *entry);
+  /* What only this OS's backends do (os.h). */
+  OS_BACKEND_FIELDS
 } backend_ops_t;
 
 struct riox_loop {
@@ -261,6 +263,15 @@ int sock_attach(riox_sock *sock);
 /* The orderly end of a TCP connection riox_close owes the peer. */
 int sock_graceful(const riox_sock *sock);
 
+/* sockaddr.c: riox_addr <-> struct sockaddr for a socket of `family`
+ * (AF_INET or AF_INET6; a dual-stack socket maps IPv4 to ::ffff:a.b.c.d
+ * and back). */
+int sockaddr_from(const riox_addr *addr, int family, struct sockaddr_storage *ss, int *len);
+int sockaddr_to(const struct sockaddr *sa, riox_addr *out);
+/* The address family (AF_INET/AF_INET6) for a socket given its local and
+ * remote addresses (either may be NULL) and RIOX_SOCK_DUALSTACK. */
+int sock_family_for(const riox_addr *a, const riox_addr *b, uint32_t flags, int *family);
+
 /* ------------------------------------------------------------------
  * What the core asks of the OS layer (src/win today). */
 
@@ -285,21 +296,48 @@ uint64_t loop_now_ms(void);
  * or too long. */
 int os_getenv(const char *name, char *buf, size_t len);
 
+/* Sockets: a new OS socket of `kind` (SK_*) and family on the loop, its
+ * mode (flags & RIOX_SOCK_READINESS) fixed for good; the last failed socket
+ * call's OS error as RIOX_E* with a detail naming `what`. */
+int sock_create(riox_loop *loop, int kind, int family, uint32_t flags, void *ctx,
+                riox_sock **out);
+int os_sock_error(const char *what);
+/* sock.c: bind to local (NULL: the family's any address, port 0). */
+int sock_bind(riox_sock *sock, const riox_addr *local);
+
 /* Sockets: cancel every OS request of the socket (both handles under a
  * layered provider), shut it down for sending (0 or RIOX_E*), give the OS
  * socket back (s becomes OS_INVALID_SOCKET). */
 void os_sock_cancel(riox_sock *sock);
 int os_sock_shutdown_send(riox_sock *sock);
 void os_sock_release(riox_sock *sock);
+/* SO_LINGER 0: the close resets the connection (riox_abort). */
+void os_sock_linger0(riox_sock *sock);
 /* A send's destination into the request (RIOX_EINVAL for a bad address);
  * a received datagram's source out of it. */
 int os_req_set_addr(req_t *req, const riox_addr *to, int family);
 void os_req_addr(const req_t *req, riox_addr *out);
 
 /* TCP (tcp.c): a send finished; start a waiting shutdown when it was the
- * last. A listener's accept retry deadline fired: post what is missing. */
+ * last. Post accepts until the listener is at its depth (a retry timer when
+ * the OS refuses; the deadline calls tcp_accept_retry). tcp_accept_post:
+ * one accept posted (immediate resets re-posted), or RIOX_E*. */
 void sock_send_drained(riox_sock *sock);
+void tcp_accept_refill(riox_sock *listener);
 void tcp_accept_retry(riox_sock *listener);
+int tcp_accept_post(riox_sock *listener);
+/* OS: post one accept of the listener (its request owes an ACCEPT, and a
+ * hold the CLOSE of the connection it may bring), or RIOX_E* with nothing
+ * posted (RIOX_ECONNRESET: the connection was gone before it was taken). */
+int os_accept_post_once(riox_sock *listener);
+/* riox_tcp_connect's argument checks; *family gets the socket's family. */
+int tcp_connect_check(riox_loop *loop, const riox_addr *remote, const riox_addr *local,
+                      uint32_t flags, riox_sock **out, int *family);
+/* A readiness-mode connect finished: ok = connected, else failed. */
+void tcp_connect_settled(riox_sock *sock, int ok);
+/* A completion-mode connect finished with status: queue its CONNECT event
+ * and free req. */
+void tcp_connect_done(riox_loop *loop, req_t *req, int status);
 
 /* Readiness (poll.c): submit or cancel the polls of sockets whose interest
  * changed; riox_close: cancel the socket's poll (its completion frees it). */

@@ -542,3 +542,71 @@ int riox_close(riox_sock *sock) {
   return 0;
 }
 
+
+int sock_bind(riox_sock *sock, const riox_addr *local) {
+  struct sockaddr_storage ss;
+  int len, rc;
+  riox_addr any;
+  if (local == NULL) {
+    memset(&any, 0, sizeof any);
+    any.family = (uint16_t)(sock->family == AF_INET6 ? RIOX_AF_INET6 : RIOX_AF_INET);
+    local = &any;
+  }
+  rc = sockaddr_from(local, sock->family, &ss, &len);
+  if (rc < 0) return rc;
+  if (bind(sock->s, (struct sockaddr *)&ss, (os_socklen_t)len) != 0) return os_sock_error("bind");
+  return 0;
+}
+
+int riox_udp_open(riox_loop *loop, const riox_addr *local, const riox_addr *remote,
+                  uint32_t flags, void *ctx, riox_sock **out) {
+  riox_sock *sock;
+  int family = AF_INET, rc;
+  if (loop == NULL || out == NULL)
+    return error_detail(RIOX_EINVAL, "riox_udp_open: loop and out must not be NULL");
+  *out = NULL;
+  if (loop->closing) return error_detail(RIOX_ECLOSING, "riox_udp_open: the loop is closing");
+  if (remote != NULL && remote->port == 0)
+    return error_detail(RIOX_EINVAL, "riox_udp_open: remote port 0");
+  rc = sock_family_for(local, remote, flags, &family);
+  if (rc < 0) return rc;
+  rc = sock_create(loop, SK_UDP, family, flags, ctx, &sock);
+  if (rc < 0) return rc;
+  rc = sock_bind(sock, local);
+  if (rc == 0 && remote != NULL) {
+    struct sockaddr_storage ss;
+    int len;
+    rc = sockaddr_from(remote, family, &ss, &len);
+    if (rc == 0 && connect(sock->s, (struct sockaddr *)&ss, (os_socklen_t)len) != 0) rc = os_sock_error("connect");
+    if (rc == 0) {
+      sock->connected = 1;
+      sock->peer = *remote;
+    }
+  }
+  if (rc < 0) {
+    sock_discard(sock);
+    return rc;
+  }
+  *out = sock;
+  return 0;
+}
+
+int riox_sock_local(const riox_sock *sock, riox_addr *out) {
+  struct sockaddr_storage ss;
+  os_socklen_t len = (os_socklen_t)sizeof ss;
+  if (sock == NULL || out == NULL)
+    return error_detail(RIOX_EINVAL, "riox_sock_local: sock and out must not be NULL");
+  if (sock->s == OS_INVALID_SOCKET)
+    return error_detail(RIOX_ECLOSING, "riox_sock_local: socket closed");
+  if (getsockname(sock->s, (struct sockaddr *)&ss, &len) != 0) return os_sock_error("getsockname");
+  return sockaddr_to((struct sockaddr *)&ss, out);
+}
+
+int riox_abort(riox_sock *sock) {
+  if (sock == NULL) return error_detail(RIOX_EINVAL, "riox_abort: sock is NULL");
+  if (sock->state != SK_CLOSING && sock->kind == SK_TCP) {
+    os_sock_linger0(sock);
+    sock->aborting = 1;
+  }
+  return riox_close(sock);
+}

@@ -62,7 +62,7 @@ int riox_try_recv(riox_sock *sock, void *buf, uint32_t cap, riox_addr *from) {
          * RIOX_EMSGSIZE on a completion receive. */
         loop->stats.recv_ops++;
         loop->stats.recv_bytes += cap;
-        if (from != NULL) (void)win_sockaddr_to((struct sockaddr *)&ss, from);
+        if (from != NULL) (void)sockaddr_to((struct sockaddr *)&ss, from);
         return error_detail(RIOX_EMSGSIZE, "riox_try_recv: datagram longer than %u bytes, truncated",
                             cap);
       }
@@ -81,7 +81,7 @@ int riox_try_recv(riox_sock *sock, void *buf, uint32_t cap, riox_addr *from) {
       if (sock->connected && ss.ss_family == 0)
         *from = sock->peer;
       else
-        (void)win_sockaddr_to((struct sockaddr *)&ss, from);
+        (void)sockaddr_to((struct sockaddr *)&ss, from);
     }
   } else {
     n = ws_recv(sock->s, (char *)buf, (int)cap, 0);
@@ -127,7 +127,7 @@ int riox_try_send(riox_sock *sock, const void *data, uint32_t len, const riox_ad
       SOCKADDR_STORAGE ss;
       int sslen;
       if (to->port == 0) return error_detail(RIOX_EINVAL, "riox_try_send: destination port 0");
-      rc = win_sockaddr_from(to, sock->family, &ss, &sslen);
+      rc = sockaddr_from(to, sock->family, &ss, &sslen);
       if (rc < 0) return rc;
       LOOP_OSCALL(loop);
       n = ws_sendto(sock->s, (const char *)data, (int)len, 0, (struct sockaddr *)&ss, sslen);
@@ -169,7 +169,7 @@ int riox_try_accept(riox_sock *listener, riox_sock **out, riox_addr *peer) {
     ws_close(s);
     return rc;
   }
-  (void)win_sockaddr_to((struct sockaddr *)&ss, &conn->peer);
+  (void)sockaddr_to((struct sockaddr *)&ss, &conn->peer);
   if (peer != NULL) *peer = conn->peer;
   loop->stats.accepts++;
   *out = conn;

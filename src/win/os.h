@@ -13,6 +13,7 @@
 #include "ws.h"
 
 typedef SOCKET os_socket_t;
+typedef int os_socklen_t;
 #define OS_INVALID_SOCKET INVALID_SOCKET
 /* What one kernel wait hands a backend (RIONotify's packet). */
 typedef OVERLAPPED_ENTRY os_packet_t;
@@ -51,6 +52,10 @@ enum {
   DWORD wsa_flags;   /* WSASocketW flags (riox_test_sock_wsa_flags) */         \
   SOCKET base;       /* non-IFS layered provider: the base provider's socket,  \
                         when it is another handle; else INVALID_SOCKET */
+
+/* Backends: accepts, connects and the wait are shared on Windows (the
+ * completion port), so a backend adds nothing. */
+#define OS_BACKEND_FIELDS
 
 /* Loop: the completion port and what readiness (AFD polls) needs. */
 #define OS_LOOP_FIELDS                                                         \

@@ -177,6 +177,8 @@ int riox_probe(riox_probe_report *out) {
   s6 = ws_open(AF_INET6, SOCK_DGRAM, IPPROTO_UDP, WSA_FLAG_OVERLAPPED);
   out->ipv6 = s6 != INVALID_SOCKET;
   if (s6 != INVALID_SOCKET) ws_close(s6);
+  snprintf(out->auto_backend, sizeof out->auto_backend, "%s",
+           out->rio ? (out->rio_emulated ? "rio-emulated" : "rio") : "iocp");
   if (out->rio && out->rio_emulated)
     snprintf(out->detail, sizeof out->detail,
              "RIO absent from the OS (WSA error %d); using the test emulator", ext.rio_error);

@@ -8,22 +8,11 @@
 #include "riox_test.h"
 #include "win.h"
 
+int os_sock_error(const char *what) { return sock_wsa_error(what); }
+
 int sock_wsa_error(const char *what) {
   int err = WSAGetLastError();
   return error_detail(error_from_win32((uint32_t)err), "%s failed: WSA error %d", what, err);
-}
-
-int sock_family_for(const riox_addr *a, const riox_addr *b, uint32_t flags, int *family) {
-  const riox_addr *pick = a != NULL ? a : b;
-  if (pick != NULL && pick->family != RIOX_AF_INET && pick->family != RIOX_AF_INET6)
-    return error_detail(RIOX_EINVAL, "address family %u is neither RIOX_AF_INET nor RIOX_AF_INET6",
-                        (unsigned)pick->family);
-  if (a != NULL && b != NULL && a->family != b->family && !(flags & RIOX_SOCK_DUALSTACK))
-    return error_detail(RIOX_EAFNOSUPPORT, "local and remote addresses differ in family");
-  *family = (flags & RIOX_SOCK_DUALSTACK) || (pick != NULL && pick->family == RIOX_AF_INET6)
-                ? AF_INET6
-                : AF_INET;
-  return 0;
 }
 
 /* What the provider behind the socket allows. XP1_IFS_HANDLES
@@ -166,64 +155,6 @@ int sock_adopt(riox_loop *loop, SOCKET s, int family, int mode, DWORD wsa_flags,
   return 0;
 }
 
-int sock_bind(riox_sock *sock, const riox_addr *local) {
-  SOCKADDR_STORAGE ss;
-  int len, rc;
-  riox_addr any;
-  if (local == NULL) {
-    memset(&any, 0, sizeof any);
-    any.family = (uint16_t)(sock->family == AF_INET6 ? RIOX_AF_INET6 : RIOX_AF_INET);
-    local = &any;
-  }
-  rc = win_sockaddr_from(local, sock->family, &ss, &len);
-  if (rc < 0) return rc;
-  if (bind(sock->s, (struct sockaddr *)&ss, len) != 0) return sock_wsa_error("bind");
-  return 0;
-}
-
-int riox_udp_open(riox_loop *loop, const riox_addr *local, const riox_addr *remote,
-                  uint32_t flags, void *ctx, riox_sock **out) {
-  riox_sock *sock;
-  int family = AF_INET, rc;
-  if (loop == NULL || out == NULL)
-    return error_detail(RIOX_EINVAL, "riox_udp_open: loop and out must not be NULL");
-  *out = NULL;
-  if (loop->closing) return error_detail(RIOX_ECLOSING, "riox_udp_open: the loop is closing");
-  if (remote != NULL && remote->port == 0)
-    return error_detail(RIOX_EINVAL, "riox_udp_open: remote port 0");
-  rc = sock_family_for(local, remote, flags, &family);
-  if (rc < 0) return rc;
-  rc = sock_create(loop, SK_UDP, family, flags, ctx, &sock);
-  if (rc < 0) return rc;
-  rc = sock_bind(sock, local);
-  if (rc == 0 && remote != NULL) {
-    SOCKADDR_STORAGE ss;
-    int len;
-    rc = win_sockaddr_from(remote, family, &ss, &len);
-    if (rc == 0 && connect(sock->s, (struct sockaddr *)&ss, len) != 0) rc = sock_wsa_error("connect");
-    if (rc == 0) {
-      sock->connected = 1;
-      sock->peer = *remote;
-    }
-  }
-  if (rc < 0) {
-    sock_discard(sock);
-    return rc;
-  }
-  *out = sock;
-  return 0;
-}
-
-int riox_sock_local(const riox_sock *sock, riox_addr *out) {
-  SOCKADDR_STORAGE ss;
-  int len = sizeof ss;
-  if (sock == NULL || out == NULL)
-    return error_detail(RIOX_EINVAL, "riox_sock_local: sock and out must not be NULL");
-  if (sock->s == INVALID_SOCKET) return error_detail(RIOX_ECLOSING, "riox_sock_local: socket closed");
-  if (getsockname(sock->s, (struct sockaddr *)&ss, &len) != 0) return sock_wsa_error("getsockname");
-  return win_sockaddr_to((struct sockaddr *)&ss, out);
-}
-
 unsigned long riox_test_sock_wsa_flags(const riox_sock *sock) {
   return sock != NULL ? (unsigned long)sock->wsa_flags : 0;
 }
@@ -244,16 +175,12 @@ void os_sock_cancel(riox_sock *sock) {
   (void)ws_cancel_io((HANDLE)sock->base, NULL);
 }
 
-int riox_abort(riox_sock *sock) {
-  if (sock == NULL) return error_detail(RIOX_EINVAL, "riox_abort: sock is NULL");
-  if (sock->state != SK_CLOSING && sock->kind == SK_TCP) {
-    struct linger lg;
-    lg.l_onoff = 1;
-    lg.l_linger = 0;
-    (void)setsockopt(sock->s, SOL_SOCKET, SO_LINGER, (const char *)&lg, sizeof lg);
-    sock->aborting = 1;
-  }
-  return riox_close(sock);
+/* riox_abort: close with RST, not FIN. */
+void os_sock_linger0(riox_sock *sock) {
+  struct linger lg;
+  lg.l_onoff = 1;
+  lg.l_linger = 0;
+  (void)setsockopt(sock->s, SOL_SOCKET, SO_LINGER, (const char *)&lg, sizeof lg);
 }
 
 int os_sock_shutdown_send(riox_sock *sock) {
@@ -268,9 +195,9 @@ void os_sock_release(riox_sock *sock) {
 }
 
 int os_req_set_addr(req_t *req, const riox_addr *to, int family) {
-  return win_sockaddr_from(to, family, &req->u.addr, &req->addrlen);
+  return sockaddr_from(to, family, &req->u.addr, &req->addrlen);
 }
 
 void os_req_addr(const req_t *req, riox_addr *out) {
-  (void)win_sockaddr_to((const struct sockaddr *)&req->u.addr, out);
+  (void)sockaddr_to((const struct sockaddr *)&req->u.addr, out);
 }

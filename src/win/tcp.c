@@ -12,13 +12,7 @@
 
 static void tcp__accept_done(riox_loop *loop, req_t *req, int status, uint32_t bytes);
 
-/* Immediate resets re-posted at once by one tcp_accept_post. */
-#define TCP__RESET_BURST 64u
-/* Back-off of a listener whose posts fail: 10 ms, doubling, at most 1 s. */
-#define TCP__RETRY_FIRST_MS 10u
-#define TCP__RETRY_MAX_MS 1000u
-
-static int tcp__accept_post_once(riox_sock *listener) {
+int os_accept_post_once(riox_sock *listener) {
   riox_loop *loop = listener->loop;
   req_t *req;
   DWORD bytes = 0;
@@ -60,58 +54,6 @@ static int tcp__accept_post_once(riox_sock *listener) {
   return 0;
 }
 
-/* One AcceptEx posted, or RIOX_E* with nothing posted. An immediate
- * WSAECONNRESET says the connection AcceptEx took from the backlog was
- * reset before it could be accepted: that is no failure of the listener,
- * so the accept socket is closed (its state after a failed AcceptEx is not
- * to be reused) and a fresh one posted -- a burst at most, since each reset
- * only removes one dead connection from the backlog. */
-int tcp_accept_post(riox_sock *listener) {
-  unsigned resets = 0;
-  for (;;) {
-    int rc = tcp__accept_post_once(listener);
-    if (rc != RIOX_ECONNRESET || ++resets > TCP__RESET_BURST) return rc;
-  }
-}
-
-/* Keep the listener at its accept depth. When a post fails (the OS out of
- * sockets, buffers or memory; all of the loop's request slots in use), post
- * again on a back-off timer rather than leave the depth short for good --
- * a listener with nothing posted would never hear of a connection again --
- * and report the first failure of the streak as RIOX_EV_ERROR (riox.h,
- * riox_tcp_listen). Request slots are the application's own limit
- * (max_requests), not a failure: they are reported only when they leave the
- * listener with no accept at all. */
-static void tcp__accept_refill(riox_sock *listener) {
-  riox_loop *loop = listener->loop;
-  uint32_t delay;
-  int rc = 0, slots = 0;
-  /* A retry is scheduled: the back-off decides when to try again. */
-  if (listener->deadline_id != 0) return;
-  while (listener->state != SK_CLOSING && listener->accepts_pending < loop->cfg.accept_depth) {
-    slots = loop->reqs.in_use >= loop->reqs.limit;
-    rc = tcp_accept_post(listener);
-    if (rc < 0) break;
-  }
-  if (listener->state == SK_CLOSING) return;
-  if (rc == 0) {
-    listener->accept_failing = 0; /* the streak is over */
-    listener->accept_retry_ms = 0;
-    return;
-  }
-  if (!listener->accept_failing && rc != RIOX_ECONNRESET &&
-      (!slots || listener->accepts_pending == 0)) {
-    listener->accept_failing = 1;
-    (void)loop_push_note(loop, RIOX_EV_ERROR, listener, NULL, rc);
-  }
-  delay = listener->accept_retry_ms != 0 ? listener->accept_retry_ms : TCP__RETRY_FIRST_MS;
-  listener->accept_retry_ms = delay * 2 > TCP__RETRY_MAX_MS ? TCP__RETRY_MAX_MS : delay * 2;
-  /* No memory for the timer: the next accept completion refills instead. */
-  (void)loop_deadline_set(listener, delay);
-}
-
-void tcp_accept_retry(riox_sock *listener) { tcp__accept_refill(listener); }
-
 static void tcp__accept_done(riox_loop *loop, req_t *req, int status, uint32_t bytes) {
   riox_sock *listener = req->sock, *conn = NULL;
   SOCKET s = req->accept_sock;
@@ -130,7 +72,7 @@ static void tcp__accept_done(riox_loop *loop, req_t *req, int status, uint32_t b
       loop->ext.GetAcceptExSockaddrs(req->u.accept_buf, 0, TCP__ADDR_SPACE, TCP__ADDR_SPACE, &local,
                                      &llen, &remote, &rlen);
       memset(&peer, 0, sizeof peer);
-      if (remote != NULL) (void)win_sockaddr_to(remote, &peer);
+      if (remote != NULL) (void)sockaddr_to(remote, &peer);
       status = sock_adopt(loop, s, listener->family, SK_MODE_COMPLETION,
                           sock_wsa_flags(loop, SK_MODE_COMPLETION), &conn);
     }
@@ -151,71 +93,20 @@ static void tcp__accept_done(riox_loop *loop, req_t *req, int status, uint32_t b
    * application's business: close and re-post. */
   if (s != INVALID_SOCKET) ws_close(s);
   loop_req_free(loop, req);
-  tcp__accept_refill(listener);
-}
-
-int riox_tcp_listen(riox_loop *loop, const riox_addr *local, int backlog, uint32_t flags,
-                    void *ctx, riox_sock **out) {
-  riox_sock *sock;
-  int family, rc;
-  if (loop == NULL || local == NULL || out == NULL)
-    return error_detail(RIOX_EINVAL, "riox_tcp_listen: loop, local and out must not be NULL");
-  *out = NULL;
-  if (loop->closing) return error_detail(RIOX_ECLOSING, "riox_tcp_listen: the loop is closing");
-  if (local->family != RIOX_AF_INET && local->family != RIOX_AF_INET6)
-    return error_detail(RIOX_EINVAL, "riox_tcp_listen: address family %u is not valid",
-                        (unsigned)local->family);
-  family = (local->family == RIOX_AF_INET6 || (flags & RIOX_SOCK_DUALSTACK)) ? AF_INET6 : AF_INET;
-  rc = sock_create(loop, SK_TCP_LISTEN, family, flags, ctx, &sock);
-  if (rc < 0) return rc;
-  rc = sock_bind(sock, local);
-  if (rc == 0 && listen(sock->s, backlog > 0 ? backlog : SOMAXCONN) != 0) rc = sock_wsa_error("listen");
-  if (rc == 0 && sock->mode == SK_MODE_READINESS) {
-    /* No AcceptEx: the application accepts with riox_try_accept when the
-     * listener reports RIOX_READABLE. */
-    *out = sock;
-    return 0;
-  }
-  if (rc == 0) rc = tcp_accept_post(sock);
-  if (rc < 0) {
-    /* No accept (or only this failing one) was posted: close quietly. */
-    list_remove(&sock->node);
-    ws_close(sock->s);
-    sock->s = INVALID_SOCKET;
-    if (sock->pending == 0) {
-      sock_free(sock);
-    } else {
-      /* Unreachable today: tcp_accept_post frees its request on failure. */
-      sock->state = SK_CLOSING;
-      list_insert_tail(&loop->socks, &sock->node);
-    }
-    return rc;
-  }
-  tcp__accept_refill(sock);
-  *out = sock;
-  return 0;
+  tcp_accept_refill(listener);
 }
 
 /* ------------------------------------------------------------ connect */
 
 static void tcp__connect_done(riox_loop *loop, req_t *req, int status, uint32_t bytes) {
   riox_sock *sock = req->sock;
-  riox_event *ev;
   (void)bytes;
-  if (status == 0 && sock->state == SK_CLOSING) status = RIOX_ECANCELED;
-  if (status == 0) {
+  if (status == 0 && sock->state != SK_CLOSING) {
     LOOP_OSCALL(loop);
     if (setsockopt(sock->s, SOL_SOCKET, SO_UPDATE_CONNECT_CONTEXT, NULL, 0) != 0)
       status = sock_wsa_error("setsockopt(SO_UPDATE_CONNECT_CONTEXT)");
   }
-  if (sock->state == SK_CONNECTING) sock->state = SK_OPEN;
-  if (status == 0) {
-    sock->connected = 1;
-    loop->stats.connects++;
-  }
-  ev = loop_push_event(loop, RIOX_EV_CONNECT, sock, req->ctx, status);
-  ev->addr = sock->peer;
-  loop_req_free(loop, req);
+  tcp_connect_done(loop, req, status);
 }
 
 /* Readiness connect: a plain connect() on the socket sock_create made
@@ -225,7 +116,7 @@ static void tcp__connect_done(riox_loop *loop, req_t *req, int status, uint32_t 
 static int tcp__connect_nonblocking(riox_sock *sock, const riox_addr *remote, int family) {
   SOCKADDR_STORAGE ss;
   int len, rc, err;
-  rc = win_sockaddr_from(remote, family, &ss, &len);
+  rc = sockaddr_from(remote, family, &ss, &len);
   if (rc < 0) return rc;
   sock->peer = *remote;
   LOOP_OSCALL(sock->loop);
@@ -240,32 +131,13 @@ static int tcp__connect_nonblocking(riox_sock *sock, const riox_addr *remote, in
   return 0;
 }
 
-/* A readiness connect in progress finished (seen by a poll or a try_*). */
-void tcp_connect_settled(riox_sock *sock, int ok) {
-  if (sock->state != SK_CONNECTING || sock->mode != SK_MODE_READINESS) return;
-  sock->state = SK_OPEN;
-  if (ok) {
-    sock->connected = 1;
-    sock->loop->stats.connects++;
-  }
-}
 
 int riox_tcp_connect(riox_loop *loop, const riox_addr *remote, const riox_addr *local,
                      uint32_t flags, void *ctx, riox_sock **out) {
   riox_sock *sock;
   req_t *req;
-  int family, rc;
-  if (loop == NULL || remote == NULL || out == NULL)
-    return error_detail(RIOX_EINVAL, "riox_tcp_connect: loop, remote and out must not be NULL");
-  *out = NULL;
-  if (loop->closing) return error_detail(RIOX_ECLOSING, "riox_tcp_connect: the loop is closing");
-  if (remote->family != RIOX_AF_INET && remote->family != RIOX_AF_INET6)
-    return error_detail(RIOX_EINVAL, "riox_tcp_connect: address family %u is not valid",
-                        (unsigned)remote->family);
-  if (remote->port == 0) return error_detail(RIOX_EINVAL, "riox_tcp_connect: remote port 0");
-  family = (remote->family == RIOX_AF_INET6 || (flags & RIOX_SOCK_DUALSTACK)) ? AF_INET6 : AF_INET;
-  if (local != NULL && local->family == RIOX_AF_INET6 && family == AF_INET)
-    return error_detail(RIOX_EAFNOSUPPORT, "riox_tcp_connect: IPv6 local address, IPv4 remote");
+  int family = AF_INET, rc = tcp_connect_check(loop, remote, local, flags, out, &family);
+  if (rc < 0) return rc;
   rc = sock_create(loop, SK_TCP, family, flags, ctx, &sock);
   if (rc < 0) return rc;
   /* ConnectEx needs a bound socket. */
@@ -281,7 +153,7 @@ int riox_tcp_connect(riox_loop *loop, const riox_addr *remote, const riox_addr *
     req = loop_req_alloc(loop, sock, REQ_CONNECT, tcp__connect_done);
     if (req == NULL) rc = loop_req_error(loop, "riox_tcp_connect");
   }
-  if (rc == 0) rc = win_sockaddr_from(remote, family, &req->u.addr, &req->addrlen);
+  if (rc == 0) rc = sockaddr_from(remote, family, &req->u.addr, &req->addrlen);
   if (rc < 0) {
     if (req != NULL) {
       slab_free(&loop->reqs, req);
@@ -314,50 +186,3 @@ int riox_tcp_connect(riox_loop *loop, const riox_addr *remote, const riox_addr *
   return 0;
 }
 
-/* ----------------------------------------------------------- shutdown */
-
-static void tcp__shutdown_done(riox_loop *loop, req_t *req, int status, uint32_t bytes) {
-  (void)bytes;
-  loop_push_event(loop, RIOX_EV_SHUTDOWN, req->sock, req->ctx, status);
-  loop_req_free(loop, req);
-}
-
-/* Called when a socket's last pending send finished (or at close). */
-void sock_send_drained(riox_sock *sock) {
-  req_t *req = sock->shutdown_req;
-  int status = 0;
-  if (req != NULL) {
-    sock->shutdown_req = NULL;
-    /* A connection closing gracefully still has its socket while its sends
-     * run (riox_close lingers): its half-close happens as asked. */
-    if (sock->s == INVALID_SOCKET || (sock->state == SK_CLOSING && !sock->lingering)) {
-      status = RIOX_ECANCELED;
-    } else {
-      LOOP_OSCALL(sock->loop);
-      if (ws_shutdown(sock->s, SD_SEND) != 0) status = sock_wsa_error("shutdown(SD_SEND)");
-      else sock->fin_sent = 1;
-    }
-    loop_complete_inline(sock->loop, req, status, 0);
-  }
-  /* riox_close waited for these sends: now the FIN, then closesocket. */
-  if (sock->lingering) sock_linger_end(sock);
-}
-
-int riox_shutdown(riox_sock *sock, void *ctx) {
-  req_t *req;
-  if (sock == NULL) return error_detail(RIOX_EINVAL, "riox_shutdown: sock is NULL");
-  if (sock->state == SK_CLOSING)
-    return error_detail(RIOX_ECLOSING, "riox_shutdown: socket is closing");
-  if (sock->kind != SK_TCP) return error_detail(RIOX_EPROTO, "riox_shutdown: not a TCP connection");
-  if (!sock->connected) return error_detail(RIOX_ENOTCONN, "riox_shutdown: not connected");
-  if (sock->shut_wr) return error_detail(RIOX_EALREADY, "riox_shutdown: already shut down");
-  req = loop_req_alloc(sock->loop, sock, REQ_SHUTDOWN, tcp__shutdown_done);
-  if (req == NULL) return loop_req_error(sock->loop, "riox_shutdown");
-  req->user = 1;
-  req->ctx = ctx;
-  sock->shut_wr = 1;
-  sock->shutdown_req = req;
-  /* Deferred sends count as pending: FIN goes after them too. */
-  if (sock->sends_pending == 0) sock_send_drained(sock);
-  return 0;
-}

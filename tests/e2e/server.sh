@@ -1,5 +1,6 @@
-# Sourced by the end-to-end scripts: start riox-echo.exe under Wine on
-# ephemeral loopback ports and read its ready line.
+# Sourced by the end-to-end scripts: start riox-echo (riox-echo.exe under
+# Wine, or a native Linux build) on ephemeral loopback ports and read its
+# ready line.
 #   e2e_start_server NAME RIOX_ECHO_EXE BACKEND SECONDS [extra riox-echo args]
 # sets pid, line ("ready backend=... udp=PORT tcp=PORT"), udp and tcp, and
 # installs an EXIT trap that stops the server. Exits 1 (printing the
@@ -9,7 +10,9 @@ e2e_start_server() {
   shift 4
   e2e_out=$(mktemp) e2e_err=$(mktemp)
   trap e2e_stop_server EXIT
-  "$root/scripts/wine-run.sh" "$exe" --udp 0 --tcp 0 --bind 127.0.0.1 --backend "$backend" \
+  local run=("$root/scripts/wine-run.sh")
+  [[ $exe == *.exe ]] || run=()
+  "${run[@]}" "$exe" --udp 0 --tcp 0 --bind 127.0.0.1 --backend "$backend" \
     --seconds "$seconds" "$@" >"$e2e_out" 2>"$e2e_err" &
   pid=$!
   for _ in $(seq 1 300); do

@@ -244,3 +244,36 @@ Test(detail, is_per_thread) {
   cr_expect_str_eq(seen.after, "from the thread", "the thread saw \"%s\" after setting its own", seen.after);
   cr_expect_str_eq(riox_last_detail(), "from main", "main sees \"%s\" after the thread ran", riox_last_detail());
 }
+
+/* ---------------------------------------------------------------- errno */
+#include <errno.h>
+
+Test(error_errno, zero_is_success_unknown_is_eio) {
+  cr_assert_eq(error_from_errno(0), 0);
+  cr_assert_eq(error_from_errno(4095), RIOX_EIO);
+}
+
+Test(error_errno, socket_errors_land_on_the_names_windows_uses) {
+  static const struct {
+    int e, riox;
+  } map[] = {
+      {EAGAIN, RIOX_EAGAIN},          {EWOULDBLOCK, RIOX_EAGAIN},
+      {EINPROGRESS, RIOX_EAGAIN},     {EINVAL, RIOX_EINVAL},
+      {EBADF, RIOX_EINVAL},           {ENOMEM, RIOX_ENOMEM},
+      {ENOBUFS, RIOX_ENOBUFS},        {EMFILE, RIOX_ENOBUFS},
+      {EADDRINUSE, RIOX_EADDRINUSE},  {EADDRNOTAVAIL, RIOX_EADDRNOTAVAIL},
+      {EAFNOSUPPORT, RIOX_EAFNOSUPPORT}, {ECONNREFUSED, RIOX_ECONNREFUSED},
+      {ECONNRESET, RIOX_ECONNRESET},  {EPIPE, RIOX_ECONNRESET},
+      {ECONNABORTED, RIOX_ECONNABORTED}, {ETIMEDOUT, RIOX_ETIMEDOUT},
+      {ENETUNREACH, RIOX_ENETUNREACH}, {EHOSTUNREACH, RIOX_EHOSTUNREACH},
+      {ENOTCONN, RIOX_ENOTCONN},      {EISCONN, RIOX_EISCONN},
+      {EMSGSIZE, RIOX_EMSGSIZE},      {ECANCELED, RIOX_ECANCELED},
+      {EOPNOTSUPP, RIOX_ENOTSUP},     {ENOSYS, RIOX_ENOTSUP},
+      {EACCES, RIOX_EACCES},          {EPERM, RIOX_EACCES},
+      {EALREADY, RIOX_EALREADY},      {ENOENT, RIOX_ENOENT},
+  };
+  size_t i;
+  for (i = 0; i < sizeof map / sizeof map[0]; i++)
+    cr_expect_eq(error_from_errno(map[i].e), map[i].riox, "errno %d -> %d, expected %d", map[i].e,
+                 error_from_errno(map[i].e), map[i].riox);
+}

@@ -1,13 +1,13 @@
-/* riox_addr <-> SOCKADDR. Dual-stack sockets are AF_INET6 and see IPv4 peers
+/* riox_addr <-> struct sockaddr, on every OS. Dual-stack sockets are AF_INET6 and see IPv4 peers
  * as ::ffff:a.b.c.d: riox shows those to the application as plain IPv4 and
  * maps them back when sending, so one address form round-trips. */
 #include <string.h>
 
-#include "win.h"
+#include "core.h"
 
 static const uint8_t sockaddr__v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
-int win_sockaddr_from(const riox_addr *addr, int family, SOCKADDR_STORAGE *ss, int *len) {
+int sockaddr_from(const riox_addr *addr, int family, struct sockaddr_storage *ss, int *len) {
   memset(ss, 0, sizeof *ss);
   if (addr == NULL) return error_detail(RIOX_EINVAL, "address is NULL");
   if (addr->family == RIOX_AF_INET && family == AF_INET) {
@@ -38,7 +38,7 @@ int win_sockaddr_from(const riox_addr *addr, int family, SOCKADDR_STORAGE *ss, i
   return error_detail(RIOX_EAFNOSUPPORT, "an IPv6 address on an IPv4 socket");
 }
 
-int win_sockaddr_to(const struct sockaddr *sa, riox_addr *out) {
+int sockaddr_to(const struct sockaddr *sa, riox_addr *out) {
   memset(out, 0, sizeof *out);
   if (sa->sa_family == AF_INET) {
     const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
@@ -61,4 +61,17 @@ int win_sockaddr_to(const struct sockaddr *sa, riox_addr *out) {
     return 0;
   }
   return RIOX_EAFNOSUPPORT;
+}
+
+int sock_family_for(const riox_addr *a, const riox_addr *b, uint32_t flags, int *family) {
+  const riox_addr *pick = a != NULL ? a : b;
+  if (pick != NULL && pick->family != RIOX_AF_INET && pick->family != RIOX_AF_INET6)
+    return error_detail(RIOX_EINVAL, "address family %u is neither RIOX_AF_INET nor RIOX_AF_INET6",
+                        (unsigned)pick->family);
+  if (a != NULL && b != NULL && a->family != b->family && !(flags & RIOX_SOCK_DUALSTACK))
+    return error_detail(RIOX_EAFNOSUPPORT, "local and remote addresses differ in family");
+  *family = (flags & RIOX_SOCK_DUALSTACK) || (pick != NULL && pick->family == RIOX_AF_INET6)
+                ? AF_INET6
+                : AF_INET;
+  return 0;
 }
