@@ -3,10 +3,11 @@
 # missing. Sourced by test.sh, demo.sh and bench.sh.
 riox_setup() {
   # clang, clang-tools (clang-query) and libwine-dev (Wine's Windows SDK
-  # headers): the MSVC-mode check of scripts/msvc-check.sh.
+  # headers): the MSVC-mode check of scripts/msvc-check.sh. liburing-dev and
+  # libuv1-dev: the native echo baselines in bench/baselines.
   local pkgs=(cmake make gcc g++ pkg-config python3 mingw-w64 gcc-mingw-w64-x86-64
               g++-mingw-w64-x86-64 wine64 libcriterion-dev libbenchmark-dev gnuplot-nox
-              clang clang-tools libwine-dev)
+              clang clang-tools libwine-dev liburing-dev libuv1-dev)
   local missing=() p
   for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
