@@ -393,10 +393,7 @@ static void epoll__wait(riox_loop *loop, uint32_t timeout_ms, uint32_t batch) {
   for (i = 0; i < n; i++) {
     struct epoll_event *e = &el->events[i];
     riox_sock *sock = (riox_sock *)e->data.ptr;
-    if (sock == NULL) {
-      linux_wake_drain(loop);
-      continue;
-    }
+    if (linux_epoll_event(loop, e)) continue; /* a wake, a readiness socket */
     if (e->events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) sock->rd_ready = 1;
     if (e->events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) sock->wr_ready = 1;
     epoll__io(sock, 0);

@@ -20,6 +20,16 @@ void linux_wake_drain(riox_loop *loop);
  * next wait). */
 void linux_work_add(riox_sock *sock);
 
+/* An event from the loop's epoll instance (loop->epfd): the wake channel
+ * (data.ptr NULL) and readiness sockets are the layer's (ready.c); returns
+ * 1 when it handled e, 0 for a completion socket, which is the epoll
+ * backend's. A backend that waits elsewhere (uring) watches epfd for
+ * readability and hands what epoll_wait(epfd, .., 0) returns here. */
+struct epoll_event;
+int linux_epoll_event(riox_loop *loop, const struct epoll_event *e);
+/* ready.c: a readiness socket's epoll event. */
+void ready_epoll_event(riox_sock *sock, uint32_t events);
+
 /* Backends. */
 extern const backend_ops_t epoll_backend;
 

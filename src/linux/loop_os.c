@@ -132,3 +132,14 @@ void linux_work_add(riox_sock *sock) {
   sock->dirty = 1;
   list_insert_tail(&sock->loop->work, &sock->work);
 }
+
+int linux_epoll_event(riox_loop *loop, const struct epoll_event *e) {
+  riox_sock *sock = (riox_sock *)e->data.ptr;
+  if (sock == NULL) {
+    linux_wake_drain(loop);
+    return 1;
+  }
+  if (sock->mode != SK_MODE_READINESS) return 0;
+  ready_epoll_event(sock, e->events);
+  return 1;
+}

@@ -54,6 +54,11 @@ int riox_sock_error(riox_sock *sock) {
   return READY__NOT_YET("riox_sock_error");
 }
 
+void ready_epoll_event(riox_sock *sock, uint32_t events) {
+  (void)sock;
+  (void)events;
+}
+
 void poll_flush_updates(riox_loop *loop) { (void)loop; }
 void poll_sock_closing(riox_sock *sock) { (void)sock; }
 void poll_sock_free(riox_sock *sock) { (void)sock; }
