@@ -104,10 +104,21 @@ foreach(name riox-echo riox-probe)
   target_link_libraries(${name} PRIVATE riox)
 endforeach()
 
+# riox-perf natively: the same program, with the Linux services of plat.h.
+file(GLOB RIOX_PERF_NATIVE_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/examples/perf/*.c)
+list(FILTER RIOX_PERF_NATIVE_SOURCES EXCLUDE REGEX "/plat_[a-z]+\\.c$")
+add_executable(riox-perf ${CMAKE_SOURCE_DIR}/examples/riox-perf.c ${RIOX_PERF_NATIVE_SOURCES}
+  ${CMAKE_SOURCE_DIR}/examples/perf/plat_linux.c)
+target_include_directories(riox-perf PRIVATE ${CMAKE_SOURCE_DIR}/examples/perf)
+target_link_libraries(riox-perf PRIVATE riox m)
+
 # End to end on Linux: native riox-echo on each Linux backend against the
 # same independent echo client the Windows build is checked with.
 if(TARGET echo_client)
   add_test(NAME e2e/native-echo-epoll COMMAND ${CMAKE_SOURCE_DIR}/tests/e2e/echo.sh
            $<TARGET_FILE:echo_client> $<TARGET_FILE:riox-echo> epoll)
-  set_tests_properties(e2e/native-echo-epoll PROPERTIES TIMEOUT 300)
+  # The same protocol served through readiness events and riox_try_*.
+  add_test(NAME e2e/native-echo-readiness-epoll COMMAND ${CMAKE_SOURCE_DIR}/tests/e2e/echo.sh
+           $<TARGET_FILE:echo_client> $<TARGET_FILE:riox-echo> epoll --mode readiness)
+  set_tests_properties(e2e/native-echo-epoll e2e/native-echo-readiness-epoll PROPERTIES TIMEOUT 300)
 endif()

@@ -33,7 +33,7 @@ int perf_backend_prepare(const perf_opts *o, char *err, size_t errlen) {
 
 int perf_loop_open(const perf_opts *o, uint32_t buf_size, uint32_t buf_count, riox_loop **out,
                    char *err, size_t errlen) {
-  static const char *const cfg_names[] = {"auto", "iocp", "rio", "rio"};
+  static const char *const cfg_names[] = {"auto", "iocp", "rio", "rio", "uring", "epoll"};
   riox_loop_config cfg;
   int rc;
   riox_loop_config_init(&cfg);

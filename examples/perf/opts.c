@@ -9,7 +9,7 @@
 
 static const char *const perf__roles[] = {"both", "server", "client"};
 static const char *const perf__modes[] = {"udp-flood", "udp-rr", "tcp-stream", "tcp-rr"};
-static const char *const perf__backends[] = {"auto", "iocp", "rio", "rio-emulated"};
+static const char *const perf__backends[] = {"auto", "iocp", "rio", "rio-emulated", "uring", "epoll"};
 /* Indexed by enum riox_rio_notify. */
 static const char *const perf__notifies[] = {"iocp", "poll", "event"};
 
@@ -63,10 +63,11 @@ void perf_opts_usage(FILE *f) {
           "  --warmup SEC       seconds run before measuring, not counted (default 1)\n"
           "\n"
           "Backend:\n"
-          "  --backend NAME     auto (default: RIO where the OS has it, else IOCP), iocp,\n"
-          "                     rio, or rio-emulated (the rio backend on the test RIO\n"
-          "                     emulator, in builds that include it; for hosts without\n"
-          "                     RIO such as Wine). RIOX_BACKEND in the environment wins.\n"
+          "  --backend NAME     auto (default: Windows: RIO where the OS has it, else IOCP;\n"
+          "                     Linux: uring where usable, else epoll), iocp, rio,\n"
+          "                     rio-emulated (the rio backend on the test RIO emulator, in\n"
+          "                     builds that include it; for hosts without RIO such as\n"
+          "                     Wine), uring or epoll. RIOX_BACKEND in the environment wins.\n"
           "  --rio-notify HOW   how a RIO loop learns of completions: iocp (default),\n"
           "                     event, or poll (busy-poll, one core spins); ignored by iocp\n"
           "\n"
@@ -233,7 +234,8 @@ int perf_opts_parse(int argc, char **argv, perf_opts *o, char *err, size_t errle
       bad = perf__pick(perf__backends, PERF__COUNT(perf__backends), v, &o->backend);
       if (bad)
         return perf__fail(err, errlen,
-                          "--backend '%.40s': expected auto, iocp, rio or rio-emulated", v);
+                          "--backend '%.40s': expected auto, iocp, rio, rio-emulated, uring or epoll",
+                          v);
     } else if (strcmp(name, "--rio-notify") == 0) {
       int n = 0;
       bad = perf__pick(perf__notifies, PERF__COUNT(perf__notifies), v, &n);

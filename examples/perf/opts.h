@@ -15,7 +15,9 @@ enum perf_backend {
   PERF_BACKEND_AUTO = 0,
   PERF_BACKEND_IOCP,
   PERF_BACKEND_RIO,
-  PERF_BACKEND_RIO_EMULATED /* "rio" on the test emulator where the OS has none */
+  PERF_BACKEND_RIO_EMULATED, /* "rio" on the test emulator where the OS has none */
+  PERF_BACKEND_URING,        /* Linux */
+  PERF_BACKEND_EPOLL         /* Linux */
 };
 
 /* Limits, shared with --help. */

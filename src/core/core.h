@@ -260,6 +260,11 @@ int sock_send_continue(req_t *req, int status, uint32_t bytes);
 int sock_check_mode(const riox_sock *sock, int mode, const char *what);
 /* Completion sockets: attach the backend before the first post. */
 int sock_attach(riox_sock *sock);
+/* riox_try_recv/riox_try_send: 0 when sock may take the call (a readiness
+ * socket, not a listener, connected or connecting), else RIOX_E*. After a
+ * transfer: a readiness connect still in flight is now known connected. */
+int sock_try_check(riox_sock *sock, const void *buf, uint32_t len, const char *what);
+void sock_try_transferred(riox_sock *sock);
 /* The orderly end of a TCP connection riox_close owes the peer. */
 int sock_graceful(const riox_sock *sock);
 

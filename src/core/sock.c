@@ -5,6 +5,7 @@
  *   OPEN/CONNECTING --riox_close--> CLOSING --last request done--> close event
  *   queued --event returned by riox_wait--> freed at the next riox_wait.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -610,3 +611,28 @@ int riox_abort(riox_sock *sock) {
   }
   return riox_close(sock);
 }
+
+/* riox_try_*: the checks every non-blocking call makes. */
+int sock_try_check(riox_sock *sock, const void *buf, uint32_t len, const char *what) {
+  int rc;
+  if (sock == NULL) return error_detail(RIOX_EINVAL, "%s: sock is NULL", what);
+  if (sock->state == SK_CLOSING) return error_detail(RIOX_ECLOSING, "%s: socket is closing", what);
+  if (sock->kind == SK_TCP_LISTEN)
+    return error_detail(RIOX_EPROTO, "%s: not allowed on a listener (use riox_try_accept)", what);
+  rc = sock_check_mode(sock, SK_MODE_READINESS, what);
+  if (rc < 0) return rc;
+  if (buf == NULL && len > 0) return error_detail(RIOX_EINVAL, "%s: buffer is NULL", what);
+  if (len > (uint32_t)INT_MAX) return error_detail(RIOX_EINVAL, "%s: length %u is too large", what, len);
+  /* A connect still in flight is the OS's to judge; one that failed is not
+   * connected, whatever error the OS would make up for the call. */
+  if (sock->kind == SK_TCP && !sock->connected && sock->state != SK_CONNECTING)
+    return error_detail(RIOX_ENOTCONN, "%s: TCP socket is not connected", what);
+  return 0;
+}
+
+/* A TCP socket whose readiness connect is still in flight has not been
+ * seen connected yet; any successful transfer proves it is. */
+void sock_try_transferred(riox_sock *sock) {
+  if (sock->state == SK_CONNECTING) tcp_connect_settled(sock, 1);
+}
+

@@ -16,6 +16,7 @@
 int os_loop_init(riox_loop *loop) {
   struct epoll_event ev;
   list_init(&loop->work);
+  list_init(&loop->ready_updates);
   loop->epfd = loop->wake_fd = -1;
   loop->epfd = epoll_create1(EPOLL_CLOEXEC);
   if (loop->epfd < 0) return sock_errno_error("epoll_create1");

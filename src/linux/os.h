@@ -71,6 +71,7 @@ typedef struct os_packet os_packet_t;
   uint32_t wake_n, wake_cap;                                                   \
   int wake_lock_ok;                                                            \
   uint8_t wake_left; /* a drain left contexts queued (no room) */              \
-  list_node_t work; /* sockets with I/O to try (OS_SOCK_FIELDS.work) */
+  list_node_t work; /* sockets with I/O to try (OS_SOCK_FIELDS.work) */        \
+  list_node_t ready_updates; /* readiness watches to (re)arm (ready.c) */
 
 #endif

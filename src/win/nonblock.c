@@ -18,34 +18,10 @@ static int nb__wsa_error(riox_sock *sock, const char *what) {
   return sock_wsa_error(what);
 }
 
-/* Common checks. */
-static int nb__enter(riox_sock *sock, const void *buf, uint32_t len, const char *what) {
-  int rc;
-  if (sock == NULL) return error_detail(RIOX_EINVAL, "%s: sock is NULL", what);
-  if (sock->state == SK_CLOSING) return error_detail(RIOX_ECLOSING, "%s: socket is closing", what);
-  if (sock->kind == SK_TCP_LISTEN)
-    return error_detail(RIOX_EPROTO, "%s: not allowed on a listener (use riox_try_accept)", what);
-  rc = sock_check_mode(sock, SK_MODE_READINESS, what);
-  if (rc < 0) return rc;
-  if (buf == NULL && len > 0) return error_detail(RIOX_EINVAL, "%s: buffer is NULL", what);
-  if (len > (uint32_t)INT_MAX) return error_detail(RIOX_EINVAL, "%s: length %u is too large", what, len);
-  /* A connect still in flight is the OS's to judge; one that failed is not
-   * connected, whatever error the OS would make up for the call. */
-  if (sock->kind == SK_TCP && !sock->connected && sock->state != SK_CONNECTING)
-    return error_detail(RIOX_ENOTCONN, "%s: TCP socket is not connected", what);
-  return 0;
-}
-
-/* A TCP socket whose readiness connect is still in flight has not been
- * seen connected yet; any successful transfer proves it is. */
-static void nb__transferred(riox_sock *sock) {
-  if (sock->state == SK_CONNECTING) tcp_connect_settled(sock, 1);
-}
-
 int riox_try_recv(riox_sock *sock, void *buf, uint32_t cap, riox_addr *from) {
   riox_loop *loop;
   int rc, n;
-  rc = nb__enter(sock, buf, cap, "riox_try_recv");
+  rc = sock_try_check(sock, buf, cap, "riox_try_recv");
   if (rc < 0) return rc;
   if (cap == 0) return error_detail(RIOX_EINVAL, "riox_try_recv: capacity 0");
   loop = sock->loop;
@@ -86,7 +62,7 @@ int riox_try_recv(riox_sock *sock, void *buf, uint32_t cap, riox_addr *from) {
   } else {
     n = ws_recv(sock->s, (char *)buf, (int)cap, 0);
     if (n == SOCKET_ERROR) return nb__wsa_error(sock, "recv");
-    nb__transferred(sock);
+    sock_try_transferred(sock);
     if (n == 0) {
       error_detail(RIOX_EOF, "riox_try_recv: end of stream");
       return RIOX_EOF;
@@ -101,7 +77,7 @@ int riox_try_recv(riox_sock *sock, void *buf, uint32_t cap, riox_addr *from) {
 int riox_try_send(riox_sock *sock, const void *data, uint32_t len, const riox_addr *to) {
   riox_loop *loop;
   int rc, n;
-  rc = nb__enter(sock, data, len, "riox_try_send");
+  rc = sock_try_check(sock, data, len, "riox_try_send");
   if (rc < 0) return rc;
   loop = sock->loop;
   if (sock->kind == SK_TCP) {
@@ -111,7 +87,7 @@ int riox_try_send(riox_sock *sock, const void *data, uint32_t len, const riox_ad
     LOOP_OSCALL(loop);
     n = ws_send(sock->s, (const char *)data, (int)len, 0);
     if (n == SOCKET_ERROR) return nb__wsa_error(sock, "send");
-    nb__transferred(sock);
+    sock_try_transferred(sock);
   } else {
     uint32_t max = sock_udp_max(sock);
     if (len > max)

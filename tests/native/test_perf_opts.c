@@ -99,7 +99,7 @@ Test(perf_opts_defaults, each_parse_starts_afresh) {
 
 Test(perf_opts_choices, every_mode_role_backend_and_notify) {
   static const char *modes[] = {"udp-flood", "udp-rr", "tcp-stream", "tcp-rr"};
-  static const char *backends[] = {"auto", "iocp", "rio", "rio-emulated"};
+  static const char *backends[] = {"auto", "iocp", "rio", "rio-emulated", "uring", "epoll"};
   static const char *roles[] = {"both", "server", "client"};
   int i;
   for (i = 0; i < 4; i++) {
@@ -125,7 +125,7 @@ Test(perf_opts_choices, every_mode_role_backend_and_notify) {
 
 Test(perf_opts_choices, unknown_names_are_refused) {
   expect_error(PARSE("--mode", "udp"), "--mode 'udp'");
-  expect_error(PARSE("--backend", "epoll"), "--backend 'epoll'");
+  expect_error(PARSE("--backend", "kqueue"), "--backend 'kqueue'");
   expect_error(PARSE("--role", "proxy"), "--role 'proxy'");
   expect_error(PARSE("--rio-notify", "spin"), "--rio-notify 'spin'");
   expect_error(PARSE("--mode", "UDP-RR"), "expected udp-flood");

@@ -1,0 +1,167 @@
+/* Non-blocking calls for readiness users on Linux: one plain call each,
+ * into or out of the application's own memory; EAGAIN is RIOX_EAGAIN. The
+ * checks they share with Windows are the core's (sock_try_check). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "linux.h"
+
+static int nb__errno(riox_sock *sock, const char *what) {
+  int e = errno;
+  if (e == EAGAIN || e == EWOULDBLOCK) {
+    error_detail(RIOX_EAGAIN, "%s: would block", what);
+    return RIOX_EAGAIN;
+  }
+  if (sock->kind == SK_TCP && sock->state == SK_CONNECTING && e != ENOTCONN)
+    tcp_connect_settled(sock, 0);
+  return sock_errno_error(what);
+}
+
+int riox_try_recv(riox_sock *sock, void *buf, uint32_t cap, riox_addr *from) {
+  riox_loop *loop;
+  ssize_t n;
+  int rc = sock_try_check(sock, buf, cap, "riox_try_recv");
+  if (rc < 0) return rc;
+  if (cap == 0) return error_detail(RIOX_EINVAL, "riox_try_recv: capacity 0");
+  loop = sock->loop;
+  LOOP_OSCALL(loop);
+  if (sock->kind == SK_UDP) {
+    struct sockaddr_storage ss;
+    struct iovec iov;
+    struct msghdr m;
+    memset(&ss, 0, sizeof ss);
+    memset(&m, 0, sizeof m);
+    iov.iov_base = buf;
+    iov.iov_len = cap;
+    m.msg_name = &ss;
+    m.msg_namelen = sizeof ss;
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    n = recvmsg(sock->s, &m, MSG_DONTWAIT);
+    if (n < 0) {
+      int e = errno;
+      /* The policy of riox.h ("UDP and ICMP"), as for completion receives. */
+      rc = sock_udp_icmp_status(sock, error_from_errno(e));
+      if (e != EAGAIN && sock_icmp_report(sock, rc)) {
+        loop->stats.icmp_errors++;
+        error_detail(RIOX_EAGAIN, "riox_try_recv: only an ICMP error was pending");
+        return RIOX_EAGAIN;
+      }
+      if (rc == RIOX_ECONNRESET)
+        return error_detail(rc, "riox_try_recv: ICMP unreachable reported (errno %d)", e);
+      return nb__errno(sock, "recvmsg");
+    }
+    if (from != NULL) {
+      if (sock->connected && ss.ss_family == 0)
+        *from = sock->peer;
+      else
+        (void)sockaddr_to((struct sockaddr *)&ss, from);
+    }
+    if (m.msg_flags & MSG_TRUNC) {
+      /* Longer than cap: the rest is gone, as with RIOX_EMSGSIZE on a
+       * completion receive. */
+      loop->stats.recv_ops++;
+      loop->stats.recv_bytes += cap;
+      return error_detail(RIOX_EMSGSIZE, "riox_try_recv: datagram longer than %u bytes, truncated", cap);
+    }
+  } else {
+    n = recv(sock->s, buf, cap, MSG_DONTWAIT);
+    if (n < 0) return nb__errno(sock, "recv");
+    sock_try_transferred(sock);
+    if (n == 0) {
+      error_detail(RIOX_EOF, "riox_try_recv: end of stream");
+      return RIOX_EOF;
+    }
+    if (from != NULL) *from = sock->peer;
+  }
+  loop->stats.recv_ops++;
+  loop->stats.recv_bytes += (uint64_t)n;
+  return (int)n;
+}
+
+int riox_try_send(riox_sock *sock, const void *data, uint32_t len, const riox_addr *to) {
+  riox_loop *loop;
+  ssize_t n;
+  int rc = sock_try_check(sock, data, len, "riox_try_send");
+  if (rc < 0) return rc;
+  loop = sock->loop;
+  if (sock->kind == SK_TCP) {
+    if (len == 0) return error_detail(RIOX_EINVAL, "riox_try_send: zero-length TCP send");
+    if (to != NULL) return error_detail(RIOX_EINVAL, "riox_try_send: a TCP send takes no destination");
+    if (sock->shut_wr) return error_detail(RIOX_ESHUTDOWN, "riox_try_send: riox_shutdown was called");
+    LOOP_OSCALL(loop);
+    n = send(sock->s, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n < 0) return nb__errno(sock, "send");
+    sock_try_transferred(sock);
+  } else {
+    uint32_t max = sock_udp_max(sock);
+    if (len > max)
+      return error_detail(RIOX_EMSGSIZE, "riox_try_send: %u bytes exceed the UDP maximum of %u", len,
+                          max);
+    if (to == NULL) {
+      if (!sock->connected)
+        return error_detail(RIOX_ENOTCONN,
+                            "riox_try_send: UDP socket is not connected; pass a destination");
+      LOOP_OSCALL(loop);
+      n = send(sock->s, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    } else {
+      struct sockaddr_storage ss;
+      int sslen = 0;
+      if (to->port == 0) return error_detail(RIOX_EINVAL, "riox_try_send: destination port 0");
+      rc = sockaddr_from(to, sock->family, &ss, &sslen);
+      if (rc < 0) return rc;
+      LOOP_OSCALL(loop);
+      n = sendto(sock->s, data, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&ss,
+                 (socklen_t)sslen);
+    }
+    if (n < 0) return nb__errno(sock, "sendto");
+  }
+  loop->stats.send_ops++;
+  loop->stats.send_bytes += (uint64_t)n;
+  return (int)n;
+}
+
+int riox_try_accept(riox_sock *listener, riox_sock **out, riox_addr *peer) {
+  riox_loop *loop;
+  riox_sock *conn;
+  struct sockaddr_storage ss;
+  socklen_t sslen = sizeof ss;
+  int rc, fd;
+  if (out != NULL) *out = NULL;
+  if (listener == NULL || out == NULL)
+    return error_detail(RIOX_EINVAL, "riox_try_accept: listener and out must not be NULL");
+  if (listener->kind != SK_TCP_LISTEN) return error_detail(RIOX_EPROTO, "riox_try_accept: not a listener");
+  if (listener->state == SK_CLOSING)
+    return error_detail(RIOX_ECLOSING, "riox_try_accept: listener is closing");
+  rc = sock_check_mode(listener, SK_MODE_READINESS, "riox_try_accept");
+  if (rc < 0) return rc;
+  loop = listener->loop;
+  LOOP_OSCALL(loop);
+  fd = accept4(listener->s, (struct sockaddr *)&ss, &sslen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (fd < 0) return nb__errno(listener, "accept4");
+  rc = sock_adopt(loop, fd, listener->family, SK_MODE_READINESS, &conn);
+  if (rc < 0) {
+    close(fd);
+    return rc;
+  }
+  (void)sockaddr_to((struct sockaddr *)&ss, &conn->peer);
+  if (peer != NULL) *peer = conn->peer;
+  loop->stats.accepts++;
+  *out = conn;
+  return 0;
+}
+
+int riox_sock_error(riox_sock *sock) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (sock == NULL) return error_detail(RIOX_EINVAL, "riox_sock_error: sock is NULL");
+  if (sock->s < 0) return error_detail(RIOX_ECLOSING, "riox_sock_error: socket is closed");
+  LOOP_OSCALL(sock->loop);
+  if (getsockopt(sock->s, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+    return nb__errno(sock, "getsockopt(SO_ERROR)");
+  if (err == 0) return 0;
+  return error_detail(error_from_errno(err), "pending socket error: %s (errno %d)", strerror(err), err);
+}
