@@ -100,7 +100,7 @@ static int perf__run_both(const perf_opts *o, perf_result_t *res, char *err, siz
   if (b.open_rc != PERF_EXIT_OK) {
     plat_thread_join(t);
     plat_signal_destroy(b.ready);
-    snprintf(err, errlen, "server: %s", b.err);
+    snprintf(err, errlen, "server: %.300s", b.err);
     return b.open_rc;
   }
   rc = perf_client_run(o, &b.addr, b.srv, res, err, errlen);

@@ -63,8 +63,9 @@ static uint32_t tcp__take_ack(client_t *c, client_conn_t *k, const char *buf, ui
   memcpy(k->ack + k->ack_got, buf, take);
   k->ack_got += take;
   if (k->ack_got == PERF_HDR_LEN) {
-    if (perf_hdr_read(k->ack, PERF_HDR_LEN, &h) < 0 || h.type != PERF_MSG_HELLO_ACK ||
-        h.session != c->session)
+    /* A plain echo server (--echo-peer) sends the HELLO back as it was. */
+    if (perf_hdr_read(k->ack, PERF_HDR_LEN, &h) < 0 ||
+        h.type != (c->o->echo_peer ? PERF_MSG_HELLO : PERF_MSG_HELLO_ACK) || h.session != c->session)
       client_fail(c, PERF_EXIT_FAIL, "%s answered, but not as a riox-perf server", c->target_text);
     else
       k->ready = 1;

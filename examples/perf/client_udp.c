@@ -147,7 +147,11 @@ static void udp__flood_window_end(client_t *c, uint64_t now) {
 static void udp__answer(client_t *c, client_conn_t *k, const perf_hdr_t *h, uint64_t now) {
   udp__state_t *st = udp__st(c);
   client_slot_t *s;
-  switch (h->type) {
+  uint8_t type = h->type;
+  /* A plain echo server sends our HELLO and REQ back as they were. */
+  if (c->o->echo_peer && type == PERF_MSG_HELLO) type = PERF_MSG_HELLO_ACK;
+  if (c->o->echo_peer && type == PERF_MSG_REQ) type = PERF_MSG_RESP;
+  switch (type) {
   case PERF_MSG_HELLO_ACK:
     k->ready = 1;
     break;

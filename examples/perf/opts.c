@@ -78,6 +78,9 @@ void perf_opts_usage(FILE *f) {
           "                     both 127.0.0.1 on an ephemeral port)\n"
           "  --connect-timeout SEC  give up on a peer that does not answer the handshake\n"
           "                     (TCP connect or UDP hello) after SEC seconds (default 3)\n"
+          "  --echo-peer        client: the server is any RFC 862 echo server (riox-echo,\n"
+          "                     the baselines in bench/baselines), not riox-perf: its\n"
+          "                     echoed HELLO and REQ count as the answers (udp-rr, tcp-rr)\n"
           "\n"
           "Output:\n"
           "  --json             print one JSON object for the run on stdout\n"
@@ -211,10 +214,12 @@ int perf_opts_parse(int argc, char **argv, perf_opts *o, char *err, size_t errle
       if (strlen(a) >= sizeof name) return perf__fail(err, errlen, "unknown option '%.60s' (try --help)", a);
       strcpy(name, a);
     }
-    if (strcmp(name, "--json") == 0 || strcmp(name, "--quiet") == 0) {
+    if (strcmp(name, "--json") == 0 || strcmp(name, "--quiet") == 0 ||
+        strcmp(name, "--echo-peer") == 0) {
       if (v != NULL) return perf__fail(err, errlen, "%s takes no value", name);
       if (name[2] == 'j') o->json = 1;
-      else o->quiet = 1;
+      else if (name[2] == 'q') o->quiet = 1;
+      else o->echo_peer = 1;
       continue;
     }
     if (!perf__takes_value(name)) return perf__fail(err, errlen, "unknown option '%.40s' (try --help)", name);
@@ -297,6 +302,11 @@ int perf_opts_parse(int argc, char **argv, perf_opts *o, char *err, size_t errle
     if (memcmp(o->bind.ip, zero, n) == 0)
       return perf__fail(err, errlen, "--bind with --role both must be a connectable IP such as 127.0.0.1 or ::1");
   }
+  if (o->echo_peer && o->role != PERF_ROLE_CLIENT)
+    return perf__fail(err, errlen, "--echo-peer is for --role client (a plain echo server is the peer)");
+  if (o->echo_peer && o->mode != PERF_MODE_UDP_RR && o->mode != PERF_MODE_TCP_RR)
+    return perf__fail(err, errlen,
+                      "--echo-peer works with --mode udp-rr and tcp-rr (an echo server counts nothing)");
   if (o->role == PERF_ROLE_SERVER && !o->have_duration) o->duration_s = 0.0;
   if (!have_size) o->size = o->mode == PERF_MODE_TCP_STREAM ? 16384u : 64u;
   if (perf_mode_is_udp(o->mode) && o->size > PERF_UDP_SIZE_MAX && o->role != PERF_ROLE_SERVER)

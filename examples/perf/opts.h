@@ -44,6 +44,7 @@ typedef struct perf_opts {
   riox_addr bind;    /* server: local address (port 0 = ephemeral) */
   int json;          /* one JSON object on stdout instead of the table */
   int quiet;         /* no progress lines */
+  int echo_peer;     /* client: the server is a plain echo server (--echo-peer) */
   /* Set when the option was given, so role-dependent defaults can apply. */
   int have_duration, have_bind, have_depth;
 } perf_opts;

@@ -110,6 +110,7 @@ int plat_signal_wait(plat_signal_t *s, uint32_t timeout_ms) {
 }
 
 void plat_signal_destroy(plat_signal_t *s) {
+  if (s == NULL) return;
   pthread_cond_destroy(&s->cond);
   pthread_mutex_destroy(&s->lock);
   free(s);

@@ -270,3 +270,16 @@ Test(perf_opts_grammar, usage_mentions_every_option) {
   for (i = 0; i < sizeof opts / sizeof opts[0]; i++)
     cr_expect(strstr(text, opts[i]) != NULL, "--help does not mention %s", opts[i]);
 }
+
+Test(perf_opts_echo_peer, client_rr_modes_only) {
+  expect_ok(PARSE("--role", "client", "--echo-peer", "--mode", "udp-rr"));
+  cr_expect_eq(o.echo_peer, 1);
+  expect_ok(PARSE("--role", "client", "--echo-peer", "--mode", "tcp-rr"));
+  cr_expect_eq(o.echo_peer, 1);
+  expect_ok(PARSE("--role", "client", "--mode", "udp-rr"));
+  cr_expect_eq(o.echo_peer, 0);
+  expect_error(PARSE("--role", "client", "--echo-peer", "--mode", "udp-flood"), "--echo-peer works with");
+  expect_error(PARSE("--role", "client", "--echo-peer", "--mode", "tcp-stream"), "--echo-peer works with");
+  expect_error(PARSE("--echo-peer"), "--echo-peer is for --role client");
+  expect_error(PARSE("--role", "client", "--echo-peer=1"), "takes no value");
+}
