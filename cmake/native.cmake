@@ -122,3 +122,10 @@ if(TARGET echo_client)
            $<TARGET_FILE:echo_client> $<TARGET_FILE:riox-echo> epoll --mode readiness)
   set_tests_properties(e2e/native-echo-epoll e2e/native-echo-readiness-epoll PROPERTIES TIMEOUT 300)
 endif()
+
+# riox-scale: many idle sockets on one loop (bench/scale; scripts/bench-echo.sh
+# reports 100,000). The smoke test checks the receives are live at 2,000.
+add_executable(riox-scale ${CMAKE_SOURCE_DIR}/bench/scale/riox_scale.c)
+target_link_libraries(riox-scale PRIVATE riox)
+add_test(NAME bench/scale-smoke COMMAND riox-scale --sockets 2000)
+set_tests_properties(bench/scale-smoke PROPERTIES TIMEOUT 120)

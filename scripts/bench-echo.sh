@@ -35,7 +35,7 @@ done
 riox_setup
 out="$root/build/bench"
 cmake -S "$root" -B "$out" -DCMAKE_BUILD_TYPE=Release -DRIOX_SANITIZE=OFF >/dev/null
-cmake --build "$out" --target riox-echo riox-perf riox-probe echo-raw-mmsg echo-raw-uring echo-libuv \
+cmake --build "$out" --target riox-echo riox-perf riox-probe riox-scale echo-raw-mmsg echo-raw-uring echo-libuv \
   -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
 bin=$out/bin
 ncpu=$(nproc 2>/dev/null || echo 1)
@@ -62,7 +62,7 @@ load_args() { # WORKLOAD -> riox-perf client arguments
 }
 
 results=$(mktemp)
-trap 'rm -f "$results" "${srv_out:-}"; [ -n "${spid:-}" ] && kill "$spid" 2>/dev/null || true' EXIT
+trap 'rm -f "$results" "${srv_out:-}" "${scale:-}"; [ -n "${spid:-}" ] && kill "$spid" 2>/dev/null || true' EXIT
 echo "bench-echo: server on cpu $srv_cpu, load generator on cpu $cli_cpu, ${seconds}s per run"
 IFS=, read -r -a wl <<<"$workloads"
 IFS=, read -r -a sv <<<"$servers"
@@ -104,7 +104,14 @@ for w in "${wl[@]}"; do
   done
 done
 
-python3 - "$results" "$out/echo.json" "$seconds" "$srv_cpu" "$cli_cpu" <<'EOF'
+# Scale: 100,000 UDP sockets with a receive posted on each, per riox backend.
+scale=$(mktemp)
+for b in uring epoll; do
+  [ "$b" = uring ] && ! "$bin/riox-probe" --json | grep -q '"uring":true' && continue
+  "$bin/riox-scale" --sockets 100000 --backend "$b" --json >>"$scale" || true
+done
+
+python3 - "$results" "$out/echo.json" "$seconds" "$srv_cpu" "$cli_cpu" "$scale" <<'EOF'
 import json, sys
 rows = [l.rstrip("\n").split("\t", 2) for l in open(sys.argv[1]) if l.strip()]
 runs = {}
@@ -131,6 +138,13 @@ for w, by in runs.items():
                   "ratio_libuv": vs_uv, "p50_ratio_raw": p50_raw, "client_backend": r["backend"],
                   "errors": r["errors"]}
     report["workloads"][w] = out
+report["scale"] = [json.loads(l) for l in open(sys.argv[6]) if l.strip()]
+if report["scale"]:
+    print("\nscale: UDP sockets on one loop, a receive posted on each")
+    for r in report["scale"]:
+        print(f"  {r['backend']:<8} {r['sockets']:>7} sockets  {r['rss_bytes_per_socket']:>7.0f} B/socket "
+              f"(resident, buffers excluded)  open+post {r['open_and_post_s']:.2f} s  "
+              f"live {r['probes_received']}/{r['probes']}")
 json.dump(report, open(sys.argv[2], "w"), indent=2)
 print(f"\nbench-echo.sh: wrote {sys.argv[2]}")
 EOF
