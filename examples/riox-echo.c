@@ -1,6 +1,6 @@
 /* riox-echo: an RFC 862 echo server on riox (UDP and TCP).
  *
- *   riox-echo [--udp PORT] [--tcp PORT] [--bind ADDR] [--backend auto|iocp|rio]
+ *   riox-echo [--udp PORT] [--tcp PORT] [--bind ADDR] [--backend NAME]
  *             [--mode completion|readiness] [--seconds N] [--udp-depth N]
  *             [--buf-count N] [--quiet]
  *
@@ -55,13 +55,14 @@ static uint32_t g_bufsz;
 
 static void usage(FILE *f) {
   fprintf(f,
-          "usage: riox-echo [--udp PORT] [--tcp PORT] [--bind ADDR] [--backend auto|iocp|rio]\n"
+          "usage: riox-echo [--udp PORT] [--tcp PORT] [--bind ADDR] [--backend NAME]\n"
           "                 [--mode completion|readiness] [--seconds N] [--udp-depth N]\n"
           "                 [--buf-count N] [--quiet]\n"
           "  --udp PORT      serve UDP echo on PORT (0 = ephemeral)\n"
           "  --tcp PORT      serve TCP echo on PORT (0 = ephemeral)\n"
           "  --bind ADDR     local IP (default 0.0.0.0; \"::\" serves IPv6 and IPv4)\n"
-          "  --backend NAME  auto (default), iocp or rio; RIOX_BACKEND overrides\n"
+          "  --backend NAME  auto (default); Windows: iocp, rio; Linux: uring, epoll;\n"
+          "                  RIOX_BACKEND overrides\n"
           "  --mode MODE     completion (default: post receives, get data back) or\n"
           "                  readiness (watch sockets, read/write them non-blocking)\n"
           "  --seconds N     exit after N seconds (default: run until killed)\n"

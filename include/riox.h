@@ -489,8 +489,17 @@ typedef struct riox_probe_report {
   char detail[160]; /* human summary: what is missing, or why RIO is not usable */
   /* Linux (0 on Windows): the backends this host can run. */
   int epoll;        /* epoll usable */
-  int uring;        /* io_uring usable by riox (0 until its backend is built) */
+  int uring;        /* io_uring usable by riox: a ring, and every opcode the backend needs */
   char auto_backend[16]; /* what backend "auto" picks on this host */
+  /* Linux: what the ring offers (0 when uring is 0) and the socket options
+   * worth knowing. */
+  int uring_single_issuer; /* IORING_SETUP_SINGLE_ISSUER accepted */
+  int uring_defer_taskrun; /* IORING_SETUP_DEFER_TASKRUN accepted */
+  int uring_send_zc;       /* IORING_OP_SEND_ZC */
+  int uring_multishot;     /* multishot accept (tested) and recv */
+  int uring_fixed_bufs;    /* a default loop's pool can be registered (RLIMIT_MEMLOCK) */
+  int udp_gso, udp_gro;    /* UDP_SEGMENT, UDP_GRO */
+  int reuseport;           /* SO_REUSEPORT */
 } riox_probe_report;
 
 int riox_probe(riox_probe_report *out);

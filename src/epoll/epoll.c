@@ -422,4 +422,5 @@ const backend_ops_t epoll_backend = {
     epoll__accept,
     epoll__connect,
     epoll__sock_abort_io,
+    0, /* connect_issues: connect() first, then writable settles it */
 };

@@ -1,7 +1,8 @@
 /* The loop's Linux side: the epoll instance, the wake channel (an eventfd
  * plus the contexts riox_wake queued, under a mutex: riox_wake may come from
- * any thread), the backend choice and the clock. The kernel wait itself is
- * the backend's (OS_BACKEND_FIELDS.wait). */
+ * any thread), the backend choice (uring where it can run, else epoll) and
+ * the clock. The kernel wait itself is the backend's
+ * (OS_BACKEND_FIELDS.wait). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "linux.h"
+#include "uring.h"
 
 int os_loop_init(riox_loop *loop) {
   struct epoll_event ev;
@@ -57,19 +59,41 @@ int os_getenv(const char *name, char *buf, size_t len) {
   return 1;
 }
 
-/* "auto" is epoll until the uring backend exists (issue 10). */
+/* Whether the uring backend can run here; when not, why (for a detail). */
+static int loop__uring_usable(const char **why) {
+  const uring_caps_t *caps;
+  if (uring_disabled()) {
+    *why = "io_uring disabled by RIOX_URING_DISABLE=1 (test switch)";
+    return 0;
+  }
+  caps = uring_caps();
+  *why = caps->why;
+  return caps->usable;
+}
+
+/* "auto" is uring where it can run, else epoll; a backend asked for by
+ * name is that backend or an error, never a quiet downgrade. */
 int os_backend_select(riox_loop *loop, const char *name) {
-  if (strcmp(name, "auto") == 0 || strcmp(name, "epoll") == 0) {
+  const char *why = "";
+  int is_auto = strcmp(name, "auto") == 0;
+  if (is_auto || strcmp(name, "uring") == 0) {
+    if (loop__uring_usable(&why)) {
+      loop->be = &uring_backend;
+      loop->backend_name = "uring";
+      return 0;
+    }
+    if (!is_auto)
+      return error_detail(RIOX_ENOTSUP,
+                          "backend \"uring\" is not usable here: %s; use \"auto\" or \"epoll\"", why);
+  }
+  if (is_auto || strcmp(name, "epoll") == 0) {
     loop->be = &epoll_backend;
     loop->backend_name = "epoll";
     return 0;
   }
-  if (strcmp(name, "uring") == 0)
-    return error_detail(RIOX_ENOTSUP,
-                        "backend \"uring\" is not built yet on this riox; use \"auto\" or \"epoll\"");
   if (strcmp(name, "iocp") == 0 || strcmp(name, "rio") == 0)
-    return error_detail(RIOX_ENOTSUP, "backend \"%s\" is Windows-only; on Linux use auto or epoll",
-                        name);
+    return error_detail(RIOX_ENOTSUP,
+                        "backend \"%s\" is Windows-only; on Linux use auto, uring or epoll", name);
   return error_detail(RIOX_EINVAL, "unknown backend \"%.40s\": expected auto, uring or epoll", name);
 }
 

@@ -59,7 +59,11 @@ typedef struct os_packet os_packet_t;
   int (*connect)(riox_sock *sock, req_t *req);                                 \
   /* riox_cancel, riox_abort, close: every request still held for the      \
    * socket ends with RIOX_ECANCELED. */                                       \
-  void (*sock_abort_io)(riox_sock *sock);
+  void (*sock_abort_io)(riox_sock *sock);                                      \
+  /* 1: the backend issues the connect itself (uring: IORING_OP_CONNECT to \
+   * req->addr), so the layer calls no connect() first; 0: connect()      \
+   * returned EINPROGRESS before `connect` is called (epoll). */               \
+  int connect_issues;
 
 /* Loop: the epoll instance (the epoll backend's wait, and the readiness
  * set), the wake channel. */

@@ -1,6 +1,7 @@
 /* TCP on Linux: a listener's accept requests (the backend takes the
  * connection: accept4 on readable, or an accept on the ring) and connects
- * (non-blocking connect; the backend waits for it to settle). The policy --
+ * (non-blocking connect; the backend waits for it to settle, or, when it
+ * says connect_issues, issues the connect itself). The policy --
  * accept depth, re-posts, back-off, half-close -- is the core's
  * (src/core/tcp.c). */
 #define _GNU_SOURCE
@@ -89,8 +90,15 @@ int riox_tcp_connect(riox_loop *loop, const riox_addr *remote, const riox_addr *
     return rc;
   }
   sock->peer = *remote;
-  LOOP_OSCALL(loop);
-  if (connect(sock->s, (struct sockaddr *)&ss, (socklen_t)len) == 0) {
+  if (req != NULL && loop->be->connect_issues) {
+    /* The backend connects (uring: on the ring); a connect() here first
+     * would leave it EALREADY. */
+    memcpy(&req->addr, &ss, (size_t)len);
+    req->addrlen = (socklen_t)len;
+    sock->state = SK_CONNECTING;
+    rc = loop->be->connect(sock, req);
+    if (rc < 0) loop_complete_inline(loop, req, rc, 0);
+  } else if (LOOP_OSCALL(loop), connect(sock->s, (struct sockaddr *)&ss, (socklen_t)len) == 0) {
     if (req == NULL) {
       sock->connected = 1;
       loop->stats.connects++;

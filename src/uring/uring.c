@@ -1,0 +1,475 @@
+/* The uring backend: io_uring, RIO's twin on Linux. Every receive, send,
+ * accept and connect is one SQE whose user_data is its req_t (the slab
+ * keeps it, and the msghdr/iovec/address it embeds, in place until the
+ * CQE); its CQE is its completion: req->complete(status, bytes), status
+ * from -cqe->res (0 on success).
+ *  - One ring per loop. Posts only fill SQEs; the kernel sees them at the
+ *    next riox_wait, whose one io_uring_enter both submits and waits
+ *    (uring__wait). RIOX_SEND_DEFER needs nothing more: every send already
+ *    waits in the SQ for that enter, which is the batch.
+ *  - The pool's regions are registered once (loop_init): TCP receives read
+ *    into them with READ_FIXED. TCP sends stay IORING_OP_SEND with
+ *    MSG_NOSIGNAL: the kernel takes a registered buffer for a send only as
+ *    SEND_ZC (IORING_OP_SEND with IORING_RECVSEND_FIXED_BUF is EINVAL here),
+ *    and WRITE_FIXED on a socket raises SIGPIPE. Without the registration
+ *    (RLIMIT_MEMLOCK) receives use plain RECV.
+ *  - UDP: RECVMSG / SENDMSG through the request's own msghdr.
+ *  - Cancel, close: every request of the socket is cancelled on the ring
+ *    (ASYNC_CANCEL by fd, all of them, or one per request on kernels before
+ *    5.19), submitted at once -- before the layer closes the descriptor, so
+ *    no SQE can reach a reused number -- and each still ends with its own
+ *    CQE (-ECANCELED, or its result when it had finished).
+ *  - The loop's epoll instance (the wake eventfd, later readiness sockets)
+ *    is polled on the ring, so a wake comes out of the same wait. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "uring.h"
+
+#define URING__SQ 1024
+#define URING__CQE_BATCH 256 /* CQEs one wait takes at most */
+#define URING__EPOLL_EVENTS 64
+
+/* user_data that is not a request (req_t pointers are 8-aligned). */
+#define URING__UD_EPFD 1u   /* the POLL_ADD on loop->epfd */
+#define URING__UD_CANCEL 2u /* an ASYNC_CANCEL: its own result is ignored */
+
+typedef struct uring_loop {
+  struct io_uring ring;
+  unsigned setup_flags;
+  int enabled;     /* uring_ring_enable done (by the issuing thread) */
+  int fixed;       /* the pool's regions are registered: buf_index = region */
+  int cancel_fd;   /* IORING_ASYNC_CANCEL_FD | _ALL */
+  int epfd_armed;  /* the POLL_ADD on epfd is in the ring */
+  uint32_t inflight; /* requests whose CQE has not come */
+  struct epoll_event evs[URING__EPOLL_EVENTS];
+} uring_loop_t;
+
+static uring_loop_t *uring__of(riox_loop *loop) { return (uring_loop_t *)loop->be_data; }
+
+/* One io_uring_enter that submits what the SQ holds (and, with wait,
+ * waits); counted as the OS call it is. */
+static int uring__enable(riox_loop *loop) {
+  uring_loop_t *ul = uring__of(loop);
+  int rc;
+  if (ul->enabled) return 0;
+  LOOP_OSCALL(loop);
+  rc = uring_ring_enable(&ul->ring);
+  if (rc < 0) return error_detail(error_from_errno(-rc), "io_uring enable: %s", strerror(-rc));
+  ul->enabled = 1;
+  return 0;
+}
+
+static void uring__submit_now(riox_loop *loop) {
+  uring_loop_t *ul = uring__of(loop);
+  if (io_uring_sq_ready(&ul->ring) == 0 || uring__enable(loop) < 0) return;
+  LOOP_OSCALL(loop);
+  (void)io_uring_submit(&ul->ring); /* a failure leaves the SQEs for the next enter */
+}
+
+/* An SQE; when the SQ is full, what it holds goes to the kernel first. */
+static struct io_uring_sqe *uring__sqe(riox_loop *loop) {
+  uring_loop_t *ul = uring__of(loop);
+  struct io_uring_sqe *sqe = io_uring_get_sqe(&ul->ring);
+  if (sqe == NULL) {
+    uring__submit_now(loop);
+    sqe = io_uring_get_sqe(&ul->ring);
+  }
+  return sqe;
+}
+
+/* The SQE of request req, which waits on `q` (the socket's rxq or txq) for
+ * its CQE. NULL: the SQ is full and could not be emptied. */
+static struct io_uring_sqe *uring__req_sqe(riox_loop *loop, req_t *req, list_node_t *q) {
+  struct io_uring_sqe *sqe = uring__sqe(loop);
+  if (sqe == NULL) return NULL;
+  list_insert_tail(q, &req->node);
+  uring__of(loop)->inflight++;
+  return sqe;
+}
+
+static int uring__sq_full(void) {
+  return error_detail(RIOX_ENOBUFS, "io_uring: the submission queue is full");
+}
+
+/* ----------------------------------------------------------- lifecycle */
+
+/* Registers the pool's regions: buf_index of a slot = its region. */
+static void uring__register(riox_loop *loop) {
+  uring_loop_t *ul = uring__of(loop);
+  struct iovec *iov = (struct iovec *)calloc(loop->pool.nregions, sizeof *iov);
+  uint32_t i;
+  if (iov == NULL) return;
+  for (i = 0; i < loop->pool.nregions; i++) {
+    iov[i].iov_base = loop->pool.regions[i].base;
+    iov[i].iov_len = loop->pool.regions[i].size;
+  }
+  LOOP_OSCALL(loop);
+  ul->fixed = io_uring_register_buffers(&ul->ring, iov, loop->pool.nregions) == 0;
+  free(iov);
+}
+
+static int uring__loop_init(riox_loop *loop) {
+  uring_loop_t *ul = (uring_loop_t *)calloc(1, sizeof *ul);
+  unsigned cq = 2 * URING__SQ;
+  int rc;
+  if (ul == NULL) return error_detail(RIOX_ENOMEM, "no memory for the uring backend");
+  /* Room for a CQE of every request the slab can hold (the kernel keeps
+   * overflow too, IORING_FEAT_NODROP, but at a cost). */
+  while (cq < loop->cfg.max_requests + 64u && cq < 65536u) cq *= 2;
+  rc = uring_ring_init(&ul->ring, URING__SQ, cq, &ul->setup_flags);
+  if (rc < 0) {
+    free(ul);
+    return error_detail(error_from_errno(-rc), "io_uring_queue_init: %s", strerror(-rc));
+  }
+  loop->be_data = ul;
+  ul->cancel_fd = uring_caps()->cancel_fd;
+  uring__register(loop); /* best effort: RLIMIT_MEMLOCK may refuse it */
+  return 0;
+}
+
+static int uring__loop_fini(riox_loop *loop) {
+  uring_loop_t *ul = uring__of(loop);
+  /* The close drain gave up with requests in the kernel: the ring's
+   * teardown runs on in the kernel after this returns, and may still write
+   * into their buffers. */
+  int os_may_write = ul->inflight > 0;
+  io_uring_queue_exit(&ul->ring); /* unregisters the buffers too */
+  free(ul);
+  loop->be_data = NULL;
+  return os_may_write;
+}
+
+/* Nothing to arm: a completion socket is never in epfd under uring. */
+static int uring__sock_attach(riox_sock *sock) {
+  (void)sock;
+  return 0;
+}
+
+static void uring__sock_detach(riox_sock *sock) { (void)sock; }
+
+/* riox_cancel/riox_close: nothing is held back (a deferred send is in the
+ * SQ already, committed as on RIO); sock_abort_io ends the rest. */
+static int uring__sock_cancel(riox_sock *sock) {
+  (void)sock;
+  return 0;
+}
+
+static void uring__sock_abort_io(riox_sock *sock) {
+  riox_loop *loop = sock->loop;
+  uring_loop_t *ul = uring__of(loop);
+  struct io_uring_sqe *sqe;
+  if (list_empty(&sock->rxq) && list_empty(&sock->txq)) return;
+  if (ul->cancel_fd) {
+    sqe = uring__sqe(loop);
+    if (sqe != NULL) {
+      io_uring_prep_cancel_fd(sqe, sock->s, IORING_ASYNC_CANCEL_ALL);
+      io_uring_sqe_set_data64(sqe, URING__UD_CANCEL);
+    }
+  } else {
+    list_node_t *qs[2], *node;
+    int k;
+    qs[0] = &sock->rxq;
+    qs[1] = &sock->txq;
+    for (k = 0; k < 2; k++) {
+      for (node = qs[k]->next; node != qs[k]; node = node->next) {
+        sqe = uring__sqe(loop);
+        if (sqe == NULL) break;
+        io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)container_of(node, req_t, node), 0);
+        io_uring_sqe_set_data64(sqe, URING__UD_CANCEL);
+      }
+    }
+  }
+  /* Now, not at the next wait: the layer closes the descriptor next, and
+   * both the socket's own SQEs and the cancel must reach the kernel while
+   * the number is still this socket's. */
+  uring__submit_now(loop);
+}
+
+/* ------------------------------------------------------------ issuing */
+
+static void uring__recv_done(riox_loop *loop, req_t *req, int status, uint32_t bytes) {
+  /* A swallowed ICMP report: the receive is re-posted at the next wait. */
+  if (sock_recv_swallow(req, status)) return;
+  sock_io_complete(loop, req, status, bytes);
+}
+
+static int uring__recv(riox_sock *sock, req_t *req) {
+  riox_loop *loop = sock->loop;
+  struct io_uring_sqe *sqe = uring__req_sqe(loop, req, &sock->rxq);
+  if (sqe == NULL) return uring__sq_full();
+  req->complete = uring__recv_done;
+  req->post_failed = 0;
+  if (sock->kind == SK_UDP) {
+    req->iov.iov_base = req->data;
+    req->iov.iov_len = req->len;
+    memset(&req->msg, 0, sizeof req->msg);
+    req->msg.msg_name = &req->addr;
+    req->msg.msg_namelen = sizeof req->addr;
+    req->msg.msg_iov = &req->iov;
+    req->msg.msg_iovlen = 1;
+    io_uring_prep_recvmsg(sqe, sock->s, &req->msg, 0);
+  } else {
+    uint32_t slot, region, off;
+    if (uring__of(loop)->fixed &&
+        pool_locate(&loop->pool, req->data, req->len, &slot, &region, &off) == 0)
+      io_uring_prep_read_fixed(sqe, sock->s, req->data, req->len, 0, (int)region);
+    else
+      io_uring_prep_recv(sqe, sock->s, req->data, req->len, 0);
+  }
+  io_uring_sqe_set_data(sqe, req);
+  return 0;
+}
+
+/* A TCP send from byte req->backend_data on (the tail of a partial one). */
+static void uring__prep_tcp_send(riox_sock *sock, req_t *req, struct io_uring_sqe *sqe) {
+  uint32_t done = (uint32_t)req->backend_data;
+  io_uring_prep_send(sqe, sock->s, req->data + done, req->len - done, MSG_NOSIGNAL);
+  io_uring_sqe_set_data(sqe, req);
+}
+
+static int uring__send(riox_sock *sock, req_t *req, uint32_t flags) {
+  struct io_uring_sqe *sqe = uring__req_sqe(sock->loop, req, &sock->txq);
+  (void)flags; /* deferred or not, it goes with the next enter */
+  if (sqe == NULL) return uring__sq_full();
+  req->complete = sock_io_complete;
+  req->backend_data = 0;
+  if (sock->kind == SK_UDP) {
+    req->iov.iov_base = req->data;
+    req->iov.iov_len = req->len;
+    memset(&req->msg, 0, sizeof req->msg);
+    if (req->has_addr) {
+      req->msg.msg_name = &req->addr;
+      req->msg.msg_namelen = req->addrlen;
+    }
+    req->msg.msg_iov = &req->iov;
+    req->msg.msg_iovlen = 1;
+    io_uring_prep_sendmsg(sqe, sock->s, &req->msg, MSG_NOSIGNAL);
+    io_uring_sqe_set_data(sqe, req);
+  } else {
+    uring__prep_tcp_send(sock, req, sqe);
+  }
+  return 0;
+}
+
+static void uring__prep_accept(riox_sock *listener, req_t *req, struct io_uring_sqe *sqe) {
+  req->addrlen = (socklen_t)sizeof req->addr;
+  io_uring_prep_accept(sqe, listener->s, (struct sockaddr *)&req->addr, &req->addrlen,
+                       SOCK_NONBLOCK | SOCK_CLOEXEC);
+  io_uring_sqe_set_data(sqe, req);
+}
+
+static int uring__accept(riox_sock *listener, req_t *req) {
+  struct io_uring_sqe *sqe;
+  int rc = sock_attach(listener);
+  if (rc < 0) return rc;
+  sqe = uring__req_sqe(listener->loop, req, &listener->rxq);
+  if (sqe == NULL) return uring__sq_full();
+  uring__prep_accept(listener, req, sqe);
+  return 0;
+}
+
+/* The layer hands the connect over before calling connect() itself
+ * (connect_issues): it is issued on the ring, to req->addr. */
+static int uring__connect(riox_sock *sock, req_t *req) {
+  struct io_uring_sqe *sqe;
+  int rc = sock_attach(sock);
+  if (rc < 0) return rc;
+  sqe = uring__req_sqe(sock->loop, req, &sock->txq);
+  if (sqe == NULL) return uring__sq_full();
+  io_uring_prep_connect(sqe, sock->s, (struct sockaddr *)&req->addr, req->addrlen);
+  io_uring_sqe_set_data(sqe, req);
+  return 0;
+}
+
+/* Posts are in the SQ already; they reach the kernel with the wait's one
+ * enter. */
+static int uring__flush(riox_loop *loop) {
+  return (int)io_uring_sq_ready(&uring__of(loop)->ring);
+}
+
+static int uring__before_wait(riox_loop *loop, uint32_t *timeout_ms) {
+  (void)loop;
+  (void)timeout_ms;
+  return 0;
+}
+
+/* --------------------------------------------------------- completion */
+
+static int uring__status(int res, const char *what) {
+  return error_detail(error_from_errno(-res), "%s: %s (errno %d)", what, strerror(-res), -res);
+}
+
+static void uring__done(riox_loop *loop, req_t *req, int status, uint32_t bytes) {
+  loop->stats.completions++;
+  req->complete(loop, req, status, bytes);
+}
+
+/* Issue req again (a send's tail, the next connection of an accept);
+ * completes it with an error when the SQ cannot take it. */
+static void uring__reissue(riox_sock *sock, req_t *req, int tx) {
+  struct io_uring_sqe *sqe = uring__req_sqe(sock->loop, req, tx ? &sock->txq : &sock->rxq);
+  if (sqe == NULL) {
+    uring__done(sock->loop, req, uring__sq_full(), (uint32_t)req->backend_data);
+    return;
+  }
+  if (tx)
+    uring__prep_tcp_send(sock, req, sqe);
+  else
+    uring__prep_accept(sock, req, sqe);
+}
+
+static void uring__cqe(riox_loop *loop, req_t *req, int res) {
+  riox_sock *sock = req->sock;
+  list_remove(&req->node);
+  uring__of(loop)->inflight--;
+  switch (req->kind) {
+    case REQ_RECV:
+      if (res < 0) {
+        uring__done(loop, req, uring__status(res, "recv"), 0);
+      } else if (sock->kind == SK_UDP) {
+        req->has_addr = 1;
+        req->addrlen = req->msg.msg_namelen;
+        uring__done(loop, req, (req->msg.msg_flags & MSG_TRUNC) ? RIOX_EMSGSIZE : 0, (uint32_t)res);
+      } else {
+        uring__done(loop, req, 0, (uint32_t)res); /* 0 bytes: end of stream */
+      }
+      break;
+    case REQ_SEND:
+      if (res < 0) {
+        uring__done(loop, req, uring__status(res, "send"), (uint32_t)req->backend_data);
+      } else if (sock->kind == SK_TCP) {
+        /* A stream send may take part of the bytes: the tail goes before
+         * anything else of the socket (only this send is out). */
+        req->backend_data += (uint32_t)res;
+        if (res > 0 && req->backend_data < req->len && sock->s >= 0) {
+          uring__reissue(sock, req, 1);
+          break;
+        }
+        uring__done(loop, req, 0, (uint32_t)req->backend_data);
+      } else {
+        uring__done(loop, req, 0, (uint32_t)res);
+      }
+      break;
+    case REQ_ACCEPT:
+      if (res >= 0) {
+        req->accept_fd = res;
+        uring__done(loop, req, 0, 0);
+      } else if ((res == -ECONNABORTED || res == -EPROTO || res == -EINTR || res == -EAGAIN) &&
+                 sock->state != SK_CLOSING && sock->s >= 0) {
+        uring__reissue(sock, req, 0); /* gone before it was taken: the next one */
+      } else {
+        /* Out of descriptors or memory: the core re-posts on a back-off. */
+        uring__done(loop, req, uring__status(res, "accept"), 0);
+      }
+      break;
+    default: /* REQ_CONNECT */
+      uring__done(loop, req, res < 0 ? uring__status(res, "connect") : 0, 0);
+      break;
+  }
+}
+
+/* The epoll instance is readable: what it holds now is the layer's (the
+ * wake channel; readiness sockets). */
+static void uring__epfd_ready(riox_loop *loop) {
+  uring_loop_t *ul = uring__of(loop);
+  int n, i;
+  ul->epfd_armed = 0;
+  LOOP_OSCALL(loop);
+  n = epoll_wait(loop->epfd, ul->evs, URING__EPOLL_EVENTS, 0);
+  for (i = 0; i < n; i++) (void)linux_epoll_event(loop, &ul->evs[i]);
+}
+
+static void uring__arm_epfd(riox_loop *loop) {
+  uring_loop_t *ul = uring__of(loop);
+  struct io_uring_sqe *sqe;
+  if (ul->epfd_armed) return;
+  sqe = uring__sqe(loop);
+  if (sqe == NULL) return; /* tried again at the next wait */
+  io_uring_prep_poll_add(sqe, loop->epfd, POLLIN);
+  io_uring_sqe_set_data64(sqe, URING__UD_EPFD);
+  ul->epfd_armed = 1;
+}
+
+static void uring__wait(riox_loop *loop, uint32_t timeout_ms, uint32_t batch) {
+  uring_loop_t *ul = uring__of(loop);
+  struct io_uring_cqe *cqe, *cqes[64];
+  uint32_t taken = 0;
+  if (uring__enable(loop) < 0) return;
+  uring__arm_epfd(loop);
+  if (batch > URING__CQE_BATCH) batch = URING__CQE_BATCH;
+  /* The one enter of this cycle: submit the SQ and wait for a CQE (none
+   * when CQEs wait already and nothing is to go). */
+  loop->stats.waits++;
+  if (io_uring_cq_ready(&ul->ring) > 0 && io_uring_sq_ready(&ul->ring) == 0) {
+    /* nothing to call the kernel for */
+  } else if (io_uring_cq_ready(&ul->ring) > 0 || timeout_ms == 0) {
+    LOOP_OSCALL(loop);
+    (void)io_uring_submit_and_get_events(&ul->ring); /* runs deferred task work, no wait */
+  } else if (timeout_ms == OS_WAIT_INFINITE) {
+    LOOP_OSCALL(loop);
+    (void)io_uring_submit_and_wait(&ul->ring, 1);
+  } else {
+    struct __kernel_timespec ts;
+    ts.tv_sec = timeout_ms / 1000u;
+    ts.tv_nsec = (long long)(timeout_ms % 1000u) * 1000000;
+    LOOP_OSCALL(loop);
+    (void)io_uring_submit_and_wait_timeout(&ul->ring, &cqe, 1, &ts, NULL); /* -ETIME: none came */
+  }
+  while (taken < batch) {
+    struct {
+      uint64_t ud;
+      int res;
+    } got[64];
+    unsigned want = batch - taken < 64 ? batch - taken : 64, n, i;
+    n = io_uring_peek_batch_cqe(&ul->ring, cqes, want);
+    if (n == 0) break;
+    /* Copied out and given back first: a completion may submit. */
+    for (i = 0; i < n; i++) {
+      got[i].ud = cqes[i]->user_data;
+      got[i].res = cqes[i]->res;
+    }
+    io_uring_cq_advance(&ul->ring, n);
+    for (i = 0; i < n; i++) {
+      if (got[i].ud == URING__UD_EPFD) {
+        uring__epfd_ready(loop);
+      } else if (got[i].ud == URING__UD_CANCEL || got[i].ud == LIBURING_UDATA_TIMEOUT) {
+        continue;
+      } else {
+        uring__cqe(loop, (req_t *)(uintptr_t)got[i].ud, got[i].res);
+      }
+    }
+    taken += n;
+  }
+}
+
+static void uring__on_packet(riox_loop *loop, os_packet_t *p) {
+  (void)loop;
+  (void)p;
+}
+
+const backend_ops_t uring_backend = {
+    "uring",
+    0,
+    uring__loop_init,
+    uring__loop_fini,
+    uring__sock_attach,
+    uring__sock_cancel,
+    uring__sock_detach,
+    uring__recv,
+    uring__send,
+    uring__flush,
+    uring__before_wait,
+    uring__on_packet,
+    uring__wait,
+    uring__accept,
+    uring__connect,
+    uring__sock_abort_io,
+    1, /* connect_issues */
+};
