@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
-# The README's main-job command: the RIO-vs-IOCP comparison.
-#   1. install what is missing (apt-get) and build both trees;
-#   2. print the capability probe (what this OS offers);
-#   3. run the same riox-perf workloads (--role both: server and client in one
-#      process over loopback) on every backend available here: under Wine that
-#      is iocp and rio-emulated (the rio backend on the test RIO emulator); on
-#      Windows with RIO it would be iocp and rio;
-#   4. print one table (a column per backend) and write
-#      build/demo/results.json (a JSON list, one riox-perf object per run,
-#      plus the workload's label) and build/demo/chart.svg (gnuplot).
+# The README's main-job command: each OS's backends compared side by side.
+#   1. install what is missing (apt-get) and build (build/windows,
+#      build/native, and a Release build without sanitizers in build/bench);
+#   2. natively on Linux first: print the capability probe and run the same
+#      riox-perf workloads (--role both: server and client in one process
+#      over loopback) on uring and epoll -- real numbers of this machine;
+#   3. then the Windows backends under Wine: iocp and rio-emulated (the rio
+#      backend on the test RIO emulator); on Windows with RIO it would be
+#      iocp and rio;
+#   4. for each: one table (a column per backend), build/demo/<os>/results.json
+#      (a JSON list, one riox-perf object per run, plus the workload's label)
+#      and build/demo/<os>/chart.svg (gnuplot), <os> = native or windows.
 # Under Wine the numbers measure Wine, not Windows: compare OS calls per
 # operation, not speed (docs/perf.md).
 #
 # Environment: RIOX_DEMO_SECONDS (measured seconds per run, default 2),
 # RIOX_DEMO_BIN (use the Windows programs in this directory instead of
-# building; the build and apt steps are then skipped).
+# building; the build and apt steps and the native part are then skipped).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -23,24 +25,19 @@ cd "$root"
 secs=${RIOX_DEMO_SECONDS:-2}
 # The comparison picks backends itself; an inherited override would mislabel it.
 unset RIOX_BACKEND RIOX_RIO_EMULATION
+native=1
 if [ -n "${RIOX_DEMO_BIN:-}" ]; then
   bin=$(cd "$RIOX_DEMO_BIN" && pwd)
+  native=0
 else
   riox_setup
   echo "== building build/windows and build/native"
   riox_build >/dev/null
+  echo "== building build/bench (Release, no sanitizers) for the native numbers"
+  cmake -S "$root" -B "$root/build/bench" -DCMAKE_BUILD_TYPE=Release -DRIOX_SANITIZE=OFF >/dev/null
+  cmake --build "$root/build/bench" --target riox-perf riox-probe -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
   bin="$root/build/windows/bin"
 fi
-riox_wine_prefix
-run="$root/scripts/wine-run.sh"
-out="$root/build/demo"
-mkdir -p "$out"
-runs="$out/runs.jsonl"
-: >"$runs"
-
-echo
-echo "== riox-probe: what this OS offers"
-"$run" "$bin/riox-probe.exe"
 
 # label|riox-perf arguments. The same list runs on every backend.
 workloads=(
@@ -52,17 +49,13 @@ workloads=(
   "tcp-stream 16K|--mode tcp-stream --size 16384 --depth 4"
 )
 
-# Backends: iocp always; real rio when the OS has it, else rio-emulated when
-# this build carries the emulator.
-backends=(iocp)
-probe=$("$run" "$bin/riox-probe.exe" --json)
-if python3 -c 'import json,sys; p=json.loads(sys.argv[1]); sys.exit(0 if p["rio"] and not p["rio_emulated"] else 1)' "$probe"; then
-  backends+=(rio)
-else
-  backends+=(rio-emulated)
-fi
-
-failed=0
+compare() { # TITLE OUT EXE_SUFFIX BACKEND...: runs, table, results.json, chart.svg
+local title=$1 out=$2 exe=$3 b w label line rc
+shift 3
+local backends=("$@")
+mkdir -p "$out"
+local runs="$out/runs.jsonl"
+: >"$runs"
 echo
 echo "== riox-perf: ${#workloads[@]} workloads x ${#backends[@]} backends, ${secs} s each (plus 0.5 s warm-up)"
 for b in "${backends[@]}"; do
@@ -71,7 +64,7 @@ for b in "${backends[@]}"; do
     read -r -a args <<<"${w#*|}"
     printf '  %-13s %-22s ' "$b" "$label"
     set +e
-    line=$(timeout $((secs + 60)) "$run" "$bin/riox-perf.exe" --role both --backend "$b" \
+    line=$(timeout $((secs + 60)) "${run[@]}" "$bin/riox-perf$exe" --role both --backend "$b" \
       --duration "$secs" --warmup 0.5 --json --quiet "${args[@]}" 2>"$out/last.err")
     rc=$?
     set -e
@@ -137,7 +130,7 @@ EOF
 
 if command -v gnuplot >/dev/null 2>&1 && [ -s "$out/chart-ops.dat" ]; then
   ncols=$(cat "$out/chart.ncols")
-  title="riox-perf, --role both over loopback"
+  title="riox-perf, --role both over loopback, $title"
   if grep -q '"under_wine": *true' "$out/results.json"; then
     title="$title, under Wine (numbers measure Wine; OS calls per op carry over)"
   fi
@@ -172,4 +165,36 @@ else
   echo "demo.sh: gnuplot is not installed: no chart (apt-get install gnuplot-nox)"
 fi
 rm -f "$out/last.err" "$out/chart.ncols"
+}
+
+failed=0
+if [ "$native" = 1 ]; then
+  echo
+  echo "== natively on Linux: riox-probe"
+  run=()
+  bin="$root/build/bench/bin"
+  "$bin/riox-probe"
+  nb=()
+  "$bin/riox-probe" --json | grep -q '"uring":true' && nb+=(uring)
+  nb+=(epoll)
+  compare "Linux (native, Release)" "$root/build/demo/native" "" "${nb[@]}"
+  bin="$root/build/windows/bin"
+fi
+
+riox_wine_prefix
+run=("$root/scripts/wine-run.sh")
+echo
+echo "== Windows backends under Wine: riox-probe"
+"${run[@]}" "$bin/riox-probe.exe"
+# Backends: iocp always; real rio when the OS has it, else rio-emulated when
+# this build carries the emulator.
+backends=(iocp)
+probe=$("${run[@]}" "$bin/riox-probe.exe" --json)
+if python3 -c 'import json,sys; p=json.loads(sys.argv[1]); sys.exit(0 if p["rio"] and not p["rio_emulated"] else 1)' "$probe"; then
+  backends+=(rio)
+else
+  backends+=(rio-emulated)
+fi
+
+compare "Windows backends under Wine" "$root/build/demo/windows" ".exe" "${backends[@]}"
 exit "$failed"
