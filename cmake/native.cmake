@@ -111,3 +111,5 @@ if(TARGET echo_client)
            $<TARGET_FILE:echo_client> $<TARGET_FILE:riox-echo> epoll)
   set_tests_properties(e2e/native-echo-epoll PROPERTIES TIMEOUT 300)
 endif()
+
+include(${CMAKE_SOURCE_DIR}/cmake/behave.cmake)
