@@ -142,3 +142,5 @@ add_executable(riox-scale ${CMAKE_SOURCE_DIR}/bench/scale/riox_scale.c)
 target_link_libraries(riox-scale PRIVATE riox)
 add_test(NAME bench/scale-smoke COMMAND riox-scale --sockets 2000)
 set_tests_properties(bench/scale-smoke PROPERTIES TIMEOUT 120)
+
+include(${CMAKE_SOURCE_DIR}/cmake/behave.cmake)

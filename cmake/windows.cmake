@@ -46,17 +46,17 @@ foreach(src ${RIOX_EXAMPLES})
   riox_example(${name} ${src})
 endforeach()
 
-# tests/win/test_*.c: each is a program; exit code = verdict (77 = skip with
-# a printed reason). Each runs on every backend it lists via RIOX_BACKEND.
+include(${CMAKE_SOURCE_DIR}/cmake/behave.cmake)
+
+# tests/win/test_*.c: the Windows-only programs (RIO conformance, test
+# hooks, Winsock internals; tests/README.md); exit code = verdict (77 = skip
+# with a printed reason). Each runs on every Windows backend (h_run).
 file(GLOB RIOX_WIN_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/win/test_*.c)
 foreach(src ${RIOX_WIN_TESTS})
   get_filename_component(name ${src} NAME_WE)
   add_executable(${name} ${src} ${CMAKE_SOURCE_DIR}/tests/win/harness.c ${CMAKE_SOURCE_DIR}/tests/win/rioconf.c)
   target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/tests/win)
-  target_link_libraries(${name} PRIVATE riox)
-  if(TARGET riox_rio_emu)
-    target_link_libraries(${name} PRIVATE riox_rio_emu)
-  endif()
+  target_link_libraries(${name} PRIVATE riox_test_harness)
   if(RIOX_TEST_HOOKS)
     # The library has its test seams (riox_test.h): tests that need them run.
     target_compile_definitions(${name} PRIVATE RIOX_HAVE_TEST_HOOKS=1)

@@ -94,7 +94,7 @@ configure release -DRIOX_RIO_EMU=OFF -DRIOX_TEST_HOOKS=OFF
 counts=$(python3 "$root/scripts/msvc-compdb.py" "$out/db" "$root" \
   --view "tests=$out/tests/compile_commands.json" \
   --view "release=$out/release/compile_commands.json:src,examples" \
-  --require src/core,src/win,src/iocp,src/rio,src/common,examples,examples/perf,tests/win,tests/rio_emu \
+  --require src/core,src/win,src/iocp,src/rio,src/common,examples,examples/perf,tests/win,tests/behave,tests/rio_emu \
   --canary "tests/msvc/canary.c=src/win/poll.c" \
   -- "${view[@]}") || die "the Windows build does not compile every Windows source (above)"
 mapfile -t files <"$out/db/files.txt"

@@ -316,8 +316,10 @@ static void epoll__io(riox_sock *sock, int flushing) {
 
 /* The sockets on the work list: posts since the last pass. A socket whose
  * sends are still held back (a pass that is not a flush) stays on the list
- * for the flush that lets them out. Returns the completions it made. */
-static int epoll__run_work(riox_loop *loop, int flushing) {
+ * for the flush that lets them out. Returns the completions it made; a
+ * flush also counts in *released the held sends it let out (riox_flush
+ * returns that number: "the number issued", riox.h). */
+static int epoll__run_work(riox_loop *loop, int flushing, int *released) {
   list_node_t todo, *node;
   uint64_t before = loop->stats.completions;
   list_init(&todo);
@@ -327,8 +329,12 @@ static int epoll__run_work(riox_loop *loop, int flushing) {
     sock->dirty = 0;
     if (flushing) {
       list_node_t *q;
-      for (q = sock->txq.next; q != &sock->txq; q = q->next)
-        container_of(q, req_t, node)->backend_data &= ~EPOLL__HELD;
+      for (q = sock->txq.next; q != &sock->txq; q = q->next) {
+        req_t *req = container_of(q, req_t, node);
+        if (!(req->backend_data & EPOLL__HELD)) continue;
+        req->backend_data &= ~EPOLL__HELD;
+        (*released)++;
+      }
     }
     epoll__io(sock, flushing);
     if (!list_empty(&sock->txq) &&
@@ -346,9 +352,48 @@ static int epoll__recv(riox_sock *sock, req_t *req) {
   return 0;
 }
 
+/* A UDP send without RIOX_SEND_DEFER goes out in the call that posts it,
+ * as on IOCP (riox.h: only deferred sends wait for riox_flush or the next
+ * riox_wait), unless earlier sends are still queued (datagram order) or the
+ * socket cannot write. Its completion is still delivered by riox_wait
+ * (loop_complete_inline). 1 when it was sent (or failed), 0 to queue it. */
+static int epoll__send_now(riox_sock *sock, req_t *req) {
+  struct msghdr m;
+  struct iovec iov;
+  ssize_t n;
+  int e;
+  if (sock->kind != SK_UDP || !sock->wr_ready || !list_empty(&sock->txq)) return 0;
+  iov.iov_base = req->data;
+  iov.iov_len = req->len;
+  memset(&m, 0, sizeof m);
+  if (req->has_addr) {
+    m.msg_name = &req->addr;
+    m.msg_namelen = req->addrlen;
+  }
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  do {
+    LOOP_OSCALL(sock->loop);
+    n = sendmsg(sock->s, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  e = errno;
+  if (n < 0 && (e == EAGAIN || e == EWOULDBLOCK)) {
+    sock->wr_ready = 0;
+    return 0;
+  }
+  sock->loop->stats.completions++;
+  if (n < 0) {
+    loop_complete_inline(sock->loop, req, error_detail(error_from_errno(e), "sendmsg: errno %d", e), 0);
+  } else {
+    loop_complete_inline(sock->loop, req, 0, (uint32_t)n);
+  }
+  return 1;
+}
+
 static int epoll__send(riox_sock *sock, req_t *req, uint32_t flags) {
   req->complete = sock_io_complete;
   req->backend_data = (flags & RIOX_SEND_DEFER) ? EPOLL__HELD : 0;
+  if (!(flags & RIOX_SEND_DEFER) && epoll__send_now(sock, req)) return 0;
   list_insert_tail(&sock->txq, &req->node);
   /* Both go on the work list; a plain send is tried before the next wait,
    * held ones at the flush that lets them out. */
@@ -373,11 +418,13 @@ static int epoll__connect(riox_sock *sock, req_t *req) {
 }
 
 static int epoll__flush(riox_loop *loop) {
-  return epoll__run_work(loop, 1);
+  int released = 0;
+  (void)epoll__run_work(loop, 1, &released);
+  return released;
 }
 
 static int epoll__before_wait(riox_loop *loop, uint32_t *timeout_ms) {
-  int n = epoll__run_work(loop, 0);
+  int n = epoll__run_work(loop, 0, NULL);
   if (n > 0) *timeout_ms = 0;
   return n;
 }

@@ -1,119 +1,17 @@
-/* Harness for the Windows test programs (run under Wine by CTest): one
- * program per behaviour, exit code = verdict (0 pass, 1 fail, 77 skip with a
- * printed reason). A test body runs once per backend available in this
- * build: "iocp" always, "rio-emulated" where the RIO emulator is linked and
- * the OS has no RIO, "rio" where the OS has it. */
-#ifndef RIOX_TEST_HARNESS_H
-#define RIOX_TEST_HARNESS_H
+/* Harness of the Windows-only test programs: the portable harness
+ * (tests/behave/harness.h, which the behaviour tests on every OS use) plus
+ * what only Windows programs need. */
+#ifndef RIOX_TEST_WIN_HARNESS_H
+#define RIOX_TEST_WIN_HARNESS_H
 
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "../behave/harness.h"
 
-#include "riox.h"
-
-#define H_SKIP 77
-
-extern const char *h_backend; /* backend of the current run: "iocp", "rio" */
-extern int h_failures;
-
-void h_fail_at(const char *file, int line, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-#define H_FAIL(...) h_fail_at(__FILE__, __LINE__, __VA_ARGS__)
-
-/* Assertions print both operands and the backend, then return from the
- * enclosing test function (which returns int). */
-#define H_CHECK(cond)                                   \
-  do {                                                  \
-    if (!(cond)) {                                      \
-      H_FAIL("check failed: %s", #cond);                \
-      return 1;                                         \
-    }                                                   \
-  } while (0)
-#define H_EQ(a, b)                                                                         \
-  do {                                                                                     \
-    long long h__a = (long long)(a), h__b = (long long)(b);                                \
-    if (h__a != h__b) {                                                                    \
-      H_FAIL("%s == %s failed: %lld != %lld", #a, #b, h__a, h__b);                         \
-      return 1;                                                                            \
-    }                                                                                      \
-  } while (0)
-/* A riox call that must succeed; prints the code, its name and the detail. */
-#define H_OK(call)                                                                          \
-  do {                                                                                      \
-    int h__rc = (call);                                                                     \
-    if (h__rc < 0) {                                                                        \
-      H_FAIL("%s failed: %d %s (%s)", #call, h__rc, riox_err_name(h__rc), riox_last_detail()); \
-      return 1;                                                                             \
-    }                                                                                       \
-  } while (0)
-/* A riox call that must fail with exactly `want`. */
-#define H_ERR(call, want)                                                                     \
-  do {                                                                                        \
-    int h__rc = (call);                                                                       \
-    if (h__rc != (want)) {                                                                    \
-      H_FAIL("%s returned %d %s, expected %d %s", #call, h__rc, riox_err_name(h__rc), (want),  \
-             riox_err_name(want));                                                            \
-      return 1;                                                                               \
-    }                                                                                         \
-  } while (0)
-
-typedef int (*h_test_fn)(void);
-
-/* Run `fn` once per available backend; returns the process exit code. */
-int h_run(const char *name, h_test_fn fn);
-/* Run fn for the iocp backend only (behaviour that is backend-independent). */
+/* Run fn for the iocp backend only (behaviour that is backend-independent,
+ * e.g. the RIO conformance tests, which drive the RIO table themselves). */
 int h_run_once(const char *name, h_test_fn fn);
-/* The current pass deliberately makes n more calls the RIO emulator reports
- * as misuse; any other count of misuse reports fails the pass. */
-void h_expect_misuse(unsigned n);
-/* Print a reason and exit 77. Only for a capability that cannot exist here. */
-void h_skip(const char *reason);
-
-/* A config for the current backend (cfg.backend set), defaults otherwise. */
-void h_config(riox_loop_config *cfg);
-/* Create a loop for the current backend with the given config (NULL = default). */
-int h_loop(riox_loop **loop, const riox_loop_config *cfg);
-
-/* 127.0.0.1:port / [::1]:port */
-riox_addr h_v4(uint16_t port);
-riox_addr h_v6(uint16_t port);
-
-/* Wait (up to timeout_ms overall) for an event matching type and sock
- * (sock NULL = any). Other events are appended to the optional `others`
- * log so tests can inspect them, and are also kept: a later h_wait_for or
- * h_collect on the same loop returns them first, so the order in which the
- * OS completes a batch never loses an event. Returns 0 and *out, or -1 on
- * timeout. */
-typedef struct h_log {
-  riox_event ev[4096];
-  int n;
-} h_log;
-int h_wait_for(riox_loop *loop, uint32_t type, riox_sock *sock, riox_event *out, h_log *others,
-               int timeout_ms);
-/* Drop the events kept for loop (h_loop does it for every new loop). */
-void h_forget(riox_loop *loop);
-/* Collect events (kept ones first) into log until `count` events of `type` arrived (any sock)
- * or timeout; returns how many of that type arrived. */
-int h_collect(riox_loop *loop, uint32_t type, int count, h_log *log, int timeout_ms);
-/* A connected TCP pair over loopback (IPv6 when v6): a listener on sloop
- * accepts the connection that cloop starts (ctx NULL on both ends); the
- * listener is closed again and its CLOSE event consumed. Other events are
- * kept as h_wait_for keeps them. Returns 0, or 1 after printing a failure. */
-int h_tcp_pair(riox_loop *cloop, riox_loop *sloop, int v6, riox_sock **cli, riox_sock **srv);
 /* A connected readiness TCP pair on loop: a RIOX_SOCK_READINESS listener
  * (*lis, left open), a readiness connect (*cli) and the connection
  * riox_try_accept took (*srv). Returns 0, or 1 after printing a failure. */
 int h_ready_tcp_pair(riox_loop *loop, riox_sock **lis, riox_sock **cli, riox_sock **srv);
-/* Fill a pool buffer with a pattern derived from seed. */
-void h_fill(char *buf, uint32_t len, uint32_t seed);
-/* 0 if buf holds the pattern of h_fill(seed); else the first wrong offset + 1. */
-uint32_t h_verify(const char *buf, uint32_t len, uint32_t seed);
-/* Milliseconds since an arbitrary start (monotonic). */
-uint64_t h_now_ms(void);
 
 #endif

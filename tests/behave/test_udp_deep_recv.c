@@ -8,9 +8,6 @@
  *  - riox_loop_stats counts receives, sends and bytes exactly. */
 #include "harness.h"
 
-#define WIN32_LEAN_AND_MEAN
-#include <windows.h>
-
 #define DEPTH 32
 #define NDEFER 4
 
@@ -104,7 +101,7 @@ static int test(void) {
   /* 2. Deferred sends wait for riox_flush. */
   if (post_recvs(rl, b, DEPTH, 2 * NDEFER) != 0) return 1;
   if (send_seq(sl, a, &pb, DEPTH, NDEFER, RIOX_SEND_DEFER) != 0) return 1;
-  Sleep(200);
+  h_sleep_ms(200);
   H_EQ(riox_wait(rl, &ev, 1, 300), 0); /* nothing went out */
   H_EQ(riox_flush(sl), NDEFER);
   H_EQ(riox_flush(sl), 0); /* the queue is empty now */
@@ -112,7 +109,7 @@ static int test(void) {
 
   /* 3. Deferred sends wait for riox_wait of their loop. */
   if (send_seq(sl, a, &pb, DEPTH + NDEFER, NDEFER, RIOX_SEND_DEFER) != 0) return 1;
-  Sleep(200);
+  h_sleep_ms(200);
   H_EQ(riox_wait(rl, &ev, 1, 300), 0);
   if (expect_sends(sl, DEPTH, 2 * NDEFER) != 0) return 1; /* its riox_wait issues them */
   if (expect_recvs(rl, DEPTH + NDEFER, NDEFER) != 0) return 1;

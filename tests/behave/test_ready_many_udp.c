@@ -359,4 +359,4 @@ static int test(void) {
   return 0;
 }
 
-int main(void) { return h_run("ready_many_udp", test); }
+int main(void) { return h_run_readiness("ready_many_udp", test); }

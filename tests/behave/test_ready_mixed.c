@@ -908,4 +908,4 @@ static int test(void) {
   return 0;
 }
 
-int main(void) { return h_run("ready_mixed", test); }
+int main(void) { return h_run_readiness("ready_mixed", test); }

@@ -3,9 +3,6 @@
  * the listener accepts, the connection completes and WRITABLE arrives. */
 #include "harness.h"
 
-#define WIN32_LEAN_AND_MEAN
-#include <windows.h>
-
 #define NCLI 8
 
 static int test(void) {
@@ -61,4 +58,4 @@ static int test(void) {
   return 0;
 }
 
-int main(void) { return h_run("ready_connect_pending", test); }
+int main(void) { return h_run_readiness("ready_connect_pending", test); }

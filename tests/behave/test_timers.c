@@ -10,20 +10,7 @@
  *    watchdog thread wakes the loop after 10 s so a bug fails, not hangs). */
 #include "harness.h"
 
-#define WIN32_LEAN_AND_MEAN
-#include <windows.h>
-
 static h_log evlog;
-
-/* Microseconds, monotonic (QueryPerformanceCounter). */
-static uint64_t now_us(void) {
-  static LARGE_INTEGER freq;
-  LARGE_INTEGER c;
-  if (freq.QuadPart == 0) QueryPerformanceFrequency(&freq);
-  QueryPerformanceCounter(&c);
-  return (uint64_t)(c.QuadPart / freq.QuadPart) * 1000000u +
-         (uint64_t)(c.QuadPart % freq.QuadPart) * 1000000u / (uint64_t)freq.QuadPart;
-}
 
 /* Collect `n` TIMER events; each event's arrival time (us) goes to at[]. */
 static int collect_timers(riox_loop *loop, int n, uint64_t *at, int timeout_ms) {
@@ -32,7 +19,7 @@ static int collect_timers(riox_loop *loop, int n, uint64_t *at, int timeout_ms) 
   while (evlog.n < n && h_now_ms() < until) {
     riox_event evs[8];
     int got = riox_wait(loop, evs, 8, 100), i;
-    uint64_t t = now_us();
+    uint64_t t = h_now_us();
     H_CHECK(got >= 0);
     for (i = 0; i < got; i++) {
       if (evs[i].type != RIOX_EV_TIMER) {
@@ -52,7 +39,7 @@ static int order(riox_loop *loop) {
   static const uint32_t delay[] = {120, 30, 70, 30, 0, 70, 30};
   static const int expect[] = {4, 1, 3, 6, 2, 5, 0};
   enum { N = sizeof delay / sizeof delay[0] };
-  uint64_t ids[N], at[N], t0 = now_us();
+  uint64_t ids[N], at[N], t0 = h_now_us();
   int i, j;
   for (i = 0; i < N; i++)
     H_OK(riox_timer_start(loop, delay[i], (void *)(uintptr_t)(i + 1), &ids[i]));
@@ -99,7 +86,7 @@ static int cancel(riox_loop *loop) {
   H_OK(riox_timer_start(loop, 40, (void *)0xa, &a));
   H_OK(riox_timer_start(loop, 5000, (void *)0xb, &b));
   H_OK(riox_timer_start(loop, 80, (void *)0xc, &c));
-  t0 = now_us();
+  t0 = h_now_us();
   H_OK(riox_timer_cancel(loop, b));
   H_ERR(riox_timer_cancel(loop, b), RIOX_ENOENT);
   if (collect_timers(loop, 3, at, 5000) != 0) return 1;
@@ -118,7 +105,7 @@ static int cancel(riox_loop *loop) {
   /* A timer already due, whose event was not yet produced: whichever way
    * cancel answers, exactly one event, with the matching status. */
   H_OK(riox_timer_start(loop, 0, (void *)0xd, &d));
-  Sleep(20);
+  h_sleep_ms(20);
   {
     int rc = riox_timer_cancel(loop, d);
     H_CHECK(rc == 0 || rc == RIOX_ENOENT);
@@ -141,36 +128,33 @@ static int cancel(riox_loop *loop) {
 
 typedef struct watchdog {
   riox_loop *loop;
-  HANDLE done;
+  h_event *done;
 } watchdog_t;
 
-static DWORD WINAPI watchdog_main(LPVOID arg) {
+static void watchdog_main(void *arg) {
   watchdog_t *w = (watchdog_t *)arg;
-  if (WaitForSingleObject(w->done, 10000) == WAIT_TIMEOUT) (void)riox_wake(w->loop, (void *)0xdead);
-  return 0;
+  if (!h_event_wait(w->done, 10000)) (void)riox_wake(w->loop, (void *)0xdead);
 }
 
 static int wait_forever(riox_loop *loop) {
   watchdog_t w;
-  HANDLE th;
+  h_thread *th;
   riox_event ev;
-  uint64_t id, t0 = now_us();
+  uint64_t id, t0 = h_now_us();
   int n;
   w.loop = loop;
-  w.done = CreateEventA(NULL, TRUE, FALSE, NULL);
+  w.done = h_event_new(0);
   H_CHECK(w.done != NULL);
-  th = CreateThread(NULL, 0, watchdog_main, &w, 0, NULL);
-  H_CHECK(th != NULL);
+  H_EQ(h_thread_start(&th, watchdog_main, &w), 0);
   H_OK(riox_timer_start(loop, 50, (void *)0xf, &id));
   n = riox_wait(loop, &ev, 1, -1);
-  SetEvent(w.done);
-  WaitForSingleObject(th, INFINITE);
-  CloseHandle(th);
-  CloseHandle(w.done);
+  h_event_set(w.done);
+  h_thread_join(th);
+  h_event_free(w.done);
   H_EQ(n, 1);
   H_EQ(ev.type, RIOX_EV_TIMER);
   H_EQ(ev.timer_id, id);
-  H_CHECK(now_us() - t0 + 1000 >= 50000);
+  H_CHECK(h_now_us() - t0 + 1000 >= 50000);
   return 0;
 }
 

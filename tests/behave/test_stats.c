@@ -10,7 +10,9 @@
  *    AcceptEx/ConnectEx/closesocket/CancelIoEx/GetQueuedCompletionStatusEx
  *    is one call, so the counts are exact; on RIO a receive (posted with
  *    RIO_MSG_DEFER) and a deferred send cost no call, an immediate send one,
- *    and the flush commits them. */
+ *    and the flush commits them. docs/design.md gives no per-call counts for
+ *    the Linux backends (epoll, uring): there a step the Windows backends
+ *    both pay for must cost at least one call, and the rest is not checked. */
 #include "harness.h"
 
 static h_log evlog;
@@ -42,10 +44,15 @@ static uint64_t oscalls(riox_loop *loop) {
 }
 
 /* The os_calls a step cost since `before`: exactly `iocp` on IOCP; on the
- * RIO backends exactly `rio`, or at least one when rio is -1. */
+ * RIO backends exactly `rio`, or at least one when rio is -1; on Linux at
+ * least one when both Windows backends make a call, else anything. */
 static int calls_are(riox_loop *loop, uint64_t before, long long iocp, long long rio, int line) {
   long long d = (long long)(oscalls(loop) - before);
   long long want = is_iocp() ? iocp : rio;
+  if (!h_windows()) {
+    if (iocp == 0 || rio == 0) return 0;
+    want = -1;
+  }
   if (want >= 0 ? d != want : d < 1) {
     h_fail_at(__FILE__, line, "os_calls moved by %lld, expected %s%lld", d,
               want >= 0 ? "" : "at least ", want >= 0 ? want : 1);
@@ -229,13 +236,13 @@ static int tcp(void) {
   c = oscalls(loop);
   H_OK(riox_tcp_listen(loop, &lo, 0, 0, NULL, &lis));
   /* WSASocket for the listener, then WSASocket + AcceptEx per accept. */
-  H_EQ(oscalls(loop) - c, 1 + 2 * 2);
+  H_CALLS(loop, c, 1 + 2 * 2, 1 + 2 * 2);
   riox_loop_stats(loop, &st);
-  H_EQ(st.req_in_use, 2);
+  if (h_windows()) H_EQ(st.req_in_use, 2); /* accept_depth AcceptEx calls */
   H_OK(riox_sock_local(lis, &la));
   c = oscalls(loop);
   H_OK(riox_tcp_connect(loop, &la, NULL, 0, NULL, &cli));
-  H_EQ(oscalls(loop) - c, 2); /* WSASocket + ConnectEx */
+  H_CALLS(loop, c, 2, 2); /* WSASocket + ConnectEx */
   H_EQ(pump(loop, RIOX_EV_CONNECT, 1, 5000), 1);
   for (i = 0; i < evlog.n; i++)
     if (evlog.ev[i].type == RIOX_EV_ACCEPT) srv = evlog.ev[i].accepted;
@@ -246,7 +253,7 @@ static int tcp(void) {
   riox_loop_stats(loop, &st);
   H_EQ(st.accepts, 1);
   H_EQ(st.connects, 1);
-  H_EQ(st.req_in_use, 2); /* the listener re-posted its accept */
+  if (h_windows()) H_EQ(st.req_in_use, 2); /* the listener re-posted its accept */
 
   H_OK(riox_buf_get(loop, &buf));
   H_OK(riox_buf_get(loop, &rbuf));

@@ -568,4 +568,4 @@ static int test(void) {
   return 0;
 }
 
-int main(void) { return h_run("ready_model", test); }
+int main(void) { return h_run_readiness("ready_model", test); }

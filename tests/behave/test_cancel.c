@@ -11,7 +11,7 @@
 
 static h_log evlog;
 
-static int is_rio(void) { return strcmp(h_backend, "iocp") != 0; }
+static int is_rio(void) { return strncmp(h_backend, "rio", 3) == 0; }
 
 /* Every event for ms milliseconds, into evlog. */
 static int collect(riox_loop *loop, int ms) {

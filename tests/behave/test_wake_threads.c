@@ -7,43 +7,40 @@
  *  - riox_stats.events counts what riox_wait returned. */
 #include "harness.h"
 
-#define WIN32_LEAN_AND_MEAN
-#include <windows.h>
-
 #define NTHREAD 4
 #define PER_THREAD 250
 #define TOTAL (NTHREAD * PER_THREAD)
 
 typedef struct waker {
   riox_loop *loop;
-  HANDLE go;
+  h_event *go;
   int index;
   int failures; /* riox_wake calls that did not return 0 */
-  DWORD delay_ms;
+  unsigned delay_ms;
 } waker_t;
 
 static h_log evlog;
 
 static void *ctx_of(int thread, int i) { return (void *)(uintptr_t)((thread + 1) << 16 | i); }
 
-static DWORD WINAPI waker_main(LPVOID arg) {
+static void waker_main(void *arg) {
   waker_t *w = (waker_t *)arg;
   int i;
-  WaitForSingleObject(w->go, INFINITE);
-  if (w->delay_ms) Sleep(w->delay_ms);
+  h_event_wait(w->go, -1);
+  if (w->delay_ms) h_sleep_ms(w->delay_ms);
   for (i = 0; i < PER_THREAD; i++)
     if (riox_wake(w->loop, ctx_of(w->index, i)) != 0) w->failures++;
-  return 0;
 }
 
 static int many(riox_loop *loop) {
   static unsigned char seen[NTHREAD][PER_THREAD];
   waker_t w[NTHREAD];
-  HANDLE th[NTHREAD], go;
+  h_thread *th[NTHREAD];
+  h_event *go;
   riox_stats before, after;
   int i, got;
   memset(seen, 0, sizeof seen);
-  go = CreateEventA(NULL, TRUE, FALSE, NULL);
+  go = h_event_new(0);
   H_CHECK(go != NULL);
   for (i = 0; i < NTHREAD; i++) {
     w[i].loop = loop;
@@ -51,19 +48,15 @@ static int many(riox_loop *loop) {
     w[i].index = i;
     w[i].failures = 0;
     w[i].delay_ms = 20; /* the loop thread is in riox_wait by then */
-    th[i] = CreateThread(NULL, 0, waker_main, &w[i], 0, NULL);
-    H_CHECK(th[i] != NULL);
+    H_EQ(h_thread_start(&th[i], waker_main, &w[i]), 0);
   }
   riox_loop_stats(loop, &before);
-  SetEvent(go);
+  h_event_set(go);
   evlog.n = 0;
   got = h_collect(loop, RIOX_EV_WAKE, TOTAL, &evlog, 20000);
-  WaitForMultipleObjects(NTHREAD, th, TRUE, INFINITE);
-  for (i = 0; i < NTHREAD; i++) {
-    CloseHandle(th[i]);
-    H_EQ(w[i].failures, 0);
-  }
-  CloseHandle(go);
+  for (i = 0; i < NTHREAD; i++) h_thread_join(th[i]);
+  for (i = 0; i < NTHREAD; i++) H_EQ(w[i].failures, 0);
+  h_event_free(go);
   /* Anything beyond TOTAL (a duplicate) would show within a moment. */
   {
     riox_event ev;
@@ -96,27 +89,25 @@ static int many(riox_loop *loop) {
 
 static int blocked(riox_loop *loop) {
   waker_t w;
-  HANDLE th;
+  h_thread *th;
   riox_event ev;
   uint64_t t0;
   int n;
   memset(&w, 0, sizeof w);
   w.loop = loop;
-  w.go = CreateEventA(NULL, TRUE, TRUE, NULL);
+  w.go = h_event_new(1);
   w.index = 7;
   w.delay_ms = 100;
   H_CHECK(w.go != NULL);
   t0 = h_now_ms();
-  th = CreateThread(NULL, 0, waker_main, &w, 0, NULL);
-  H_CHECK(th != NULL);
+  H_EQ(h_thread_start(&th, waker_main, &w), 0);
   n = riox_wait(loop, &ev, 1, -1);
   H_EQ(n, 1);
   H_EQ(ev.type, RIOX_EV_WAKE);
   H_CHECK(ev.ctx == ctx_of(7, 0));
   H_CHECK(h_now_ms() - t0 >= 80);
-  WaitForSingleObject(th, INFINITE);
-  CloseHandle(th);
-  CloseHandle(w.go);
+  h_thread_join(th);
+  h_event_free(w.go);
   H_EQ(w.failures, 0);
   /* The rest of that thread's wakes, each once. */
   evlog.n = 0;

@@ -8,9 +8,6 @@
  * drops out of the set without a stale event. */
 #include "harness.h"
 
-#define WIN32_LEAN_AND_MEAN
-#include <windows.h>
-
 /* Wait for a READY event of sock; fail if none within ms. */
 static int ready_of(riox_loop *loop, riox_sock *sock, uint32_t *ready, int ms) {
   riox_event ev;
@@ -48,7 +45,7 @@ static int connect_accept(riox_loop *loop, riox_sock *lst, const riox_addr *at, 
     int rc = riox_try_accept(lst, srv, &peer);
     if (rc == 0) break;
     H_EQ(rc, RIOX_EAGAIN);
-    Sleep(10);
+    h_sleep_ms(10);
   }
   H_CHECK(*srv != NULL);
   H_OK(riox_sock_local(*cli, &local));
@@ -188,4 +185,4 @@ static int test(void) {
   return 0;
 }
 
-int main(void) { return h_run("ready_tcp", test); }
+int main(void) { return h_run_readiness("ready_tcp", test); }

@@ -92,4 +92,4 @@ static int test(void) {
   return 0;
 }
 
-int main(void) { return h_run("ready_udp", test); }
+int main(void) { return h_run_readiness("ready_udp", test); }

@@ -1,0 +1,44 @@
+# Behaviour tests: tests/behave/test_*.c use only riox.h and the harness
+# (tests/behave/harness.h, whose OS services are plat.h, one plat_<os>.c per
+# OS), so each runs on every backend of every OS. Included by
+# cmake/windows.cmake and cmake/native.cmake once the riox target exists.
+#
+# The harness is a library: the Windows-only programs (tests/win) link it
+# too, with their additions (tests/win/harness.c).
+if(WIN32)
+  set(_riox_plat ${CMAKE_SOURCE_DIR}/tests/behave/plat_win.c)
+else()
+  set(_riox_plat ${CMAKE_SOURCE_DIR}/tests/behave/plat_linux.c)
+endif()
+add_library(riox_test_harness STATIC ${CMAKE_SOURCE_DIR}/tests/behave/harness.c ${_riox_plat})
+target_include_directories(riox_test_harness PUBLIC ${CMAKE_SOURCE_DIR}/tests/behave)
+target_link_libraries(riox_test_harness PUBLIC riox)
+if(TARGET riox_rio_emu)
+  # "rio-emulated" passes install the RIO emulator (plat_win.c).
+  target_link_libraries(riox_test_harness PUBLIC riox_rio_emu)
+endif()
+
+# The backends a program runs on per OS. Windows: one CTest test per
+# program, win/<name>, running every Windows backend in turn (iocp, then rio
+# or rio-emulated), as the Windows suite always has. Linux: one test per
+# backend, behave/<name>/<backend>; the harness runs the one named by
+# RIOX_TEST_BACKEND and exits 77 (skip, with the reason printed) when
+# riox_probe says this host cannot run it.
+set(RIOX_BEHAVE_LINUX_BACKENDS epoll uring)
+
+file(GLOB RIOX_BEHAVE_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/behave/test_*.c)
+foreach(src ${RIOX_BEHAVE_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name} ${src})
+  target_link_libraries(${name} PRIVATE riox_test_harness)
+  if(WIN32)
+    add_test(NAME win/${name} COMMAND ${name})
+    set_tests_properties(win/${name} PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77)
+  else()
+    foreach(backend ${RIOX_BEHAVE_LINUX_BACKENDS})
+      add_test(NAME behave/${name}/${backend} COMMAND ${name})
+      set_tests_properties(behave/${name}/${backend} PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77
+                           ENVIRONMENT "RIOX_TEST_BACKEND=${backend}")
+    endforeach()
+  endif()
+endforeach()
