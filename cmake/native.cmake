@@ -82,6 +82,10 @@ if(RIOX_WINDOWS_BIN)
   add_test(NAME e2e/perf-iocp COMMAND ${CMAKE_SOURCE_DIR}/tests/e2e/perf.sh ${RIOX_WINDOWS_BIN} iocp)
   add_test(NAME e2e/perf-rio-emulated
            COMMAND ${CMAKE_SOURCE_DIR}/tests/e2e/perf.sh ${RIOX_WINDOWS_BIN} rio-emulated)
+  # The same wire format across OSes: native client -> Windows server and back.
+  add_test(NAME e2e/perf-cross-os COMMAND ${CMAKE_SOURCE_DIR}/tests/e2e/perf_cross.sh
+           $<TARGET_FILE:riox-perf> ${RIOX_WINDOWS_BIN})
+  set_tests_properties(e2e/perf-cross-os PROPERTIES TIMEOUT 600)
   add_test(NAME e2e/perf-errors COMMAND ${CMAKE_SOURCE_DIR}/tests/e2e/perf_errors.sh ${RIOX_WINDOWS_BIN})
   set_tests_properties(e2e/perf-iocp e2e/perf-rio-emulated e2e/perf-errors PROPERTIES
                        TIMEOUT 300 SKIP_RETURN_CODE 77)
