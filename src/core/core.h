@@ -75,6 +75,22 @@ enum sk_mode { SK_MODE_COMPLETION = 1, SK_MODE_READINESS };
 
 typedef struct poll_watch poll_watch_t;
 
+/* A readiness watch (watch.c): what the application asked for, and what
+ * keeps its events fresh; the OS layer adds how the socket is polled
+ * (OS_WATCH_FIELDS). */
+struct poll_watch {
+  riox_sock *sock;
+  uint32_t interest; /* RIOX_* conditions, without RIOX_ONESHOT */
+  uint8_t oneshot;
+  uint8_t active;    /* watched (riox_unwatch clears it) */
+  uint8_t disarmed;  /* one-shot that fired */
+  uint32_t queued;   /* READY events of this socket not yet handed out */
+  uint64_t gen;      /* bumped by watch/modify/unwatch: older events are stale */
+  list_node_t update; /* the OS layer's list of watches to (re)arm */
+  void *ctx;
+  OS_WATCH_FIELDS
+};
+
 enum sk_state {
   SK_OPEN = 0,    /* UDP, listener, established TCP */
   SK_CONNECTING,  /* ConnectEx pending */
@@ -344,7 +360,19 @@ void tcp_connect_settled(riox_sock *sock, int ok);
  * and free req. */
 void tcp_connect_done(riox_loop *loop, req_t *req, int status);
 
-/* Readiness (poll.c): submit or cancel the polls of sockets whose interest
+/* Readiness (watch.c): queue a READY event for w (`owed`: a request that
+ * completed owes it, so it cannot fail; else a report nothing owes, 0 when
+ * the queue had no room), tagged with the watch's generation; a one-shot
+ * watch is disarmed by it. The OS layer: open a new watch's polling (0 or
+ * RIOX_E*), note that interest or state changed (poll again, or stop,
+ * before the next wait), and that the socket's last queued event was
+ * handed out (level-triggered: poll again). */
+int watch_push(poll_watch_t *w, uint32_t ready, int status, int owed);
+int os_watch_open(poll_watch_t *w);
+void os_watch_changed(poll_watch_t *w);
+void os_watch_handed_out(poll_watch_t *w);
+
+/* Readiness (OS layer): submit or cancel the polls of sockets whose interest
  * changed; riox_close: cancel the socket's poll (its completion frees it). */
 void poll_flush_updates(riox_loop *loop);
 void poll_sock_closing(riox_sock *sock);

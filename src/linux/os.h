@@ -65,6 +65,9 @@ typedef struct os_packet os_packet_t;
    * returned EINPROGRESS before `connect` is called (epoll). */               \
   int connect_issues;
 
+/* Readiness watch: armed in the loop's epoll set (ready.c). */
+#define OS_WATCH_FIELDS uint8_t armed; /* EPOLLONESHOT not fired yet */
+
 /* Loop: the epoll instance (the epoll backend's wait, and the readiness
  * set), the wake channel. */
 #define OS_LOOP_FIELDS                                                         \

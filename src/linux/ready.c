@@ -16,21 +16,6 @@
 
 #include "linux.h"
 
-#define READY__INTEREST (RIOX_READABLE | RIOX_WRITABLE | RIOX_RDHUP | RIOX_HANGUP | RIOX_ERROR)
-
-struct poll_watch {
-  riox_sock *sock;
-  uint32_t interest; /* RIOX_* conditions, without RIOX_ONESHOT */
-  uint8_t oneshot;
-  uint8_t active;   /* watched (riox_unwatch clears it) */
-  uint8_t disarmed; /* one-shot that fired */
-  uint8_t armed;    /* the kernel may report it (EPOLLONESHOT not fired yet) */
-  uint32_t queued;  /* READY events of this socket not yet handed out */
-  uint64_t gen;     /* bumped by watch/modify/unwatch: older events are stale */
-  list_node_t update;
-  void *ctx;
-};
-
 static void ready__queue(poll_watch_t *w) {
   if (!list_linked(&w->update)) list_insert_tail(&w->sock->loop->ready_updates, &w->update);
 }
@@ -79,7 +64,6 @@ void poll_flush_updates(riox_loop *loop) {
 
 void ready_epoll_event(riox_sock *sock, uint32_t events) {
   poll_watch_t *w = sock->watch;
-  riox_event *ev;
   uint32_t ready;
   if (w != NULL) w->armed = 0; /* EPOLLONESHOT: the kernel disarmed it */
   if (sock->state == SK_CONNECTING && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
@@ -92,31 +76,16 @@ void ready_epoll_event(riox_sock *sock, uint32_t events) {
   }
   /* A report nothing owes (no request stands behind it): with no room the
    * condition is reported anew once the socket is armed again. */
-  ev = loop_push_note(sock->loop, RIOX_EV_READY, sock, w->ctx, 0);
-  if (ev == NULL) {
-    ready__queue(w);
-    return;
-  }
-  ev->ready = ready;
-  ev->timer_id = w->gen; /* internal tag, cleared when handed out */
-  w->queued++;
-  if (w->oneshot) w->disarmed = 1;
+  if (!watch_push(w, ready, 0, 0)) ready__queue(w);
 }
 
-int poll_event_live(riox_event *ev) {
-  poll_watch_t *w;
-  if (ev->type != RIOX_EV_READY) return 1;
-  w = ev->sock->watch;
-  if (w == NULL) return 0;
-  w->queued--;
-  /* The last queued event of the socket is handed out: arm it again. */
-  if (w->queued == 0 && w->active && ev->sock->state != SK_CLOSING) ready__queue(w);
-  /* Queued before the last watch/modify/unwatch: its ctx, conditions and
-   * arming belong to a watch that no longer exists (riox.h, "Modes"). */
-  if (ev->sock->state == SK_CLOSING || !w->active || ev->timer_id != w->gen) return 0;
-  ev->timer_id = 0;
-  ev->ready &= w->interest | RIOX_HANGUP | RIOX_ERROR;
-  return ev->ready != 0;
+void os_watch_handed_out(poll_watch_t *w) { ready__queue(w); }
+
+void os_watch_changed(poll_watch_t *w) { ready__queue(w); }
+
+int os_watch_open(poll_watch_t *w) {
+  (void)w; /* added to the epoll set when first armed (poll_flush_updates) */
+  return 0;
 }
 
 void poll_sock_closing(riox_sock *sock) {
@@ -136,63 +105,3 @@ void poll_sock_free(riox_sock *sock) {
 }
 
 void poll_loop_fini(riox_loop *loop) { (void)loop; }
-
-/* ------------------------------------------------------------ the API */
-
-static int ready__check(riox_sock *sock, uint32_t events, const char *what) {
-  int rc;
-  if (sock == NULL) return error_detail(RIOX_EINVAL, "%s: sock is NULL", what);
-  if (sock->state == SK_CLOSING) return error_detail(RIOX_ECLOSING, "%s: socket is closing", what);
-  rc = sock_check_mode(sock, SK_MODE_READINESS, what);
-  if (rc < 0) return rc;
-  if (events & ~(uint32_t)(READY__INTEREST | RIOX_ONESHOT))
-    return error_detail(RIOX_EINVAL, "%s: unknown event bits 0x%x", what, events);
-  return 0;
-}
-
-static void ready__set(poll_watch_t *w, uint32_t events, void *ctx) {
-  w->interest = events & READY__INTEREST;
-  w->oneshot = (uint8_t)((events & RIOX_ONESHOT) != 0);
-  w->ctx = ctx;
-  w->gen++;
-  w->active = 1;
-  w->disarmed = 0;
-  ready__queue(w);
-}
-
-int riox_watch(riox_sock *sock, uint32_t events, void *ctx) {
-  int rc = ready__check(sock, events, "riox_watch");
-  if (rc < 0) return rc;
-  if (sock->watch != NULL && sock->watch->active)
-    return error_detail(RIOX_EALREADY, "riox_watch: already watched; use riox_watch_modify");
-  if (sock->watch == NULL) {
-    poll_watch_t *w = (poll_watch_t *)calloc(1, sizeof *w);
-    if (w == NULL) return error_detail(RIOX_ENOMEM, "riox_watch: no memory");
-    w->sock = sock;
-    list_init(&w->update);
-    sock->watch = w;
-  }
-  ready__set(sock->watch, events, ctx);
-  return 0;
-}
-
-int riox_watch_modify(riox_sock *sock, uint32_t events, void *ctx) {
-  int rc = ready__check(sock, events, "riox_watch_modify");
-  if (rc < 0) return rc;
-  if (sock->watch == NULL || !sock->watch->active)
-    return error_detail(RIOX_ENOENT, "riox_watch_modify: socket is not watched; use riox_watch");
-  ready__set(sock->watch, events, ctx);
-  return 0;
-}
-
-int riox_unwatch(riox_sock *sock) {
-  poll_watch_t *w;
-  if (sock == NULL) return error_detail(RIOX_EINVAL, "riox_unwatch: sock is NULL");
-  if (sock->mode != SK_MODE_READINESS) return sock_check_mode(sock, SK_MODE_READINESS, "riox_unwatch");
-  w = sock->watch;
-  if (w == NULL || !w->active) return error_detail(RIOX_ENOENT, "riox_unwatch: socket is not watched");
-  w->active = 0;
-  w->gen++;
-  ready__queue(w); /* disarmed before the next wait */
-  return 0;
-}

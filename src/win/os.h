@@ -57,6 +57,14 @@ enum {
  * completion port), so a backend adds nothing. */
 #define OS_BACKEND_FIELDS
 
+/* Readiness watch: the AFD poll behind it (poll.c). */
+#define OS_WATCH_FIELDS                                                        \
+  struct afd_group *group; /* the AFD handle its polls go to */               \
+  SOCKET base;             /* the base provider's socket AFD polls */         \
+  uint8_t cancelling;      /* req was asked to end: its packet is on the way */\
+  req_t *req;              /* the AFD poll in flight, if any */               \
+  ULONG polled;            /* AFD events that poll asks for */
+
 /* Loop: the completion port and what readiness (AFD polls) needs. */
 #define OS_LOOP_FIELDS                                                         \
   HANDLE port;                                                                 \

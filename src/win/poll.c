@@ -19,7 +19,6 @@
 #include "win.h"
 
 #define POLL__GROUP_MAX 32
-#define POLL__INTEREST (RIOX_READABLE | RIOX_WRITABLE | RIOX_RDHUP | RIOX_HANGUP | RIOX_ERROR)
 
 typedef struct afd_group {
   afd_handle_t afd;
@@ -28,22 +27,6 @@ typedef struct afd_group {
   list_node_t node;
 } afd_group_t;
 
-struct poll_watch {
-  riox_sock *sock;
-  afd_group_t *group;
-  SOCKET base;
-  uint32_t interest; /* RIOX_* conditions, without RIOX_ONESHOT */
-  uint8_t oneshot;
-  uint8_t active;    /* watched (riox_unwatch clears it) */
-  uint8_t disarmed;  /* one-shot that fired */
-  uint8_t cancelling; /* req was asked to end: its packet is on the way */
-  req_t *req;    /* the AFD poll in flight, if any */
-  uint32_t queued;   /* READY events of this socket not yet handed out */
-  uint64_t gen;      /* bumped by watch/modify/unwatch: older events are stale */
-  ULONG polled;      /* AFD events that poll asks for */
-  list_node_t update;
-  void *ctx;
-};
 
 static ULONG poll__afd_events(const poll_watch_t *w) {
   ULONG ev = AFD_POLL_ABORT | AFD_POLL_CONNECT_FAIL | AFD_POLL_LOCAL_CLOSE;
@@ -95,20 +78,6 @@ static int poll__join_group(riox_loop *loop, poll_watch_t *w) {
   return 0;
 }
 
-/* Queue a READY event tagged with the watch's generation. `owed`: the
- * poll request that completed owes it (loop.c, "Event room"); otherwise it
- * is a report nothing owes, and 0 says the queue had no room for it (the
- * loss is counted in stats.drops). */
-static int poll__push(riox_loop *loop, poll_watch_t *w, uint32_t ready, int status, int owed) {
-  riox_event *ev = owed ? loop_push_event(loop, RIOX_EV_READY, w->sock, w->ctx, status)
-                        : loop_push_note(loop, RIOX_EV_READY, w->sock, w->ctx, status);
-  if (ev == NULL) return 0;
-  ev->ready = ready;
-  ev->timer_id = w->gen; /* internal tag, cleared when handed out */
-  w->queued++;
-  return 1;
-}
-
 static void poll__done(riox_loop *loop, req_t *req, int status, uint32_t bytes) {
   riox_sock *sock = req->sock;
   poll_watch_t *w = sock->watch;
@@ -122,10 +91,7 @@ static void poll__done(riox_loop *loop, req_t *req, int status, uint32_t bytes) 
   if (sock->state != SK_CLOSING && w->active && !(afd & AFD_POLL_LOCAL_CLOSE)) {
     uint32_t ready = poll__ready(afd) & (w->interest | RIOX_HANGUP | RIOX_ERROR);
     if (status < 0 && status != RIOX_ECANCELED) ready |= RIOX_ERROR;
-    if (ready != 0 && !w->disarmed &&
-        poll__push(loop, w, ready, status == RIOX_ECANCELED ? 0 : status, 1)) {
-      if (w->oneshot) w->disarmed = 1;
-    } else {
+    if (ready == 0 || w->disarmed || !watch_push(w, ready, status == RIOX_ECANCELED ? 0 : status, 1)) {
       /* Nothing reported: ask again before the next wait. (After a report
        * the socket is polled again once the application has the event,
        * see poll_event_live.) */
@@ -210,26 +176,20 @@ void poll_flush_updates(riox_loop *loop) {
     /* A poll that cannot be submitted is reported as an error condition;
      * it is tried again once the application has that event. (Should even
      * that event find no memory, riox_watch_modify re-arms the watch.) */
-    if (want != 0 && (rc = poll__submit(loop, w, want)) < 0) (void)poll__push(loop, w, RIOX_ERROR, rc, 0);
+    if (want != 0 && (rc = poll__submit(loop, w, want)) < 0) (void)watch_push(w, RIOX_ERROR, rc, 0);
   }
 }
 
-int poll_event_live(riox_event *ev) {
-  poll_watch_t *w;
-  if (ev->type != RIOX_EV_READY) return 1;
-  w = ev->sock->watch;
-  if (w == NULL) return 0;
-  w->queued--;
-  /* The last queued event of the socket is handed out: poll it again. */
-  if (w->queued == 0 && w->req == NULL && w->active && ev->sock->state != SK_CLOSING)
-    poll__queue(w);
-  /* Queued before the last watch/modify/unwatch: its ctx, its conditions
-   * and (one-shot) its arming belong to a watch that no longer exists. A
-   * condition that still holds is reported again by the next poll. */
-  if (ev->sock->state == SK_CLOSING || !w->active || ev->timer_id != w->gen) return 0;
-  ev->timer_id = 0;
-  ev->ready &= w->interest | RIOX_HANGUP | RIOX_ERROR;
-  return ev->ready != 0;
+void os_watch_handed_out(poll_watch_t *w) {
+  if (w->req == NULL) poll__queue(w);
+}
+
+void os_watch_changed(poll_watch_t *w) { poll__queue(w); }
+
+int os_watch_open(poll_watch_t *w) {
+  int rc = afd_base_socket(w->sock->s, &w->base);
+  if (rc == 0) rc = poll__join_group(w->sock->loop, w);
+  return rc;
 }
 
 void poll_sock_closing(riox_sock *sock) {
@@ -256,72 +216,4 @@ void poll_loop_fini(riox_loop *loop) {
     afd_close(&g->afd);
     free(g);
   }
-}
-
-/* ------------------------------------------------------------ the API */
-
-static int poll__check(riox_sock *sock, uint32_t events, const char *what) {
-  int rc;
-  if (sock == NULL) return error_detail(RIOX_EINVAL, "%s: sock is NULL", what);
-  if (sock->state == SK_CLOSING) return error_detail(RIOX_ECLOSING, "%s: socket is closing", what);
-  /* AFD polls only on readiness sockets: a RIO socket is for RIO only. */
-  rc = sock_check_mode(sock, SK_MODE_READINESS, what);
-  if (rc < 0) return rc;
-  if (events & ~(uint32_t)(POLL__INTEREST | RIOX_ONESHOT))
-    return error_detail(RIOX_EINVAL, "%s: unknown event bits 0x%x", what, events);
-  return 0;
-}
-
-static void poll__set(poll_watch_t *w, uint32_t events, void *ctx) {
-  w->interest = events & POLL__INTEREST;
-  w->oneshot = (uint8_t)((events & RIOX_ONESHOT) != 0);
-  w->ctx = ctx;
-  w->gen++;
-  w->active = 1;
-  w->disarmed = 0;
-  poll__queue(w);
-}
-
-int riox_watch(riox_sock *sock, uint32_t events, void *ctx) {
-  poll_watch_t *w;
-  int rc = poll__check(sock, events, "riox_watch");
-  if (rc < 0) return rc;
-  if (sock->watch != NULL && sock->watch->active)
-    return error_detail(RIOX_EALREADY, "riox_watch: already watched; use riox_watch_modify");
-  if (sock->watch == NULL) {
-    w = (poll_watch_t *)calloc(1, sizeof *w);
-    if (w == NULL) return error_detail(RIOX_ENOMEM, "riox_watch: no memory");
-    w->sock = sock;
-    list_init(&w->update);
-    rc = afd_base_socket(sock->s, &w->base);
-    if (rc == 0) rc = poll__join_group(sock->loop, w);
-    if (rc < 0) {
-      free(w);
-      return rc;
-    }
-    sock->watch = w;
-  }
-  poll__set(sock->watch, events, ctx);
-  return 0;
-}
-
-int riox_watch_modify(riox_sock *sock, uint32_t events, void *ctx) {
-  int rc = poll__check(sock, events, "riox_watch_modify");
-  if (rc < 0) return rc;
-  if (sock->watch == NULL || !sock->watch->active)
-    return error_detail(RIOX_ENOENT, "riox_watch_modify: socket is not watched; use riox_watch");
-  poll__set(sock->watch, events, ctx);
-  return 0;
-}
-
-int riox_unwatch(riox_sock *sock) {
-  poll_watch_t *w;
-  if (sock == NULL) return error_detail(RIOX_EINVAL, "riox_unwatch: sock is NULL");
-  if (sock->mode != SK_MODE_READINESS) return sock_check_mode(sock, SK_MODE_READINESS, "riox_unwatch");
-  w = sock->watch;
-  if (w == NULL || !w->active) return error_detail(RIOX_ENOENT, "riox_unwatch: socket is not watched");
-  w->active = 0;
-  w->gen++;
-  poll__queue(w); /* cancels the pending poll before the next wait */
-  return 0;
 }
