@@ -281,6 +281,8 @@ int sock_attach(riox_sock *sock);
  * transfer: a readiness connect still in flight is now known connected. */
 int sock_try_check(riox_sock *sock, const void *buf, uint32_t len, const char *what);
 void sock_try_transferred(riox_sock *sock);
+int sock_try_icmp(riox_sock *sock, int status);
+void sock_try_from(const riox_sock *sock, const struct sockaddr_storage *ss, riox_addr *from);
 /* The orderly end of a TCP connection riox_close owes the peer. */
 int sock_graceful(const riox_sock *sock);
 

@@ -636,3 +636,28 @@ void sock_try_transferred(riox_sock *sock) {
   if (sock->state == SK_CONNECTING) tcp_connect_settled(sock, 1);
 }
 
+
+/* riox_try_recv on UDP: a failed receive whose status (already RIOX_E*) is
+ * an ICMP report follows the policy of riox.h ("UDP and ICMP"), as
+ * completion receives do: swallowed (RIOX_EAGAIN) or RIOX_ECONNRESET; 0
+ * when it is no ICMP report and the caller maps the OS error. */
+int sock_try_icmp(riox_sock *sock, int status) {
+  status = sock_udp_icmp_status(sock, status);
+  if (status != RIOX_EAGAIN && sock_icmp_report(sock, status)) {
+    sock->loop->stats.icmp_errors++;
+    error_detail(RIOX_EAGAIN, "riox_try_recv: only an ICMP error was pending");
+    return RIOX_EAGAIN;
+  }
+  if (status == RIOX_ECONNRESET) return error_detail(status, "riox_try_recv: ICMP unreachable reported");
+  return 0;
+}
+
+/* riox_try_recv on UDP: the datagram's source (the peer of a connected
+ * socket when the OS gave none). */
+void sock_try_from(const riox_sock *sock, const struct sockaddr_storage *ss, riox_addr *from) {
+  if (from == NULL) return;
+  if (sock->connected && ss->ss_family == 0)
+    *from = sock->peer;
+  else
+    (void)sockaddr_to((const struct sockaddr *)ss, from);
+}

@@ -43,23 +43,12 @@ int riox_try_recv(riox_sock *sock, void *buf, uint32_t cap, riox_addr *from) {
     n = recvmsg(sock->s, &m, MSG_DONTWAIT);
     if (n < 0) {
       int e = errno;
-      /* The policy of riox.h ("UDP and ICMP"), as for completion receives. */
-      rc = sock_udp_icmp_status(sock, error_from_errno(e));
-      if (e != EAGAIN && sock_icmp_report(sock, rc)) {
-        loop->stats.icmp_errors++;
-        error_detail(RIOX_EAGAIN, "riox_try_recv: only an ICMP error was pending");
-        return RIOX_EAGAIN;
-      }
-      if (rc == RIOX_ECONNRESET)
-        return error_detail(rc, "riox_try_recv: ICMP unreachable reported (errno %d)", e);
+      rc = sock_try_icmp(sock, error_from_errno(e));
+      if (rc != 0) return rc;
+      errno = e;
       return nb__errno(sock, "recvmsg");
     }
-    if (from != NULL) {
-      if (sock->connected && ss.ss_family == 0)
-        *from = sock->peer;
-      else
-        (void)sockaddr_to((struct sockaddr *)&ss, from);
-    }
+    sock_try_from(sock, &ss, from);
     if (m.msg_flags & MSG_TRUNC) {
       /* Longer than cap: the rest is gone, as with RIOX_EMSGSIZE on a
        * completion receive. */

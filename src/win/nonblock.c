@@ -42,23 +42,12 @@ int riox_try_recv(riox_sock *sock, void *buf, uint32_t cap, riox_addr *from) {
         return error_detail(RIOX_EMSGSIZE, "riox_try_recv: datagram longer than %u bytes, truncated",
                             cap);
       }
-      /* The policy of riox.h ("UDP and ICMP"), as for completion receives. */
-      rc = sock_udp_icmp_status(sock, error_from_win32((uint32_t)err));
-      if (sock_icmp_report(sock, rc)) {
-        loop->stats.icmp_errors++;
-        error_detail(RIOX_EAGAIN, "riox_try_recv: only an ICMP error was pending");
-        return RIOX_EAGAIN;
-      }
-      if (rc == RIOX_ECONNRESET)
-        return error_detail(rc, "riox_try_recv: ICMP unreachable reported (WSA error %d)", err);
+      rc = err == WSAEWOULDBLOCK ? 0 : sock_try_icmp(sock, error_from_win32((uint32_t)err));
+      if (rc != 0) return rc;
+      WSASetLastError(err);
       return nb__wsa_error(sock, "recvfrom");
     }
-    if (from != NULL) {
-      if (sock->connected && ss.ss_family == 0)
-        *from = sock->peer;
-      else
-        (void)sockaddr_to((struct sockaddr *)&ss, from);
-    }
+    sock_try_from(sock, &ss, from);
   } else {
     n = ws_recv(sock->s, (char *)buf, (int)cap, 0);
     if (n == SOCKET_ERROR) return nb__wsa_error(sock, "recv");
