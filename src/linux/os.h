@@ -30,7 +30,10 @@ typedef struct os_packet os_packet_t;
   socklen_t addrlen;                                                           \
   int accept_fd;                                                               \
   struct iovec iov;                                                            \
-  struct msghdr msg;
+  struct msghdr msg;                                                           \
+  uint8_t ring_nop;   /* uring: its SQE was turned into a NOP (riox_cancel) */ \
+  uint8_t ring_defer; /* uring: a RIOX_SEND_DEFER send (uring_loop.deferred) */ \
+  uint8_t ring_again; /* uring: a swallowed ICMP report; re-posted first */
 
 #define OS_REQ_INIT(req) ((req)->accept_fd = -1)
 
@@ -43,6 +46,7 @@ typedef struct os_packet os_packet_t;
   uint8_t dirty;    /* on the backend's work list (linux_loop.work) */         \
   list_node_t rxq;  /* receives / accepts waiting for data, in order */        \
   list_node_t txq;  /* sends waiting to be written, in order */                \
+  list_node_t rxhold; /* uring: TCP receives behind the one in the kernel */   \
   list_node_t work;
 
 /* A backend of this OS also waits, accepts, connects, and ends every

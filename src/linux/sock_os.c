@@ -22,6 +22,7 @@ int os_sock_error(const char *what) { return sock_errno_error(what); }
 static void sock__init_os(riox_sock *sock) {
   list_init(&sock->rxq);
   list_init(&sock->txq);
+  list_init(&sock->rxhold);
   list_init(&sock->work);
 }
 
@@ -98,7 +99,8 @@ uintptr_t riox_test_sock_handle(const riox_sock *sock) {
 /* The backend holds every request of the socket (nothing is in the kernel
  * with epoll; a ring cancels its own): it ends them. */
 void os_sock_cancel(riox_sock *sock) {
-  if (sock->attached || !list_empty(&sock->rxq) || !list_empty(&sock->txq))
+  if (sock->attached || !list_empty(&sock->rxq) || !list_empty(&sock->txq) ||
+      !list_empty(&sock->rxhold))
     sock->loop->be->sock_abort_io(sock);
 }
 

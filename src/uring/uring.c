@@ -3,10 +3,23 @@
  * keeps it, and the msghdr/iovec/address it embeds, in place until the
  * CQE); its CQE is its completion: req->complete(status, bytes), status
  * from -cqe->res (0 on success).
- *  - One ring per loop. Posts only fill SQEs; the kernel sees them at the
- *    next riox_wait, whose one io_uring_enter both submits and waits
- *    (uring__wait). RIOX_SEND_DEFER needs nothing more: every send already
- *    waits in the SQ for that enter, which is the batch.
+ *  - One ring per loop. Receives and RIOX_SEND_DEFER sends only fill SQEs:
+ *    the kernel sees them at the next riox_flush/riox_wait, whose one
+ *    io_uring_enter both submits and waits (uring__wait). A send without
+ *    RIOX_SEND_DEFER, a connect and an accept are submitted in the call
+ *    that posts them (riox.h: only deferred sends wait for a flush; a
+ *    connect must be under way, and bound, when riox_tcp_connect returns;
+ *    the peer may be served by another loop that is the one waiting). Posts
+ *    made while a wait dispatches its CQEs go with one submit at its end.
+ *    SINGLE_ISSUER holds: a loop is used only by the thread that created it
+ *    (riox.h), wakes come through the eventfd.
+ *  - Receives: one per socket in the kernel at a time, the others wait in
+ *    sock->rxhold, each issued when the one before it is done. Receives
+ *    armed together on one socket are woken in no promised order (the
+ *    socket's wait queue is LIFO), so a later one could take the earlier
+ *    bytes or datagram: a TCP stream would be reordered (the core reports
+ *    receives in posting order), and the k-th UDP receive would not hold
+ *    the k-th datagram (riox.h: receives complete in posting order).
  *  - The pool's regions are registered once (loop_init): TCP receives read
  *    into them with READ_FIXED. TCP sends stay IORING_OP_SEND with
  *    MSG_NOSIGNAL: the kernel takes a registered buffer for a send only as
@@ -14,7 +27,9 @@
  *    and WRITE_FIXED on a socket raises SIGPIPE. Without the registration
  *    (RLIMIT_MEMLOCK) receives use plain RECV.
  *  - UDP: RECVMSG / SENDMSG through the request's own msghdr.
- *  - Cancel, close: every request of the socket is cancelled on the ring
+ *  - Cancel, close: held receives end at once; the socket's SQEs not yet
+ *    read by the kernel become NOPs that complete as cancelled; the rest
+ *    are cancelled on the ring
  *    (ASYNC_CANCEL by fd, all of them, or one per request on kernels before
  *    5.19), submitted at once -- before the layer closes the descriptor, so
  *    no SQE can reach a reused number -- and each still ends with its own
@@ -47,6 +62,11 @@ typedef struct uring_loop {
   int fixed;       /* the pool's regions are registered: buf_index = region */
   int cancel_fd;   /* IORING_ASYNC_CANCEL_FD | _ALL */
   int epfd_armed;  /* the POLL_ADD on epfd is in the ring */
+  int dispatching; /* uring__wait is handing out CQEs: pushes wait for its end */
+  int push_owed;   /* a push came while dispatching */
+  int swallowed;   /* the receive just completed was swallowed (ICMP report) */
+  int rx_next;     /* a dispatched receive put the next held one in the SQ */
+  uint32_t deferred; /* RIOX_SEND_DEFER sends in the SQ (riox_flush's count) */
   uint32_t inflight; /* requests whose CQE has not come */
   struct epoll_event evs[URING__EPOLL_EVENTS];
 } uring_loop_t;
@@ -70,7 +90,17 @@ static void uring__submit_now(riox_loop *loop) {
   uring_loop_t *ul = uring__of(loop);
   if (io_uring_sq_ready(&ul->ring) == 0 || uring__enable(loop) < 0) return;
   LOOP_OSCALL(loop);
-  (void)io_uring_submit(&ul->ring); /* a failure leaves the SQEs for the next enter */
+  /* A failure leaves the SQEs for the next enter. */
+  if (io_uring_submit(&ul->ring) >= 0 && io_uring_sq_ready(&ul->ring) == 0) ul->deferred = 0;
+}
+
+/* A post that must reach the kernel before the call returns. */
+static void uring__push(riox_loop *loop) {
+  uring_loop_t *ul = uring__of(loop);
+  if (ul->dispatching)
+    ul->push_owed = 1;
+  else
+    uring__submit_now(loop);
 }
 
 /* An SQE; when the SQ is full, what it holds goes to the kernel first. */
@@ -91,6 +121,8 @@ static struct io_uring_sqe *uring__req_sqe(riox_loop *loop, req_t *req, list_nod
   if (sqe == NULL) return NULL;
   list_insert_tail(q, &req->node);
   uring__of(loop)->inflight++;
+  req->ring_nop = 0;
+  req->ring_defer = 0;
   return sqe;
 }
 
@@ -154,10 +186,43 @@ static int uring__sock_attach(riox_sock *sock) {
 
 static void uring__sock_detach(riox_sock *sock) { (void)sock; }
 
-/* riox_cancel/riox_close: nothing is held back (a deferred send is in the
- * SQ already, committed as on RIO); sock_abort_io ends the rest. */
+/* riox_cancel/riox_close: nothing to do first; sock_abort_io ends every
+ * request, those still in the SQ (a deferred send, a receive) included. */
 static int uring__sock_cancel(riox_sock *sock) {
   (void)sock;
+  return 0;
+}
+
+/* The socket's SQEs the kernel has not read yet become NOPs (their CQE then
+ * says -ECANCELED, uring__cqe): an ASYNC_CANCEL behind them in the same
+ * submit would come too late for a send, which the submit itself runs to
+ * the end, and riox_cancel must not let a request it ends succeed. Without
+ * SQPOLL the kernel reads the SQ only inside this thread's io_uring_enter,
+ * so the slots from the kernel's head to our tail are still ours. */
+static void uring__nop_unsubmitted(riox_sock *sock) {
+  uring_loop_t *ul = uring__of(sock->loop);
+  struct io_uring *ring = &ul->ring;
+  unsigned p = io_uring_smp_load_acquire(ring->sq.khead);
+  for (; p != ring->sq.sqe_tail; p++) {
+    struct io_uring_sqe *sqe = &ring->sq.sqes[p & ring->sq.ring_mask];
+    uint64_t ud = sqe->user_data;
+    req_t *req;
+    if (ud == 0 || ud == URING__UD_EPFD || ud == URING__UD_CANCEL || ud == LIBURING_UDATA_TIMEOUT)
+      continue;
+    req = (req_t *)(uintptr_t)ud;
+    if (req->sock != sock) continue;
+    io_uring_prep_nop(sqe);
+    io_uring_sqe_set_data(sqe, req);
+    req->ring_nop = 1;
+    if (req->ring_defer && ul->deferred > 0) ul->deferred--; /* no longer riox_flush's */
+  }
+}
+
+/* Whether a request of the socket is in the kernel (not made a NOP). */
+static int uring__any_live(list_node_t *q) {
+  list_node_t *node;
+  for (node = q->next; node != q; node = node->next)
+    if (!container_of(node, req_t, node)->ring_nop) return 1;
   return 0;
 }
 
@@ -165,8 +230,17 @@ static void uring__sock_abort_io(riox_sock *sock) {
   riox_loop *loop = sock->loop;
   uring_loop_t *ul = uring__of(loop);
   struct io_uring_sqe *sqe;
+  /* Held receives never reached the kernel: they end here. */
+  while (!list_empty(&sock->rxhold)) {
+    req_t *req = container_of(sock->rxhold.next, req_t, node);
+    list_remove(&req->node);
+    loop_complete_inline(loop, req, RIOX_ECANCELED, 0);
+  }
   if (list_empty(&sock->rxq) && list_empty(&sock->txq)) return;
-  if (ul->cancel_fd) {
+  uring__nop_unsubmitted(sock);
+  if (!uring__any_live(&sock->rxq) && !uring__any_live(&sock->txq)) {
+    /* nothing in the kernel to cancel */
+  } else if (ul->cancel_fd) {
     sqe = uring__sqe(loop);
     if (sqe != NULL) {
       io_uring_prep_cancel_fd(sqe, sock->s, IORING_ASYNC_CANCEL_ALL);
@@ -179,6 +253,7 @@ static void uring__sock_abort_io(riox_sock *sock) {
     qs[1] = &sock->txq;
     for (k = 0; k < 2; k++) {
       for (node = qs[k]->next; node != qs[k]; node = node->next) {
+        if (container_of(node, req_t, node)->ring_nop) continue;
         sqe = uring__sqe(loop);
         if (sqe == NULL) break;
         io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)container_of(node, req_t, node), 0);
@@ -196,16 +271,37 @@ static void uring__sock_abort_io(riox_sock *sock) {
 
 static void uring__recv_done(riox_loop *loop, req_t *req, int status, uint32_t bytes) {
   /* A swallowed ICMP report: the receive is re-posted at the next wait. */
-  if (sock_recv_swallow(req, status)) return;
+  if (sock_recv_swallow(req, status)) {
+    req->ring_again = 1;
+    uring__of(loop)->swallowed = 1;
+    return;
+  }
   sock_io_complete(loop, req, status, bytes);
 }
 
+static int uring__recv_issue(riox_sock *sock, req_t *req);
+
 static int uring__recv(riox_sock *sock, req_t *req) {
+  req->complete = uring__recv_done;
+  req->post_failed = 0;
+  if (req->ring_again) {
+    /* A swallowed receive keeps its place: first of the held ones. */
+    req->ring_again = 0;
+    if (!list_empty(&sock->rxq)) {
+      list_insert_tail(sock->rxhold.next, &req->node);
+      return 0;
+    }
+  } else if (!list_empty(&sock->rxq) || !list_empty(&sock->rxhold)) {
+    list_insert_tail(&sock->rxhold, &req->node); /* behind the one in the kernel */
+    return 0;
+  }
+  return uring__recv_issue(sock, req);
+}
+
+static int uring__recv_issue(riox_sock *sock, req_t *req) {
   riox_loop *loop = sock->loop;
   struct io_uring_sqe *sqe = uring__req_sqe(loop, req, &sock->rxq);
   if (sqe == NULL) return uring__sq_full();
-  req->complete = uring__recv_done;
-  req->post_failed = 0;
   if (sock->kind == SK_UDP) {
     req->iov.iov_base = req->data;
     req->iov.iov_len = req->len;
@@ -236,7 +332,6 @@ static void uring__prep_tcp_send(riox_sock *sock, req_t *req, struct io_uring_sq
 
 static int uring__send(riox_sock *sock, req_t *req, uint32_t flags) {
   struct io_uring_sqe *sqe = uring__req_sqe(sock->loop, req, &sock->txq);
-  (void)flags; /* deferred or not, it goes with the next enter */
   if (sqe == NULL) return uring__sq_full();
   req->complete = sock_io_complete;
   req->backend_data = 0;
@@ -255,6 +350,11 @@ static int uring__send(riox_sock *sock, req_t *req, uint32_t flags) {
   } else {
     uring__prep_tcp_send(sock, req, sqe);
   }
+  if (flags & RIOX_SEND_DEFER) {
+    req->ring_defer = 1;
+    uring__of(sock->loop)->deferred++;
+  } else
+    uring__push(sock->loop);
   return 0;
 }
 
@@ -272,6 +372,7 @@ static int uring__accept(riox_sock *listener, req_t *req) {
   sqe = uring__req_sqe(listener->loop, req, &listener->rxq);
   if (sqe == NULL) return uring__sq_full();
   uring__prep_accept(listener, req, sqe);
+  uring__push(listener->loop);
   return 0;
 }
 
@@ -285,13 +386,17 @@ static int uring__connect(riox_sock *sock, req_t *req) {
   if (sqe == NULL) return uring__sq_full();
   io_uring_prep_connect(sqe, sock->s, (struct sockaddr *)&req->addr, req->addrlen);
   io_uring_sqe_set_data(sqe, req);
+  uring__push(sock->loop);
   return 0;
 }
 
-/* Posts are in the SQ already; they reach the kernel with the wait's one
- * enter. */
+/* riox_flush: the deferred sends in the SQ go to the kernel now (with the
+ * receives beside them); the count is theirs. */
 static int uring__flush(riox_loop *loop) {
-  return (int)io_uring_sq_ready(&uring__of(loop)->ring);
+  uring_loop_t *ul = uring__of(loop);
+  int n = (int)ul->deferred;
+  if (n > 0) uring__submit_now(loop);
+  return n;
 }
 
 static int uring__before_wait(riox_loop *loop, uint32_t *timeout_ms) {
@@ -323,14 +428,36 @@ static void uring__reissue(riox_sock *sock, req_t *req, int tx) {
     uring__prep_tcp_send(sock, req, sqe);
   else
     uring__prep_accept(sock, req, sqe);
+  uring__push(sock->loop); /* a send's tail, an accept: as their first issue */
+}
+
+/* The next held receive goes to the kernel (its predecessor's CQE is
+ * in: whatever it took is before what this one will take). */
+static void uring__recv_next(riox_sock *sock) {
+  riox_loop *loop = sock->loop;
+  while (!list_empty(&sock->rxhold)) {
+    req_t *req = container_of(sock->rxhold.next, req_t, node);
+    list_remove(&req->node);
+    if (sock->s < 0 || sock->state == SK_CLOSING) {
+      loop_complete_inline(loop, req, RIOX_ECANCELED, 0);
+      continue;
+    }
+    if (uring__recv_issue(sock, req) == 0) {
+      uring__of(loop)->rx_next = 1;
+      return;
+    }
+    uring__done(loop, req, uring__sq_full(), 0);
+  }
 }
 
 static void uring__cqe(riox_loop *loop, req_t *req, int res) {
   riox_sock *sock = req->sock;
   list_remove(&req->node);
   uring__of(loop)->inflight--;
+  if (req->ring_nop) res = -ECANCELED; /* riox_cancel made it a NOP (uring__nop_unsubmitted) */
   switch (req->kind) {
     case REQ_RECV:
+      uring__of(loop)->swallowed = 0; /* set by uring__recv_done */
       if (res < 0) {
         uring__done(loop, req, uring__status(res, "recv"), 0);
       } else if (sock->kind == SK_UDP) {
@@ -340,6 +467,9 @@ static void uring__cqe(riox_loop *loop, req_t *req, int res) {
       } else {
         uring__done(loop, req, 0, (uint32_t)res); /* 0 bytes: end of stream */
       }
+      /* req may be gone; the socket lives on (freed from loop->dead). A
+       * swallowed receive is re-posted at the next wait, ahead of the rest. */
+      if (!uring__of(loop)->swallowed) uring__recv_next(sock);
       break;
     case REQ_SEND:
       if (res < 0) {
@@ -407,6 +537,7 @@ static void uring__wait(riox_loop *loop, uint32_t timeout_ms, uint32_t batch) {
   /* The one enter of this cycle: submit the SQ and wait for a CQE (none
    * when CQEs wait already and nothing is to go). */
   loop->stats.waits++;
+  ul->dispatching = 1;
   if (io_uring_cq_ready(&ul->ring) > 0 && io_uring_sq_ready(&ul->ring) == 0) {
     /* nothing to call the kernel for */
   } else if (io_uring_cq_ready(&ul->ring) > 0 || timeout_ms == 0) {
@@ -422,6 +553,7 @@ static void uring__wait(riox_loop *loop, uint32_t timeout_ms, uint32_t batch) {
     LOOP_OSCALL(loop);
     (void)io_uring_submit_and_wait_timeout(&ul->ring, &cqe, 1, &ts, NULL); /* -ETIME: none came */
   }
+  if (io_uring_sq_ready(&ul->ring) == 0) ul->deferred = 0;
   while (taken < batch) {
     struct {
       uint64_t ud;
@@ -429,6 +561,17 @@ static void uring__wait(riox_loop *loop, uint32_t timeout_ms, uint32_t batch) {
     } got[64];
     unsigned want = batch - taken < 64 ? batch - taken : 64, n, i;
     n = io_uring_peek_batch_cqe(&ul->ring, cqes, want);
+    if (n == 0 && ul->rx_next) {
+      /* Receives issued behind the ones just done: data already queued
+       * (a burst of datagrams) completes them inside one more enter, so a
+       * wait takes a burst, not one receive of each socket. */
+      ul->rx_next = 0;
+      LOOP_OSCALL(loop);
+      (void)io_uring_submit_and_get_events(&ul->ring);
+      if (io_uring_sq_ready(&ul->ring) == 0) ul->deferred = 0;
+      ul->push_owed = 0;
+      continue;
+    }
     if (n == 0) break;
     /* Copied out and given back first: a completion may submit. */
     for (i = 0; i < n; i++) {
@@ -446,6 +589,13 @@ static void uring__wait(riox_loop *loop, uint32_t timeout_ms, uint32_t batch) {
       }
     }
     taken += n;
+  }
+  ul->dispatching = 0;
+  ul->rx_next = 0;
+  /* What the completions posted that must not wait for the next enter. */
+  if (ul->push_owed) {
+    ul->push_owed = 0;
+    uring__submit_now(loop);
   }
 }
 
