@@ -282,6 +282,12 @@ int sock_attach(riox_sock *sock);
 int sock_try_check(riox_sock *sock, const void *buf, uint32_t len, const char *what);
 void sock_try_transferred(riox_sock *sock);
 int sock_try_icmp(riox_sock *sock, int status);
+int sock_try_send_check(riox_sock *sock, const void *data, uint32_t len, const riox_addr *to,
+                        struct sockaddr_storage *ss, int *sslen);
+int sock_try_sent(riox_sock *sock, int n);
+int sock_try_accept_check(riox_sock *listener, riox_sock **out);
+void sock_try_accepted(riox_sock *listener, riox_sock *conn, const struct sockaddr_storage *ss,
+                       riox_addr *peer, riox_sock **out);
 void sock_try_from(const riox_sock *sock, const struct sockaddr_storage *ss, riox_addr *from);
 /* The orderly end of a TCP connection riox_close owes the peer. */
 int sock_graceful(const riox_sock *sock);
@@ -353,6 +359,9 @@ int tcp_accept_post(riox_sock *listener);
  * hold the CLOSE of the connection it may bring), or RIOX_E* with nothing
  * posted (RIOX_ECONNRESET: the connection was gone before it was taken). */
 int os_accept_post_once(riox_sock *listener);
+/* A completion listener's accept brought conn (peer: its address): queue
+ * the RIOX_EV_ACCEPT. */
+void tcp_accept_deliver(riox_sock *listener, riox_sock *conn, const riox_addr *peer);
 /* riox_tcp_connect's argument checks; *family gets the socket's family. */
 int tcp_connect_check(riox_loop *loop, const riox_addr *remote, const riox_addr *local,
                       uint32_t flags, riox_sock **out, int *family);

@@ -661,3 +661,56 @@ void sock_try_from(const riox_sock *sock, const struct sockaddr_storage *ss, rio
   else
     (void)sockaddr_to((const struct sockaddr *)ss, from);
 }
+
+/* riox_try_send: every check before the OS call, and the destination of an
+ * unconnected UDP send in *ss (*sslen 0 when the socket's own peer is meant:
+ * a TCP send or a connected UDP socket). */
+int sock_try_send_check(riox_sock *sock, const void *data, uint32_t len, const riox_addr *to,
+                        struct sockaddr_storage *ss, int *sslen) {
+  int rc = sock_try_check(sock, data, len, "riox_try_send");
+  *sslen = 0;
+  if (rc < 0) return rc;
+  if (sock->kind == SK_TCP) {
+    if (len == 0) return error_detail(RIOX_EINVAL, "riox_try_send: zero-length TCP send");
+    if (to != NULL) return error_detail(RIOX_EINVAL, "riox_try_send: a TCP send takes no destination");
+    if (sock->shut_wr) return error_detail(RIOX_ESHUTDOWN, "riox_try_send: riox_shutdown was called");
+    return 0;
+  }
+  if (len > sock_udp_max(sock))
+    return error_detail(RIOX_EMSGSIZE, "riox_try_send: %u bytes exceed the UDP maximum of %u", len,
+                        sock_udp_max(sock));
+  if (to == NULL)
+    return sock->connected ? 0
+                           : error_detail(RIOX_ENOTCONN,
+                                          "riox_try_send: UDP socket is not connected; pass a destination");
+  if (to->port == 0) return error_detail(RIOX_EINVAL, "riox_try_send: destination port 0");
+  return sockaddr_from(to, sock->family, ss, sslen);
+}
+
+/* riox_try_send: count what the OS took (n >= 0 bytes). */
+int sock_try_sent(riox_sock *sock, int n) {
+  if (sock->kind == SK_TCP) sock_try_transferred(sock);
+  sock->loop->stats.send_ops++;
+  sock->loop->stats.send_bytes += (uint64_t)n;
+  return n;
+}
+
+/* riox_try_accept: the checks before the OS call. */
+int sock_try_accept_check(riox_sock *listener, riox_sock **out) {
+  if (out != NULL) *out = NULL;
+  if (listener == NULL || out == NULL)
+    return error_detail(RIOX_EINVAL, "riox_try_accept: listener and out must not be NULL");
+  if (listener->kind != SK_TCP_LISTEN) return error_detail(RIOX_EPROTO, "riox_try_accept: not a listener");
+  if (listener->state == SK_CLOSING)
+    return error_detail(RIOX_ECLOSING, "riox_try_accept: listener is closing");
+  return sock_check_mode(listener, SK_MODE_READINESS, "riox_try_accept");
+}
+
+/* riox_try_accept: conn was adopted; its peer from ss, counted. */
+void sock_try_accepted(riox_sock *listener, riox_sock *conn, const struct sockaddr_storage *ss,
+                       riox_addr *peer, riox_sock **out) {
+  (void)sockaddr_to((const struct sockaddr *)ss, &conn->peer);
+  if (peer != NULL) *peer = conn->peer;
+  listener->loop->stats.accepts++;
+  *out = conn;
+}

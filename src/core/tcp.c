@@ -191,3 +191,15 @@ void tcp_connect_done(riox_loop *loop, req_t *req, int status) {
   ev->addr = sock->peer;
   loop_req_free(loop, req);
 }
+
+/* A completion listener's accept brought conn: its RIOX_EV_ACCEPT (the
+ * room was held when the accept was posted). */
+void tcp_accept_deliver(riox_sock *listener, riox_sock *conn, const riox_addr *peer) {
+  riox_loop *loop = listener->loop;
+  riox_event *ev;
+  conn->peer = *peer;
+  ev = loop_push_event(loop, RIOX_EV_ACCEPT, listener, NULL, 0);
+  ev->accepted = conn;
+  ev->addr = *peer;
+  loop->stats.accepts++;
+}

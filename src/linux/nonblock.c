@@ -72,74 +72,35 @@ int riox_try_recv(riox_sock *sock, void *buf, uint32_t cap, riox_addr *from) {
 }
 
 int riox_try_send(riox_sock *sock, const void *data, uint32_t len, const riox_addr *to) {
-  riox_loop *loop;
+  struct sockaddr_storage ss;
+  int sslen = 0;
   ssize_t n;
-  int rc = sock_try_check(sock, data, len, "riox_try_send");
+  int rc = sock_try_send_check(sock, data, len, to, &ss, &sslen);
   if (rc < 0) return rc;
-  loop = sock->loop;
-  if (sock->kind == SK_TCP) {
-    if (len == 0) return error_detail(RIOX_EINVAL, "riox_try_send: zero-length TCP send");
-    if (to != NULL) return error_detail(RIOX_EINVAL, "riox_try_send: a TCP send takes no destination");
-    if (sock->shut_wr) return error_detail(RIOX_ESHUTDOWN, "riox_try_send: riox_shutdown was called");
-    LOOP_OSCALL(loop);
+  LOOP_OSCALL(sock->loop);
+  if (sslen == 0)
     n = send(sock->s, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n < 0) return nb__errno(sock, "send");
-    sock_try_transferred(sock);
-  } else {
-    uint32_t max = sock_udp_max(sock);
-    if (len > max)
-      return error_detail(RIOX_EMSGSIZE, "riox_try_send: %u bytes exceed the UDP maximum of %u", len,
-                          max);
-    if (to == NULL) {
-      if (!sock->connected)
-        return error_detail(RIOX_ENOTCONN,
-                            "riox_try_send: UDP socket is not connected; pass a destination");
-      LOOP_OSCALL(loop);
-      n = send(sock->s, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-    } else {
-      struct sockaddr_storage ss;
-      int sslen = 0;
-      if (to->port == 0) return error_detail(RIOX_EINVAL, "riox_try_send: destination port 0");
-      rc = sockaddr_from(to, sock->family, &ss, &sslen);
-      if (rc < 0) return rc;
-      LOOP_OSCALL(loop);
-      n = sendto(sock->s, data, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&ss,
-                 (socklen_t)sslen);
-    }
-    if (n < 0) return nb__errno(sock, "sendto");
-  }
-  loop->stats.send_ops++;
-  loop->stats.send_bytes += (uint64_t)n;
-  return (int)n;
+  else
+    n = sendto(sock->s, data, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&ss, (socklen_t)sslen);
+  if (n < 0) return nb__errno(sock, sock->kind == SK_TCP ? "send" : "sendto");
+  return sock_try_sent(sock, (int)n);
 }
 
 int riox_try_accept(riox_sock *listener, riox_sock **out, riox_addr *peer) {
-  riox_loop *loop;
   riox_sock *conn;
   struct sockaddr_storage ss;
   socklen_t sslen = sizeof ss;
-  int rc, fd;
-  if (out != NULL) *out = NULL;
-  if (listener == NULL || out == NULL)
-    return error_detail(RIOX_EINVAL, "riox_try_accept: listener and out must not be NULL");
-  if (listener->kind != SK_TCP_LISTEN) return error_detail(RIOX_EPROTO, "riox_try_accept: not a listener");
-  if (listener->state == SK_CLOSING)
-    return error_detail(RIOX_ECLOSING, "riox_try_accept: listener is closing");
-  rc = sock_check_mode(listener, SK_MODE_READINESS, "riox_try_accept");
+  int rc = sock_try_accept_check(listener, out), fd;
   if (rc < 0) return rc;
-  loop = listener->loop;
-  LOOP_OSCALL(loop);
+  LOOP_OSCALL(listener->loop);
   fd = accept4(listener->s, (struct sockaddr *)&ss, &sslen, SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (fd < 0) return nb__errno(listener, "accept4");
-  rc = sock_adopt(loop, fd, listener->family, SK_MODE_READINESS, &conn);
+  rc = sock_adopt(listener->loop, fd, listener->family, SK_MODE_READINESS, &conn);
   if (rc < 0) {
     close(fd);
     return rc;
   }
-  (void)sockaddr_to((struct sockaddr *)&ss, &conn->peer);
-  if (peer != NULL) *peer = conn->peer;
-  loop->stats.accepts++;
-  *out = conn;
+  sock_try_accepted(listener, conn, &ss, peer, out);
   return 0;
 }
 

@@ -24,12 +24,7 @@ static void tcp__accept_done(riox_loop *loop, req_t *req, int status, uint32_t b
     (void)sockaddr_to((const struct sockaddr *)&req->addr, &peer);
     status = sock_adopt(loop, fd, listener->family, SK_MODE_COMPLETION, &conn);
     if (status == 0) {
-      riox_event *ev;
-      conn->peer = peer;
-      ev = loop_push_event(loop, RIOX_EV_ACCEPT, listener, NULL, 0);
-      ev->accepted = conn;
-      ev->addr = peer;
-      loop->stats.accepts++;
+      tcp_accept_deliver(listener, conn, &peer);
       fd = -1; /* owned by conn now */
     } else {
       loop->stats.drops++; /* the client is lost (it sees a reset); the listener serves on */

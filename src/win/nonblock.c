@@ -64,63 +64,27 @@ int riox_try_recv(riox_sock *sock, void *buf, uint32_t cap, riox_addr *from) {
 }
 
 int riox_try_send(riox_sock *sock, const void *data, uint32_t len, const riox_addr *to) {
-  riox_loop *loop;
-  int rc, n;
-  rc = sock_try_check(sock, data, len, "riox_try_send");
+  SOCKADDR_STORAGE ss;
+  int sslen = 0, n;
+  int rc = sock_try_send_check(sock, data, len, to, &ss, &sslen);
   if (rc < 0) return rc;
-  loop = sock->loop;
-  if (sock->kind == SK_TCP) {
-    if (len == 0) return error_detail(RIOX_EINVAL, "riox_try_send: zero-length TCP send");
-    if (to != NULL) return error_detail(RIOX_EINVAL, "riox_try_send: a TCP send takes no destination");
-    if (sock->shut_wr) return error_detail(RIOX_ESHUTDOWN, "riox_try_send: riox_shutdown was called");
-    LOOP_OSCALL(loop);
+  LOOP_OSCALL(sock->loop);
+  if (sslen == 0)
     n = ws_send(sock->s, (const char *)data, (int)len, 0);
-    if (n == SOCKET_ERROR) return nb__wsa_error(sock, "send");
-    sock_try_transferred(sock);
-  } else {
-    uint32_t max = sock_udp_max(sock);
-    if (len > max)
-      return error_detail(RIOX_EMSGSIZE, "riox_try_send: %u bytes exceed the UDP maximum of %u", len,
-                          max);
-    if (to == NULL) {
-      if (!sock->connected)
-        return error_detail(RIOX_ENOTCONN,
-                            "riox_try_send: UDP socket is not connected; pass a destination");
-      LOOP_OSCALL(loop);
-      n = ws_send(sock->s, (const char *)data, (int)len, 0);
-    } else {
-      SOCKADDR_STORAGE ss;
-      int sslen;
-      if (to->port == 0) return error_detail(RIOX_EINVAL, "riox_try_send: destination port 0");
-      rc = sockaddr_from(to, sock->family, &ss, &sslen);
-      if (rc < 0) return rc;
-      LOOP_OSCALL(loop);
-      n = ws_sendto(sock->s, (const char *)data, (int)len, 0, (struct sockaddr *)&ss, sslen);
-    }
-    if (n == SOCKET_ERROR) return nb__wsa_error(sock, "sendto");
-  }
-  loop->stats.send_ops++;
-  loop->stats.send_bytes += (uint64_t)n;
-  return n;
+  else
+    n = ws_sendto(sock->s, (const char *)data, (int)len, 0, (struct sockaddr *)&ss, sslen);
+  if (n == SOCKET_ERROR) return nb__wsa_error(sock, sock->kind == SK_TCP ? "send" : "sendto");
+  return sock_try_sent(sock, n);
 }
 
 int riox_try_accept(riox_sock *listener, riox_sock **out, riox_addr *peer) {
-  riox_loop *loop;
   riox_sock *conn;
   SOCKADDR_STORAGE ss;
-  int sslen = sizeof ss, rc;
+  int sslen = sizeof ss;
+  int rc = sock_try_accept_check(listener, out);
   SOCKET s;
-  if (out != NULL) *out = NULL;
-  if (listener == NULL || out == NULL)
-    return error_detail(RIOX_EINVAL, "riox_try_accept: listener and out must not be NULL");
-  if (listener->kind != SK_TCP_LISTEN)
-    return error_detail(RIOX_EPROTO, "riox_try_accept: not a listener");
-  if (listener->state == SK_CLOSING)
-    return error_detail(RIOX_ECLOSING, "riox_try_accept: listener is closing");
-  rc = sock_check_mode(listener, SK_MODE_READINESS, "riox_try_accept");
   if (rc < 0) return rc;
-  loop = listener->loop;
-  LOOP_OSCALL(loop);
+  LOOP_OSCALL(listener->loop);
   s = ws_accept(listener->s, (struct sockaddr *)&ss, &sslen);
   if (s == INVALID_SOCKET) return nb__wsa_error(listener, "accept");
   /* accept() makes the new handle inheritable whatever the listener was
@@ -129,15 +93,12 @@ int riox_try_accept(riox_sock *listener, riox_sock **out, riox_addr *peer) {
   ws_no_inherit(s);
   /* A readiness connection, like its listener: accept() copies the
    * listener's attributes (non-blocking, no WSA_FLAG_REGISTERED_IO). */
-  rc = sock_adopt(loop, s, listener->family, SK_MODE_READINESS, listener->wsa_flags, &conn);
+  rc = sock_adopt(listener->loop, s, listener->family, SK_MODE_READINESS, listener->wsa_flags, &conn);
   if (rc < 0) {
     ws_close(s);
     return rc;
   }
-  (void)sockaddr_to((struct sockaddr *)&ss, &conn->peer);
-  if (peer != NULL) *peer = conn->peer;
-  loop->stats.accepts++;
-  *out = conn;
+  sock_try_accepted(listener, conn, &ss, peer, out);
   return 0;
 }
 

@@ -77,12 +77,7 @@ static void tcp__accept_done(riox_loop *loop, req_t *req, int status, uint32_t b
                           sock_wsa_flags(loop, SK_MODE_COMPLETION), &conn);
     }
     if (status == 0) {
-      riox_event *ev;
-      conn->peer = peer;
-      ev = loop_push_event(loop, RIOX_EV_ACCEPT, listener, NULL, 0);
-      ev->accepted = conn;
-      ev->addr = peer;
-      loop->stats.accepts++;
+      tcp_accept_deliver(listener, conn, &peer);
       s = INVALID_SOCKET; /* owned by conn now */
     } else {
       /* The client is lost (it will see a reset); the listener serves on. */
