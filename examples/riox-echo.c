@@ -157,8 +157,10 @@ static void udp_repost(riox_sock *s, char *buf) {
 static void udp_event(const riox_event *ev) {
   if (ev->type == RIOX_EV_RECV) {
     if (ev->status == 0) {
-      /* Echo in place: the buffer travels with the reply. */
-      if (riox_sendto(ev->sock, ev->data, ev->len, &ev->addr, 0, NULL) == 0) return;
+      /* Echo in place: the buffer travels with the reply. Deferred: the
+       * replies to one batch of events go out together at the next
+       * riox_wait (one sendmmsg, one ring submit, one RIO commit). */
+      if (riox_sendto(ev->sock, ev->data, ev->len, &ev->addr, RIOX_SEND_DEFER, NULL) == 0) return;
       udp_repost(ev->sock, ev->data); /* out of request slots: drop it */
     } else if (ev->status == RIOX_ECANCELED || ev->status == RIOX_ECLOSING) {
       riox_buf_put(g_loop, ev->data);
