@@ -37,6 +37,19 @@ static inline list_node_t *list_pop_front(list_node_t *head) {
   return node;
 }
 
+/* Move every node of src, in order, to the empty list dst; src is left
+ * empty. O(1): for taking a queue as it is now, so that what its entries
+ * queue meanwhile waits for the next pass. */
+static inline void list_take_all(list_node_t *dst, list_node_t *src) {
+  list_init(dst);
+  if (list_empty(src)) return;
+  dst->next = src->next;
+  dst->prev = src->prev;
+  dst->next->prev = dst;
+  dst->prev->next = dst;
+  list_init(src);
+}
+
 #define list_for_each_safe(pos, tmp, head) \
   for ((pos) = (head)->next, (tmp) = (pos)->next; (pos) != (head); (pos) = (tmp), (tmp) = (pos)->next)
 

@@ -262,13 +262,12 @@ int sock_recv_swallow(req_t *req, int status) {
 }
 
 void sock_run_reposts(riox_loop *loop) {
-  list_node_t todo, *node;
+  list_node_t batch, *node;
   if (list_empty(&loop->reposts)) return;
   /* Take the list as it is now: what these posts queue waits for the next
    * wait in its turn. */
-  list_init(&todo);
-  while ((node = list_pop_front(&loop->reposts)) != NULL) list_insert_tail(&todo, node);
-  while ((node = list_pop_front(&todo)) != NULL) {
+  list_take_all(&batch, &loop->reposts);
+  while ((node = list_pop_front(&batch)) != NULL) {
     req_t *req = container_of(node, req_t, node);
     riox_sock *sock = req->sock;
     int rc;

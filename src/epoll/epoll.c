@@ -320,11 +320,10 @@ static void epoll__io(riox_sock *sock, int flushing) {
  * flush also counts in *released the held sends it let out (riox_flush
  * returns that number: "the number issued", riox.h). */
 static int epoll__run_work(riox_loop *loop, int flushing, int *released) {
-  list_node_t todo, *node;
+  list_node_t batch, *node;
   uint64_t before = loop->stats.completions;
-  list_init(&todo);
-  while ((node = list_pop_front(&loop->work)) != NULL) list_insert_tail(&todo, node);
-  while ((node = list_pop_front(&todo)) != NULL) {
+  list_take_all(&batch, &loop->work);
+  while ((node = list_pop_front(&batch)) != NULL) {
     riox_sock *sock = container_of(node, riox_sock, work);
     sock->dirty = 0;
     if (flushing) {
