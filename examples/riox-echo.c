@@ -215,7 +215,10 @@ static void tcp_event(const riox_event *ev) {
   case RIOX_EV_RECV:
     c->recv_posted = 0;
     if (ev->status == 0) {
-      if (riox_send(s, ev->data, ev->len, 0, NULL) < 0) {
+      /* Deferred like the UDP replies: the echoes of one batch of events
+       * leave with the next riox_wait (on uring in the same io_uring_enter
+       * that waits; on RIO one commit). */
+      if (riox_send(s, ev->data, ev->len, RIOX_SEND_DEFER, NULL) < 0) {
         riox_buf_put(g_loop, ev->data);
         if (!c->closing) {
           c->closing = 1;

@@ -266,7 +266,11 @@ enum riox_sock_flags {
  * sending socket. By default riox turns that report off (SIO_UDP_CONNRESET)
  * and, should one still arrive, re-posts the receive silently (in the next
  * riox_wait) and counts it in riox_stats.icmp_errors: a server keeps
- * serving. Only a report that arrives as the receive's completion is
+ * serving. The re-posted receive keeps its place among the socket's
+ * receives on Linux (it gets the next datagram, and its event comes before
+ * those of the receives posted after it); on Windows the receives posted
+ * after it are in the OS already, so it goes behind them. Only a report
+ * that arrives as the receive's completion is
  * swallowed: a re-post that fails at once completes the receive with that
  * status, and after 16 reports in a row on one socket (no datagram in
  * between) the next one completes the receive, so reports can never keep

@@ -179,6 +179,11 @@ struct riox_loop {
   evq_t events;
   uint32_t holds; /* event room held by sockets and posted accepts (loop_hold) */
   uint32_t flush_gen; /* riox_flush calls so far (a deferred send is held until the next) */
+  /* riox_wait's own flush is running: its kernel wait follows, so a backend
+   * whose wait also submits (uring: one io_uring_enter both submits and
+   * waits) may leave the deferred work to it and set flush_left; riox_wait
+   * flushes again when it makes no kernel wait after all. */
+  uint8_t wait_flushing, flush_left;
   list_node_t socks;       /* every socket not yet freed */
   list_node_t inline_done; /* requests completed synchronously */
   list_node_t reposts;     /* receives to post again at the next wait (swallowed ICMP) */

@@ -356,7 +356,9 @@ int riox_wait(riox_loop *loop, riox_event *events, int max, int timeout_ms) {
      * inside the dispatch that swallowed it: a re-post failing at once
      * cannot keep this call busy (sock_recv_swallow). */
     sock_run_reposts(loop);
+    loop->wait_flushing = 1;
     riox_flush(loop);
+    loop->wait_flushing = 0;
     loop__run_inline(loop);
     poll_flush_updates(loop);
     timeout = evq_count(&loop->events) > 0 ? 0 : loop__timeout(loop, deadline);
@@ -365,7 +367,11 @@ int riox_wait(riox_loop *loop, riox_event *events, int max, int timeout_ms) {
         evq_count(&loop->events) > 0)
       timeout = 0;
     /* With a full batch already queued there is nothing to gain from a call. */
-    if (evq_count(&loop->events) < (uint32_t)max) os_wait(loop, timeout);
+    if (evq_count(&loop->events) < (uint32_t)max)
+      os_wait(loop, timeout);
+    else if (loop->flush_left)
+      (void)loop->be->flush(loop); /* the deferred work the wait was to submit */
+    loop->flush_left = 0;
     loop__run_inline(loop);
     loop__expire_timers(loop);
     if (evq_count(&loop->events) > 0) {

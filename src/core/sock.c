@@ -156,7 +156,7 @@ int riox_recv(riox_sock *sock, char *buf, uint32_t cap, void *ctx) {
   req->ctx = ctx;
   req->data = buf;
   req->len = cap;
-  if (sock->kind == SK_TCP) list_insert_tail(&sock->rx_order, &req->order);
+  list_insert_tail(&sock->rx_order, &req->order); /* see "Stream order" */
   rc = sock->loop->be->recv(sock, req);
   if (rc < 0) {
     list_remove(&req->order);
@@ -257,6 +257,10 @@ int sock_recv_swallow(req_t *req, int status) {
   }
   sock->icmp_streak++;
   sock->loop->stats.icmp_errors++;
+  if (!OS_REPOST_KEEPS_PLACE) {
+    list_remove(&req->order);
+    list_insert_tail(&sock->rx_order, &req->order);
+  }
   list_insert_tail(&sock->loop->reposts, &req->node);
   return 1;
 }
@@ -317,7 +321,15 @@ int sock_send_continue(req_t *req, int status, uint32_t bytes) {
  * and its tail must reach the stream before any later byte: had a later
  * send been in the OS already, no re-issue could have kept the stream in
  * order. The price is the OS's own pipelining of one socket's sends: IOCP
- * completes a send once it is buffered, so little is lost there. */
+ * completes a send once it is buffered, so little is lost there.
+ *
+ * UDP receives join rx_order too: the k-th datagram fills the k-th receive
+ * wherever the OS keeps its receives in a queue, but a cancel's completions
+ * come in no promised order (Wine completes them newest first). A receive
+ * re-posted after a swallowed ICMP report keeps its place where the backend
+ * can put it back in front (OS_REPOST_KEEPS_PLACE: Linux's backends hold
+ * back the socket's later receives until it is back); elsewhere it joins
+ * the end, as the OS now has it behind the others. */
 
 /* The event of a finished receive or send: builds it, counts, frees req. */
 static void sock__event(riox_loop *loop, req_t *req, int status, uint32_t bytes) {

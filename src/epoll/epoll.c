@@ -112,15 +112,21 @@ static void epoll__sock_abort_io(riox_sock *sock) {
 /* ------------------------------------------------------------- receive */
 
 static void epoll__recv_done(riox_loop *loop, req_t *req, int status, uint32_t bytes) {
-  /* A swallowed ICMP report: the receive is re-posted at the next wait. */
-  if (sock_recv_swallow(req, status)) return;
+  /* A swallowed ICMP report: the receive is re-posted at the next wait,
+   * and keeps its place: no datagram is read into a later receive before
+   * it is back (epoll__rx_udp, epoll__recv). */
+  if (sock_recv_swallow(req, status)) {
+    req->ring_again = 1;
+    req->sock->rx_wait++;
+    return;
+  }
   sock_io_complete(loop, req, status, bytes);
 }
 
 static void epoll__rx_udp(riox_sock *sock) {
   riox_loop *loop = sock->loop;
   epoll_loop_t *el = epoll__of(loop);
-  while (sock->rd_ready && !list_empty(&sock->rxq)) {
+  while (sock->rd_ready && !list_empty(&sock->rxq) && sock->rx_wait == 0) {
     list_node_t *node = sock->rxq.next;
     int n = 0, got, i;
     while (node != &sock->rxq && n < EPOLL__BATCH) {
@@ -346,7 +352,13 @@ static int epoll__run_work(riox_loop *loop, int flushing, int *released) {
 static int epoll__recv(riox_sock *sock, req_t *req) {
   req->complete = epoll__recv_done;
   req->post_failed = 0;
-  list_insert_tail(&sock->rxq, &req->node);
+  if (req->ring_again) {
+    req->ring_again = 0; /* back from a swallowed report: first again */
+    if (sock->rx_wait > 0) sock->rx_wait--;
+    list_insert_tail(sock->rxq.next, &req->node);
+  } else {
+    list_insert_tail(&sock->rxq, &req->node);
+  }
   if (sock->rd_ready) linux_work_add(sock);
   return 0;
 }

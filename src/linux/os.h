@@ -19,6 +19,10 @@
 typedef int os_socket_t;
 typedef socklen_t os_socklen_t;
 #define OS_INVALID_SOCKET (-1)
+/* A UDP receive re-posted after a swallowed ICMP report keeps its place
+ * among the socket's receives (1), or goes behind them (0):
+ * the backends hold a socket's later receives back until it is in front again. */
+#define OS_REPOST_KEEPS_PLACE 1
 /* What a backend's wait hands its own packet handler (unused by epoll). */
 typedef struct os_packet os_packet_t;
 
@@ -33,7 +37,9 @@ typedef struct os_packet os_packet_t;
   struct msghdr msg;                                                           \
   uint8_t ring_nop;   /* uring: its SQE was turned into a NOP (riox_cancel) */ \
   uint8_t ring_defer; /* uring: a RIOX_SEND_DEFER send (uring_loop.deferred) */ \
-  uint8_t ring_again; /* uring: a swallowed ICMP report; re-posted first */
+  uint8_t ring_again; /* a swallowed ICMP report; re-posted first */        \
+  uint8_t ring_linked; /* uring: a UDP receive behind another in one chain */ \
+  uint8_t ring_cut;   /* uring: ended by riox_cancel/close, not re-issued */
 
 #define OS_REQ_INIT(req) ((req)->accept_fd = -1)
 
@@ -46,7 +52,9 @@ typedef struct os_packet os_packet_t;
   uint8_t dirty;    /* on the backend's work list (linux_loop.work) */         \
   list_node_t rxq;  /* receives / accepts waiting for data, in order */        \
   list_node_t txq;  /* sends waiting to be written, in order */                \
-  list_node_t rxhold; /* uring: TCP receives behind the one in the kernel */   \
+  list_node_t rxhold; /* uring: receives behind the ones in the kernel */     \
+  list_node_t rxback; /* uring: UDP receives a broken chain gave back */       \
+  uint8_t rx_wait;  /* a swallowed UDP receive is still to come back */   \
   list_node_t work;
 
 /* A backend of this OS also waits, accepts, connects, and ends every

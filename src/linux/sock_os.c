@@ -23,6 +23,7 @@ static void sock__init_os(riox_sock *sock) {
   list_init(&sock->rxq);
   list_init(&sock->txq);
   list_init(&sock->rxhold);
+  list_init(&sock->rxback);
   list_init(&sock->work);
 }
 
@@ -100,7 +101,7 @@ uintptr_t riox_test_sock_handle(const riox_sock *sock) {
  * with epoll; a ring cancels its own): it ends them. */
 void os_sock_cancel(riox_sock *sock) {
   if (sock->attached || !list_empty(&sock->rxq) || !list_empty(&sock->txq) ||
-      !list_empty(&sock->rxhold))
+      !list_empty(&sock->rxhold) || !list_empty(&sock->rxback))
     sock->loop->be->sock_abort_io(sock);
 }
 

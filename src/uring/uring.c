@@ -13,13 +13,25 @@
  *    made while a wait dispatches its CQEs go with one submit at its end.
  *    SINGLE_ISSUER holds: a loop is used only by the thread that created it
  *    (riox.h), wakes come through the eventfd.
- *  - Receives: one per socket in the kernel at a time, the others wait in
- *    sock->rxhold, each issued when the one before it is done. Receives
- *    armed together on one socket are woken in no promised order (the
- *    socket's wait queue is LIFO), so a later one could take the earlier
- *    bytes or datagram: a TCP stream would be reordered (the core reports
- *    receives in posting order), and the k-th UDP receive would not hold
- *    the k-th datagram (riox.h: receives complete in posting order).
+ *  - Receives armed side by side on one socket are woken in no promised
+ *    order (the socket's wait queue is LIFO), so a later one could take the
+ *    earlier bytes or datagram: a TCP stream would be reordered (the core
+ *    reports receives in posting order), and the k-th UDP receive would not
+ *    hold the k-th datagram (riox.h: receives complete in posting order).
+ *    So a socket's receives never wait side by side in the kernel:
+ *    - UDP: the receives posted on a socket wait in sock->rxhold until the
+ *      next submit, which issues them as one linked chain (IOSQE_IO_LINK,
+ *      uring__chains): the kernel starts each only when the one before it
+ *      is done, so they fill in posting order, and a burst of datagrams
+ *      fills a whole chain inside one io_uring_enter with no return to user
+ *      space between them. A chain in the kernel is the socket's only one;
+ *      receives posted meanwhile form the next chain when it has drained.
+ *      A receive that fails (an ICMP report, say) cancels the rest of its
+ *      chain: those come back -ECANCELED, are kept in sock->rxback in
+ *      order, and are issued again, first, once the chain has drained.
+ *    - TCP: one receive in the kernel at a time (a linked READ that comes
+ *      back short would cut the chain every time), the others wait in
+ *      sock->rxhold, each issued when the one before it is done.
  *  - The pool's regions are registered once (loop_init): TCP receives read
  *    into them with READ_FIXED. TCP sends stay IORING_OP_SEND with
  *    MSG_NOSIGNAL: the kernel takes a registered buffer for a send only as
@@ -86,12 +98,22 @@ static int uring__enable(riox_loop *loop) {
   return 0;
 }
 
+static void uring__chains(riox_loop *loop);
+
 static void uring__submit_now(riox_loop *loop) {
   uring_loop_t *ul = uring__of(loop);
-  if (io_uring_sq_ready(&ul->ring) == 0 || uring__enable(loop) < 0) return;
-  LOOP_OSCALL(loop);
-  /* A failure leaves the SQEs for the next enter. */
-  if (io_uring_submit(&ul->ring) >= 0 && io_uring_sq_ready(&ul->ring) == 0) ul->deferred = 0;
+  int pass;
+  /* Twice at most: chains that found no room in a full SQ get it once the
+   * first submit has emptied it. */
+  for (pass = 0; pass < 2; pass++) {
+    uring__chains(loop);
+    if (io_uring_sq_ready(&ul->ring) == 0 || uring__enable(loop) < 0) return;
+    LOOP_OSCALL(loop);
+    /* A failure leaves the SQEs for the next enter. */
+    if (io_uring_submit(&ul->ring) < 0 || io_uring_sq_ready(&ul->ring) != 0) return;
+    ul->deferred = 0;
+    if (list_empty(&loop->work)) return;
+  }
 }
 
 /* A post that must reach the kernel before the call returns. */
@@ -184,7 +206,13 @@ static int uring__sock_attach(riox_sock *sock) {
   return 0;
 }
 
-static void uring__sock_detach(riox_sock *sock) { (void)sock; }
+/* Off the list of sockets with UDP receives to chain (loop->work). */
+static void uring__sock_detach(riox_sock *sock) {
+  if (sock->dirty) {
+    list_remove(&sock->work);
+    sock->dirty = 0;
+  }
+}
 
 /* riox_cancel/riox_close: nothing to do first; sock_abort_io ends every
  * request, those still in the SQ (a deferred send, a receive) included. */
@@ -230,11 +258,24 @@ static void uring__sock_abort_io(riox_sock *sock) {
   riox_loop *loop = sock->loop;
   uring_loop_t *ul = uring__of(loop);
   struct io_uring_sqe *sqe;
-  /* Held receives never reached the kernel: they end here. */
-  while (!list_empty(&sock->rxhold)) {
-    req_t *req = container_of(sock->rxhold.next, req_t, node);
-    list_remove(&req->node);
-    loop_complete_inline(loop, req, RIOX_ECANCELED, 0);
+  list_node_t *node;
+  if (sock->kind == SK_UDP && !list_empty(&sock->rxq)) {
+    /* A chain is in the kernel: the receives held behind it (and those it
+     * gave back) end after it, as cancelled, in posting order, once it has
+     * drained (uring__udp_drained); what the kernel holds is not issued
+     * again whatever it comes back with. */
+    list_node_t *qs[3];
+    int k;
+    qs[0] = &sock->rxq;
+    qs[1] = &sock->rxback;
+    qs[2] = &sock->rxhold;
+    for (k = 0; k < 3; k++)
+      for (node = qs[k]->next; node != qs[k]; node = node->next)
+        container_of(node, req_t, node)->ring_cut = 1;
+  } else {
+    /* Held receives never reached the kernel: they end here. */
+    while ((node = list_pop_front(&sock->rxhold)) != NULL)
+      loop_complete_inline(loop, container_of(node, req_t, node), RIOX_ECANCELED, 0);
   }
   if (list_empty(&sock->rxq) && list_empty(&sock->txq)) return;
   uring__nop_unsubmitted(sock);
@@ -247,7 +288,7 @@ static void uring__sock_abort_io(riox_sock *sock) {
       io_uring_sqe_set_data64(sqe, URING__UD_CANCEL);
     }
   } else {
-    list_node_t *qs[2], *node;
+    list_node_t *qs[2];
     int k;
     qs[0] = &sock->rxq;
     qs[1] = &sock->txq;
@@ -274,6 +315,7 @@ static void uring__recv_done(riox_loop *loop, req_t *req, int status, uint32_t b
   if (sock_recv_swallow(req, status)) {
     req->ring_again = 1;
     uring__of(loop)->swallowed = 1;
+    if (req->sock->kind == SK_UDP) req->sock->rx_wait++; /* no chain before it is back */
     return;
   }
   sock_io_complete(loop, req, status, bytes);
@@ -281,9 +323,128 @@ static void uring__recv_done(riox_loop *loop, req_t *req, int status, uint32_t b
 
 static int uring__recv_issue(riox_sock *sock, req_t *req);
 
+/* The socket has UDP receives to chain at the next submit, if no chain of
+ * its own is in the kernel and no swallowed receive is still to come back
+ * ahead of them. 1 when it is now on the list (loop->work). */
+static int uring__rx_pend(riox_sock *sock) {
+  if (list_empty(&sock->rxhold) || !list_empty(&sock->rxq) || sock->rx_wait > 0) return 0;
+  linux_work_add(sock);
+  return 1;
+}
+
+#define URING__CHAIN_MAX 64 /* UDP receives linked in one chain */
+
+/* The receives held by each socket on loop->work go into the SQ, one
+ * linked chain per socket, in posting order. The SQEs of a chain must be
+ * consecutive and reach the kernel in one submit: a chain is only started
+ * when the SQ has room for it (else it is cut to the room there is, the
+ * rest waiting for the next chain). */
+static void uring__chains(riox_loop *loop) {
+  uring_loop_t *ul = uring__of(loop);
+  list_node_t batch, *node;
+  if (list_empty(&loop->work)) return;
+  list_take_all(&batch, &loop->work);
+  while ((node = list_pop_front(&batch)) != NULL) {
+    riox_sock *sock = container_of(node, riox_sock, work);
+    unsigned room = io_uring_sq_space_left(&ul->ring), n = 0;
+    sock->dirty = 0;
+    if (list_empty(&sock->rxhold) || !list_empty(&sock->rxq) || sock->rx_wait > 0) continue;
+    if (room == 0) {
+      /* No room: this socket and the rest wait for the next submit. */
+      linux_work_add(sock);
+      while ((node = list_pop_front(&batch)) != NULL) {
+        riox_sock *rest = container_of(node, riox_sock, work);
+        rest->dirty = 0;
+        linux_work_add(rest);
+      }
+      return;
+    }
+    if (room > URING__CHAIN_MAX) room = URING__CHAIN_MAX;
+    while (n < room && !list_empty(&sock->rxhold)) {
+      req_t *req = container_of(sock->rxhold.next, req_t, node);
+      struct io_uring_sqe *sqe;
+      list_remove(&req->node);
+      sqe = uring__req_sqe(loop, req, &sock->rxq); /* room was checked: never NULL */
+      req->ring_linked = n > 0;
+      req->ring_cut = 0;
+      req->iov.iov_base = req->data;
+      req->iov.iov_len = req->len;
+      memset(&req->msg, 0, sizeof req->msg);
+      req->msg.msg_name = &req->addr;
+      req->msg.msg_namelen = sizeof req->addr;
+      req->msg.msg_iov = &req->iov;
+      req->msg.msg_iovlen = 1;
+      io_uring_prep_recvmsg(sqe, sock->s, &req->msg, 0);
+      io_uring_sqe_set_data(sqe, req);
+      /* Linked to the next one, if any: the last SQE of a chain has no link. */
+      if (n + 1 < room && !list_empty(&sock->rxhold)) sqe->flags |= IOSQE_IO_LINK;
+      n++;
+    }
+  }
+}
+
+/* A UDP receive's CQE. One that a failure earlier in its chain cancelled
+ * (-ECANCELED, linked, not ended by riox_cancel/close) is given back, to be
+ * issued again; so is every CQE of the chain after it (they are all
+ * cancelled), to keep their order. Once the chain has drained: what it
+ * gave back goes first, receives ended by a cancel end now, in order, and
+ * the rest form the next chain. */
+static void uring__done(riox_loop *loop, req_t *req, int status, uint32_t bytes);
+static int uring__status(int res, const char *what);
+
+static void uring__udp_drained(riox_sock *sock) {
+  riox_loop *loop = sock->loop;
+  if (!list_empty(&sock->rxback)) {
+    /* rxback, in order, in front of rxhold */
+    list_node_t *first = sock->rxback.next, *last = sock->rxback.prev;
+    first->prev = &sock->rxhold;
+    last->next = sock->rxhold.next;
+    sock->rxhold.next->prev = last;
+    sock->rxhold.next = first;
+    list_init(&sock->rxback);
+  }
+  while (!list_empty(&sock->rxhold)) {
+    req_t *req = container_of(sock->rxhold.next, req_t, node);
+    if (!req->ring_cut && sock->s >= 0 && sock->state != SK_CLOSING) break;
+    list_remove(&req->node);
+    loop_complete_inline(loop, req, RIOX_ECANCELED, 0);
+  }
+  if (uring__rx_pend(sock)) uring__of(loop)->rx_next = 1;
+}
+
+static void uring__udp_recv_cqe(riox_loop *loop, riox_sock *sock, req_t *req, int res) {
+  if (res == -ECANCELED &&
+      (!list_empty(&sock->rxback) || (req->ring_linked && !req->ring_cut && sock->s >= 0 &&
+                                      sock->state != SK_CLOSING))) {
+    list_insert_tail(&sock->rxback, &req->node);
+  } else if (res < 0) {
+    uring__done(loop, req, uring__status(res, "recvmsg"), 0);
+  } else {
+    req->has_addr = 1;
+    req->addrlen = req->msg.msg_namelen;
+    uring__done(loop, req, (req->msg.msg_flags & MSG_TRUNC) ? RIOX_EMSGSIZE : 0, (uint32_t)res);
+  }
+  /* req may be gone; the socket lives on (freed from loop->dead). */
+  if (list_empty(&sock->rxq)) uring__udp_drained(sock);
+}
+
 static int uring__recv(riox_sock *sock, req_t *req) {
   req->complete = uring__recv_done;
   req->post_failed = 0;
+  req->ring_cut = 0;
+  if (sock->kind == SK_UDP) {
+    if (req->ring_again) {
+      /* A swallowed receive keeps its place: it is older than every
+       * receive given back by its chain and every one held. */
+      req->ring_again = 0;
+      if (sock->rx_wait > 0) sock->rx_wait--;
+      list_insert_tail(list_empty(&sock->rxq) ? sock->rxhold.next : sock->rxback.next, &req->node);
+    } else {
+      list_insert_tail(&sock->rxhold, &req->node);
+    }
+    uring__rx_pend(sock);
+    return 0;
+  }
   if (req->ring_again) {
     /* A swallowed receive keeps its place: first of the held ones. */
     req->ring_again = 0;
@@ -299,26 +460,15 @@ static int uring__recv(riox_sock *sock, req_t *req) {
 }
 
 static int uring__recv_issue(riox_sock *sock, req_t *req) {
+  /* TCP only: UDP receives go out in chains (uring__chains). */
   riox_loop *loop = sock->loop;
+  uint32_t slot, region, off;
   struct io_uring_sqe *sqe = uring__req_sqe(loop, req, &sock->rxq);
   if (sqe == NULL) return uring__sq_full();
-  if (sock->kind == SK_UDP) {
-    req->iov.iov_base = req->data;
-    req->iov.iov_len = req->len;
-    memset(&req->msg, 0, sizeof req->msg);
-    req->msg.msg_name = &req->addr;
-    req->msg.msg_namelen = sizeof req->addr;
-    req->msg.msg_iov = &req->iov;
-    req->msg.msg_iovlen = 1;
-    io_uring_prep_recvmsg(sqe, sock->s, &req->msg, 0);
-  } else {
-    uint32_t slot, region, off;
-    if (uring__of(loop)->fixed &&
-        pool_locate(&loop->pool, req->data, req->len, &slot, &region, &off) == 0)
-      io_uring_prep_read_fixed(sqe, sock->s, req->data, req->len, 0, (int)region);
-    else
-      io_uring_prep_recv(sqe, sock->s, req->data, req->len, 0);
-  }
+  if (uring__of(loop)->fixed && pool_locate(&loop->pool, req->data, req->len, &slot, &region, &off) == 0)
+    io_uring_prep_read_fixed(sqe, sock->s, req->data, req->len, 0, (int)region);
+  else
+    io_uring_prep_recv(sqe, sock->s, req->data, req->len, 0);
   io_uring_sqe_set_data(sqe, req);
   return 0;
 }
@@ -395,7 +545,11 @@ static int uring__connect(riox_sock *sock, req_t *req) {
 static int uring__flush(riox_loop *loop) {
   uring_loop_t *ul = uring__of(loop);
   int n = (int)ul->deferred;
-  if (n > 0) uring__submit_now(loop);
+  if (n == 0) return 0;
+  if (loop->wait_flushing)
+    loop->flush_left = 1; /* riox_wait's enter submits them, and waits */
+  else
+    uring__submit_now(loop);
   return n;
 }
 
@@ -458,12 +612,12 @@ static void uring__cqe(riox_loop *loop, req_t *req, int res) {
   switch (req->kind) {
     case REQ_RECV:
       uring__of(loop)->swallowed = 0; /* set by uring__recv_done */
+      if (sock->kind == SK_UDP) {
+        uring__udp_recv_cqe(loop, sock, req, res);
+        break;
+      }
       if (res < 0) {
         uring__done(loop, req, uring__status(res, "recv"), 0);
-      } else if (sock->kind == SK_UDP) {
-        req->has_addr = 1;
-        req->addrlen = req->msg.msg_namelen;
-        uring__done(loop, req, (req->msg.msg_flags & MSG_TRUNC) ? RIOX_EMSGSIZE : 0, (uint32_t)res);
       } else {
         uring__done(loop, req, 0, (uint32_t)res); /* 0 bytes: end of stream */
       }
@@ -533,6 +687,7 @@ static void uring__wait(riox_loop *loop, uint32_t timeout_ms, uint32_t batch) {
   uint32_t taken = 0;
   if (uring__enable(loop) < 0) return;
   uring__arm_epfd(loop);
+  uring__chains(loop);
   if (batch > URING__CQE_BATCH) batch = URING__CQE_BATCH;
   /* The one enter of this cycle: submit the SQ and wait for a CQE (none
    * when CQEs wait already and nothing is to go). */
@@ -566,6 +721,7 @@ static void uring__wait(riox_loop *loop, uint32_t timeout_ms, uint32_t batch) {
        * (a burst of datagrams) completes them inside one more enter, so a
        * wait takes a burst, not one receive of each socket. */
       ul->rx_next = 0;
+      uring__chains(loop);
       LOOP_OSCALL(loop);
       (void)io_uring_submit_and_get_events(&ul->ring);
       if (io_uring_sq_ready(&ul->ring) == 0) ul->deferred = 0;

@@ -15,6 +15,10 @@
 typedef SOCKET os_socket_t;
 typedef int os_socklen_t;
 #define OS_INVALID_SOCKET INVALID_SOCKET
+/* A UDP receive re-posted after a swallowed ICMP report keeps its place
+ * among the socket's receives (1), or goes behind them (0):
+ * the OS has the later receives queued already. */
+#define OS_REPOST_KEEPS_PLACE 0
 /* What one kernel wait hands a backend (RIONotify's packet). */
 typedef OVERLAPPED_ENTRY os_packet_t;
 
