@@ -169,7 +169,10 @@ int riox_tcp_listen(riox_loop *loop, const riox_addr *local, int backlog, uint32
   }
   /* Room for the listener's failure report (tcp__report), before any
    * accept can fail. */
-  if (rc == 0 && (rc = loop_hold(loop)) == 0) sock->report_hold = 1;
+  if (rc == 0) {
+    rc = loop_hold(loop);
+    if (rc == 0) sock->report_hold = 1;
+  }
   if (rc == 0) rc = tcp_accept_post(sock);
   if (rc < 0) {
     /* No accept (or only this failing one) was posted: close quietly. */
