@@ -13,6 +13,11 @@ endif()
 add_library(riox_test_harness STATIC ${CMAKE_SOURCE_DIR}/tests/behave/harness.c ${_riox_plat})
 target_include_directories(riox_test_harness PUBLIC ${CMAKE_SOURCE_DIR}/tests/behave)
 target_link_libraries(riox_test_harness PUBLIC riox)
+if(RIOX_TEST_HOOKS)
+  # The library has its test seams (riox_test.h): the programs that drive
+  # them run; without them they skip, saying so.
+  target_compile_definitions(riox_test_harness PUBLIC RIOX_HAVE_TEST_HOOKS=1)
+endif()
 if(TARGET riox_rio_emu)
   # "rio-emulated" passes install the RIO emulator (plat_win.c).
   target_link_libraries(riox_test_harness PUBLIC riox_rio_emu)

@@ -104,6 +104,19 @@ target_include_directories(riox PUBLIC ${CMAKE_SOURCE_DIR}/include
   PRIVATE ${CMAKE_SOURCE_DIR}/src/common ${CMAKE_SOURCE_DIR}/src/core ${CMAKE_SOURCE_DIR}/src/linux
   ${CMAKE_SOURCE_DIR}/src/uring)
 target_link_libraries(riox PUBLIC riox_common Threads::Threads PkgConfig::LIBURING)
+# Test seams compiled into the library (src/core/hooks.h: failing event-queue
+# growth, slowed one-time initialisation), driven by the behaviour tests
+# through riox_test.h. On in the test trees; a Release tree (build/bench)
+# compiles them away, as a shipped library has none.
+if(CMAKE_BUILD_TYPE STREQUAL "Release")
+  set(_riox_hooks_default OFF)
+else()
+  set(_riox_hooks_default ON)
+endif()
+option(RIOX_TEST_HOOKS "Compile the library's test seams (src/core/hooks.h)" ${_riox_hooks_default})
+if(RIOX_TEST_HOOKS)
+  target_compile_definitions(riox PRIVATE RIOX_TEST_HOOKS=1)
+endif()
 
 # The examples that use only riox.h build natively too.
 foreach(name riox-echo riox-probe)

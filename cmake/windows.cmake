@@ -56,11 +56,8 @@ foreach(src ${RIOX_WIN_TESTS})
   get_filename_component(name ${src} NAME_WE)
   add_executable(${name} ${src} ${CMAKE_SOURCE_DIR}/tests/win/harness.c ${CMAKE_SOURCE_DIR}/tests/win/rioconf.c)
   target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/tests/win)
+  # RIOX_HAVE_TEST_HOOKS comes with the harness (cmake/behave.cmake).
   target_link_libraries(${name} PRIVATE riox_test_harness)
-  if(RIOX_TEST_HOOKS)
-    # The library has its test seams (riox_test.h): tests that need them run.
-    target_compile_definitions(${name} PRIVATE RIOX_HAVE_TEST_HOOKS=1)
-  endif()
   add_test(NAME win/${name} COMMAND ${name})
   set_tests_properties(win/${name} PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77)
 endforeach()

@@ -294,7 +294,9 @@ int riox_udp_open(riox_loop *loop, const riox_addr *local, const riox_addr *remo
  * (10 ms, doubling, at most 1 s) until the depth is full again, and the
  * first failure of such a run is reported once as RIOX_EV_ERROR (sock = the
  * listener, status = why) -- for request slots only when the listener is
- * left with no accept posted at all. With RIOX_SOCK_READINESS: no AcceptEx,
+ * left with no accept posted at all. That report is not lost to a full
+ * event queue (least of all when accepts fail for want of memory): the
+ * listener holds room for it (riox_stats.drops). With RIOX_SOCK_READINESS: no AcceptEx,
  * connections are taken with riox_try_accept (see "readiness").
  * backlog <= 0 = system maximum. */
 int riox_tcp_listen(riox_loop *loop, const riox_addr *local, int backlog, uint32_t flags,
@@ -467,13 +469,31 @@ typedef struct riox_stats {
   uint64_t batches;                /* flushes that issued deferred sends */
   uint64_t os_calls;               /* every OS call on the I/O path */
   uint64_t events;                 /* events returned by riox_wait */
-  uint64_t drops;                  /* work the loop had to give up (see docs) */
+  uint64_t drops;                  /* work the loop had to give up (below) */
   uint64_t icmp_errors;            /* UDP ICMP reports swallowed (see above) */
   uint64_t errors;                 /* events delivered with a failure status */
   uint64_t buf_total, buf_in_use, buf_high_water, buf_exhausted;
   uint64_t req_in_use, req_high_water, req_exhausted;
 } riox_stats;
 
+/* riox_stats.drops counts what the loop had to give up, and only this:
+ *  - a connection the OS accepted that riox could not take on (no memory
+ *    for its socket): the client sees a reset, the listener serves on;
+ *  - a report no operation owes that found the event queue full and
+ *    unable to grow: a RIO loop's RIOX_EV_ERROR (sock NULL); a listener's
+ *    RIOX_EV_ERROR for a new streak of accept failures while its previous
+ *    report is still queued (not yet returned by riox_wait); a readiness
+ *    RIOX_EV_READY nothing owes (Linux: reported again once there is room
+ *    and the socket is armed again; Windows: RIOX_ERROR for a poll that
+ *    could not be submitted);
+ *  - Windows: a wake the OS refused to queue again while the event queue
+ *    was full.
+ * Never dropped: the event of a posted operation (RECV, SEND, ACCEPT,
+ * CONNECT, SHUTDOWN, TIMER, WAKE) and a socket's CLOSE -- their room is
+ * found when the call is made, which fails with RIOX_ENOMEM instead -- nor
+ * a listener's report of a streak of accept failures (riox_tcp_listen)
+ * when the one before it has been returned: every listener holds room for
+ * one from riox_tcp_listen to riox_close. */
 void riox_loop_stats(const riox_loop *loop, riox_stats *out);
 
 /* ----------------------------------------------------------------- probe */

@@ -1,8 +1,9 @@
 /* Test hooks. Not part of the stable API: tests and the example programs
  * use them to stand an RIO emulator in for the OS (Wine has no RIO), and
  * tests to shorten waits and to force failures and races. Those marked
- * "test builds only" exist when the library is built with RIOX_TEST_HOOKS;
- * test programs see RIOX_HAVE_TEST_HOOKS then (cmake/windows.cmake). */
+ * "test builds only" exist when the library is built with RIOX_TEST_HOOKS
+ * (on in the Windows tree with the RIO emulator and in the native test
+ * trees); test programs see RIOX_HAVE_TEST_HOOKS then (cmake/behave.cmake). */
 #ifndef RIOX_TEST_H
 #define RIOX_TEST_H
 
@@ -55,9 +56,10 @@ void riox_test_set_close_drain_ms(unsigned ms);
  * loop's thread. */
 void riox_test_fail_alloc_nth(unsigned nth);
 
-/* Test builds only: the process-wide one-time initialisations (the
- * QueryPerformanceFrequency value behind every timeout; the ntdll entry
- * points behind AFD polls) sleep `ms` inside their body from now on, so
+/* Test builds only: the process-wide one-time initialisations (Windows: the
+ * QueryPerformanceFrequency value behind every timeout, the ntdll entry
+ * points behind AFD polls; Linux: the io_uring check the first uring or
+ * auto loop makes) sleep `ms` inside their body from now on, so
  * threads that reach one first at the same time overlap there.
  * riox_test_init_runs says how often their bodies have run so far: once
  * each, whatever the threads do, is right. */

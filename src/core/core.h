@@ -114,6 +114,8 @@ struct riox_sock {
   uint8_t fin_sent;   /* shutdown(SD_SEND) done */
   uint8_t lingering;  /* riox_close waits for issued sends before the FIN */
   uint8_t accept_failing; /* listener: a streak of failed AcceptEx posts was reported */
+  uint8_t report_hold;    /* completion listener: holds the room of its next RIOX_EV_ERROR */
+  uint8_t report_queued;  /* ... which is queued now, not yet handed out (tcp.c) */
   uint32_t flags;     /* riox_sock_flags */
   uint8_t close_hold; /* holds the event room of its CLOSE (loop_hold) */
   uint32_t pending;   /* requests in flight (any kind) */
@@ -207,6 +209,8 @@ int loop_room(riox_loop *loop, uint32_t n);
  * loop_unhold gives the room back once that event is queued or never will be. */
 int loop_hold(riox_loop *loop);
 void loop_unhold(riox_loop *loop);
+/* Hold the room an event just handed out by riox_wait left: cannot fail. */
+void loop_rehold(riox_loop *loop);
 /* Queue an owed event (of a request, a timer or a hold): cannot fail. */
 riox_event *loop_push_event(riox_loop *loop, uint32_t type, riox_sock *sock, void *ctx,
                             int status);
@@ -364,6 +368,13 @@ int tcp_accept_post(riox_sock *listener);
  * hold the CLOSE of the connection it may bring), or RIOX_E* with nothing
  * posted (RIOX_ECONNRESET: the connection was gone before it was taken). */
 int os_accept_post_once(riox_sock *listener);
+/* A completion listener's failure report (RIOX_EV_ERROR, riox.h
+ * riox_tcp_listen) must not be lost to a full queue: the listener holds room
+ * for one from riox_tcp_listen to riox_close (tcp_report_release), the
+ * report uses it, and riox_wait hands the room back to the listener when it
+ * returns the report (tcp_report_handed_out, for any RIOX_EV_ERROR). */
+void tcp_report_release(riox_sock *listener);
+void tcp_report_handed_out(const riox_event *ev);
 /* A completion listener's accept brought conn (peer: its address): queue
  * the RIOX_EV_ACCEPT. */
 void tcp_accept_deliver(riox_sock *listener, riox_sock *conn, const riox_addr *peer);

@@ -132,13 +132,16 @@ uint32_t riox_loop_buf_size(const riox_loop *loop) {
  *   cap >= count + owed, owed = requests in the slab (each owes at most one
  *     event: RECV, SEND, CONNECT, SHUTDOWN, ACCEPT or READY) + pending
  *     timers (TIMER) + holds (an open socket's CLOSE; the connection a
- *     posted AcceptEx may bring, whose CLOSE that socket then owes).
+ *     posted AcceptEx may bring, whose CLOSE that socket then owes; a
+ *     completion listener's next RIOX_EV_ERROR report, tcp.c).
  *
  * What makes an event owed first grows the queue (loop__grow) and is
  * refused with RIOX_ENOMEM when it cannot; an owed event is then queued
  * without needing memory (loop_push_event). Events nothing owes -- wakes,
- * posted from any thread and so not countable ahead, and error reports --
- * only take room beyond what is owed (loop_push_note); the port is asked
+ * posted from any thread and so not countable ahead, and the other error
+ * and readiness reports -- only take room beyond what is owed
+ * (loop_push_note), and a note that finds none is counted in stats.drops
+ * (riox.h, riox_stats.drops, says which can be); the port is asked
  * for no more packets than that room holds, so a wake waits on the port
  * when there is none, and is never dropped. */
 
@@ -167,6 +170,10 @@ int loop_hold(riox_loop *loop) {
 }
 
 void loop_unhold(riox_loop *loop) { loop->holds--; }
+
+/* The event just taken out of the queue left its slot free: holding it
+ * needs no growth, so this cannot fail (cap >= count + owed still holds). */
+void loop_rehold(riox_loop *loop) { loop->holds++; }
 
 static riox_event *loop__fill(riox_loop *loop, uint32_t type, riox_sock *sock, void *ctx,
                               int status) {
@@ -335,6 +342,9 @@ static uint32_t loop__pop_events(riox_loop *loop, riox_event *events, uint32_t m
   while (n == 0 && evq_count(&loop->events) > 0) {
     got = evq_pop(&loop->events, events, max);
     for (i = 0; i < got; i++) {
+      /* A listener's failure report left the queue: its room is held for
+       * the next one again (tcp.c, tcp_report_handed_out). */
+      if (events[i].type == RIOX_EV_ERROR) tcp_report_handed_out(&events[i]);
       if (poll_event_live(&events[i])) events[n++] = events[i];
     }
   }

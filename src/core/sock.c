@@ -526,6 +526,7 @@ int riox_close(riox_sock *sock) {
   loop = sock->loop;
   sock->state = SK_CLOSING;
   loop_deadline_clear(sock); /* a listener's accept retry */
+  tcp_report_release(sock);  /* ... and the room for its failure report */
   /* IOCP: a send it holds back (deferred, not yet flushed) completes as
    * cancelled; RIO: it is committed, as RIO cannot take a request back. */
   if (sock->attached) (void)loop->be->sock_cancel(sock);

@@ -70,6 +70,43 @@ int tcp_accept_post(riox_sock *listener) {
   }
 }
 
+/* The listener's report of a failing streak. The room held for it since
+ * riox_tcp_listen takes it (an owed event then, which cannot be dropped:
+ * a listener that stopped accepting must be able to say so even when the
+ * event queue is full and cannot grow -- exactly when accepts fail with
+ * RIOX_ENOMEM). Only while that report is still queued (the application
+ * has not taken it yet) does a next streak's report need spare room, and
+ * is counted in stats.drops when there is none. */
+static void tcp__report(riox_sock *listener, int status) {
+  riox_loop *loop = listener->loop;
+  if (!listener->report_hold) {
+    (void)loop_push_note(loop, RIOX_EV_ERROR, listener, NULL, status);
+    return;
+  }
+  listener->report_hold = 0;
+  loop_unhold(loop);
+  (void)loop_push_event(loop, RIOX_EV_ERROR, listener, NULL, status);
+  listener->report_queued = 1;
+}
+
+void tcp_report_handed_out(const riox_event *ev) {
+  riox_sock *listener = ev->sock;
+  /* Only the held report: not the RIO backend's loop errors (sock NULL),
+   * nor a note queued while the held one was out. */
+  if (listener == NULL || listener->kind != SK_TCP_LISTEN || !listener->report_queued) return;
+  listener->report_queued = 0;
+  /* Its slot is free now; a closing listener reports nothing more. */
+  if (listener->state == SK_CLOSING) return;
+  loop_rehold(listener->loop);
+  listener->report_hold = 1;
+}
+
+void tcp_report_release(riox_sock *listener) {
+  if (!listener->report_hold) return;
+  listener->report_hold = 0;
+  loop_unhold(listener->loop);
+}
+
 /* Keep the listener at its accept depth. When a post fails (the OS out of
  * sockets, buffers or memory; all of the loop's request slots in use), post
  * again on a back-off timer rather than leave the depth short for good --
@@ -98,7 +135,7 @@ void tcp_accept_refill(riox_sock *listener) {
   if (!listener->accept_failing && rc != RIOX_ECONNRESET &&
       (!slots || listener->accepts_pending == 0)) {
     listener->accept_failing = 1;
-    (void)loop_push_note(loop, RIOX_EV_ERROR, listener, NULL, rc);
+    tcp__report(listener, rc);
   }
   delay = listener->accept_retry_ms != 0 ? listener->accept_retry_ms : TCP__RETRY_FIRST_MS;
   listener->accept_retry_ms = delay * 2 > TCP__RETRY_MAX_MS ? TCP__RETRY_MAX_MS : delay * 2;
@@ -130,9 +167,16 @@ int riox_tcp_listen(riox_loop *loop, const riox_addr *local, int backlog, uint32
     *out = sock;
     return 0;
   }
+  /* Room for the listener's failure report (tcp__report), before any
+   * accept can fail. */
+  if (rc == 0) {
+    rc = loop_hold(loop);
+    if (rc == 0) sock->report_hold = 1;
+  }
   if (rc == 0) rc = tcp_accept_post(sock);
   if (rc < 0) {
     /* No accept (or only this failing one) was posted: close quietly. */
+    tcp_report_release(sock);
     list_remove(&sock->node);
     os_sock_release(sock);
     if (sock->pending == 0) {

@@ -1,35 +1,15 @@
-/* Test hooks (hooks.h, riox_test.h): only in test builds. */
+/* The Windows primitives of the test hooks (src/core/hooks.h): Interlocked*
+ * (a LONG is a long on Windows: LLP64) and Sleep. Only in test builds. */
 #include "hooks.h"
 
-#include "riox_test.h"
 #include "winapi.h"
 
 #ifdef RIOX_TEST_HOOKS
-/* Growths still allowed before the failing one, plus one; 0 = never fail. */
-static unsigned hooks__fail_at;
-static unsigned hooks__grows;
-static volatile LONG hooks__init_runs;
-static volatile LONG hooks__init_delay_ms;
+long os_hooks_add(volatile long *p, long n) { return InterlockedExchangeAdd(p, n) + n; }
 
-void riox_test_fail_alloc_nth(unsigned nth) {
-  hooks__fail_at = nth;
-  hooks__grows = 0;
-}
+void os_hooks_set(volatile long *p, long v) { (void)InterlockedExchange(p, v); }
 
-int hooks_alloc_fails(void) {
-  if (hooks__fail_at == 0) return 0;
-  return ++hooks__grows >= hooks__fail_at;
-}
-
-void riox_test_set_init_delay_ms(unsigned ms) { InterlockedExchange(&hooks__init_delay_ms, (LONG)ms); }
-
-unsigned riox_test_init_runs(void) { return (unsigned)hooks__init_runs; }
-
-void hooks_init_ran(void) {
-  LONG ms = hooks__init_delay_ms;
-  InterlockedIncrement(&hooks__init_runs);
-  if (ms > 0) Sleep((DWORD)ms);
-}
+void os_hooks_sleep_ms(unsigned ms) { Sleep((DWORD)ms); }
 #else
 /* ISO C forbids an empty translation unit. */
 typedef int hooks__release_build;
