@@ -82,8 +82,10 @@ void uring_watch_closing(poll_watch_t *w) {
   /* Now, not at the next wait: a POLL_ADD still in the SQ must reach the
    * kernel while the descriptor number is still this socket's (the layer
    * closes it next), and the poll holds the socket's file, so the close
-   * (its FIN or reset) only takes effect once the poll is gone. */
-  uring_submit_now(loop);
+   * (riox_abort's reset) takes effect only once the poll has let it go --
+   * which, with DEFER_TASKRUN, happens inside an enter that runs the
+   * ring's completion work (uring_submit_settle), not at submit. */
+  uring_submit_settle(loop);
 }
 
 void uring_watch_cqe(riox_loop *loop, uint64_t ud, int res) {

@@ -129,7 +129,17 @@ static struct io_uring_sqe *uring__req_sqe(riox_loop *loop, req_t *req, list_nod
 
 struct io_uring_sqe *uring_sqe(riox_loop *loop) { return uring__sqe(loop); }
 
-void uring_submit_now(riox_loop *loop) { uring__submit_now(loop); }
+/* Submit, and run the kernel's completion work of what that started in the
+ * same enter (with DEFER_TASKRUN it runs only inside an enter that asks for
+ * events): a POLL_REMOVE then has ended its poll, and let go of the
+ * socket's file, when this returns. The CQEs wait for the next wait. */
+void uring_submit_settle(riox_loop *loop) {
+  uring_loop_t *ul = uring__of(loop);
+  if (uring__enable(loop) < 0) return;
+  LOOP_OSCALL(loop);
+  if (io_uring_submit_and_get_events(&ul->ring) >= 0 && io_uring_sq_ready(&ul->ring) == 0)
+    ul->deferred = 0;
+}
 
 static int uring__sq_full(void) {
   return error_detail(RIOX_ENOBUFS, "io_uring: the submission queue is full");

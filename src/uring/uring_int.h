@@ -34,9 +34,10 @@ static inline poll_watch_t *uring_watch_of_ud(uint64_t ud) {
 }
 
 /* uring.c: an SQE (when the SQ is full, what it holds goes to the kernel
- * first; NULL when even that failed); submit what the SQ holds now. */
+ * first; NULL when even that failed); submit what the SQ holds now and run
+ * the completion work it started (uring_submit_settle). */
 struct io_uring_sqe *uring_sqe(riox_loop *loop);
-void uring_submit_now(riox_loop *loop);
+void uring_submit_settle(riox_loop *loop);
 
 /* ready.c: the backend's readiness hooks (OS_BACKEND_FIELDS), and the CQE
  * of a watch's POLL_ADD (ud tagged as above, res its revents or -errno). */
