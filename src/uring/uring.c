@@ -177,6 +177,7 @@ static int uring__loop_init(riox_loop *loop) {
   }
   loop->be_data = ul;
   ul->cancel_fd = uring_caps()->cancel_fd;
+  ul->wake_poll = uring_wake_poll_forced(); /* test switch: as after an -EAGAIN */
   uring__register(loop); /* best effort: RLIMIT_MEMLOCK may refuse it */
   return 0;
 }
