@@ -10,7 +10,10 @@
  * loop's thread). A second wait inside the call (an epoll_wait behind the
  * ring's enter, an epoll_ctl re-arm, a read of the eventfd) fails it. The
  * peers live on a second loop, so their calls are not counted. Only the
- * uring backend promises this; other backends skip with the reason. */
+ * uring backend promises this. The epoll backend is held to what it costs
+ * (docs/design.md): two calls per round trip -- epoll_wait plus the
+ * eventfd read for a wake, plus the epoll_ctl re-arm for a READY. The
+ * Windows backends skip with the reason (their counts are test_stats'). */
 #include "harness.h"
 
 #define ROUNDS 100
@@ -37,11 +40,13 @@ static int wait_one(riox_loop *loop, uint32_t type, riox_sock *sock, void *ctx, 
   return 0;
 }
 
+static int per_round; /* kernel calls one round trip may cost on this backend */
+
 static int check_spent(const char *what, uint64_t spent) {
   printf("  %s: %llu OS calls in %d round trips\n", what, (unsigned long long)spent, ROUNDS);
-  if (spent > ROUNDS) {
-    H_FAIL("%s: %llu OS calls for %d round trips (more than one kernel call each)", what,
-           (unsigned long long)spent, ROUNDS);
+  if (spent > (uint64_t)per_round * ROUNDS) {
+    H_FAIL("%s: %llu OS calls for %d round trips (more than %d kernel call(s) each)", what,
+           (unsigned long long)spent, ROUNDS, per_round);
     return 1;
   }
   return 0;
@@ -167,9 +172,13 @@ static int tcp_ready(riox_loop *loop, riox_loop *peer) {
 static int test(void) {
   riox_loop *loop, *peer;
   int rc;
-  if (strcmp(h_backend, "uring") != 0)
-    return h_skip_pass("one kernel call per wake/readiness round trip is the uring backend's "
-                       "promise (docs/design.md, \"uring backend\"); this is %s",
+  if (strcmp(h_backend, "uring") == 0)
+    per_round = 1;
+  else if (strcmp(h_backend, "epoll") == 0)
+    per_round = 2;
+  else
+    return h_skip_pass("calls per wake/readiness round trip are fixed for the Linux backends "
+                       "(docs/design.md); test_stats counts %s's",
                        h_backend);
   H_OK(h_loop(&loop, NULL));
   H_OK(h_loop(&peer, NULL));
