@@ -161,3 +161,12 @@ add_test(NAME bench/scale-smoke COMMAND riox-scale --sockets 2000)
 set_tests_properties(bench/scale-smoke PROPERTIES TIMEOUT 120)
 
 include(${CMAKE_SOURCE_DIR}/cmake/behave.cmake)
+
+# The uring wake channel's fallback for kernels whose ring read of a
+# non-blocking eventfd answers -EAGAIN (poll it, then read it), forced by
+# the test switch RIOX_URING_WAKE_POLL=1: wakes from threads and timers.
+foreach(prog test_wake_threads test_timers)
+  add_test(NAME behave/${prog}/uring-wake-poll COMMAND ${prog})
+  set_tests_properties(behave/${prog}/uring-wake-poll PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77
+                       ENVIRONMENT "RIOX_TEST_BACKEND=uring;RIOX_URING_WAKE_POLL=1")
+endforeach()

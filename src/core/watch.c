@@ -3,8 +3,8 @@
  * READY event from being delivered stale, and the queue count that keeps a
  * level-triggered condition from being reported twice. How a socket is
  * polled is the OS layer's (src/win/poll.c: AFD polls; src/linux/ready.c:
- * the loop's epoll set), through os_watch_open, os_watch_changed and
- * os_watch_handed_out. */
+ * single-shot polls, an epoll set's EPOLLONESHOT or a ring's POLL_ADD),
+ * through os_watch_open, os_watch_changed and os_watch_handed_out. */
 #include <stdlib.h>
 
 #include "core.h"

@@ -12,6 +12,8 @@
  *    (src/core/sock.c, "Stream order") use recv/send;
  *  - a listener's accept requests take connections with accept4, a
  *    connect in progress settles on writable (SO_ERROR).
+ * The epoll instance, with the wake eventfd and readiness sockets in it,
+ * is this backend's (ready.c).
  * Nothing is ever in the kernel on riox's behalf, so a cancel or a close
  * ends the requests the backend holds, as cancelled. Completions run
  * inside riox_wait (the wait, the flush, or the work list before the
@@ -43,13 +45,21 @@ typedef struct epoll_loop {
 
 static epoll_loop_t *epoll__of(riox_loop *loop) { return (epoll_loop_t *)loop->be_data; }
 
+/* The loop's epoll instance is this backend's (src/epoll/ready.c). */
 static int epoll__loop_init(riox_loop *loop) {
+  int rc;
   loop->be_data = calloc(1, sizeof(epoll_loop_t));
   if (loop->be_data == NULL) return error_detail(RIOX_ENOMEM, "no memory for the epoll backend");
-  return 0;
+  rc = epoll_set_open(loop);
+  if (rc < 0) {
+    free(loop->be_data);
+    loop->be_data = NULL;
+  }
+  return rc;
 }
 
 static int epoll__loop_fini(riox_loop *loop) {
+  epoll_set_close(loop);
   free(loop->be_data);
   loop->be_data = NULL;
   return 0; /* the kernel never holds a pool buffer after a call returns */
@@ -481,4 +491,6 @@ const backend_ops_t epoll_backend = {
     epoll__connect,
     epoll__sock_abort_io,
     0, /* connect_issues: connect() first, then writable settles it */
+    epoll_watch_poll,
+    epoll_watch_closing,
 };

@@ -1,13 +1,15 @@
-/* The loop's Linux side: the epoll instance, the wake channel (an eventfd
- * plus the contexts riox_wake queued, under a mutex: riox_wake may come from
- * any thread), the backend choice (uring where it can run, else epoll) and
- * the clock. The kernel wait itself is the backend's
- * (OS_BACKEND_FIELDS.wait). */
+/* The loop's Linux side: the wake channel (an eventfd plus the contexts
+ * riox_wake queued, under a mutex: riox_wake may come from any thread), the
+ * backend choice (uring where it can run, else epoll) and the clock. The
+ * kernel wait itself is the backend's (OS_BACKEND_FIELDS.wait), and so is
+ * how the eventfd is watched: the epoll backend keeps it in its epoll
+ * instance (src/epoll/ready.c), a ring keeps a read of it armed
+ * (src/uring/uring.c); either then has the contexts queued here turned
+ * into events (linux_wake_drain / linux_wake_take). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,26 +18,17 @@
 #include "uring.h"
 
 int os_loop_init(riox_loop *loop) {
-  struct epoll_event ev;
   list_init(&loop->work);
   list_init(&loop->ready_updates);
-  loop->epfd = loop->wake_fd = -1;
-  loop->epfd = epoll_create1(EPOLL_CLOEXEC);
-  if (loop->epfd < 0) return sock_errno_error("epoll_create1");
+  loop->epfd = -1; /* the epoll backend's (epoll_set_open) */
+  /* Non-blocking: riox_wake never blocks on it, and a drain that finds
+   * nothing written reads EAGAIN. */
   loop->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (loop->wake_fd < 0) {
-    int rc = sock_errno_error("eventfd");
-    close(loop->epfd);
-    return rc;
-  }
-  memset(&ev, 0, sizeof ev);
-  ev.events = EPOLLIN;
-  ev.data.ptr = NULL; /* NULL: the wake channel; else a riox_sock */
-  if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->wake_fd, &ev) != 0 ||
-      pthread_mutex_init(&loop->wake_lock, NULL) != 0) {
-    int rc = sock_errno_error("epoll_ctl(eventfd)");
+  if (loop->wake_fd < 0) return sock_errno_error("eventfd");
+  if (pthread_mutex_init(&loop->wake_lock, NULL) != 0) {
+    int rc = error_detail(RIOX_ENOMEM, "pthread_mutex_init failed");
     close(loop->wake_fd);
-    close(loop->epfd);
+    loop->wake_fd = -1;
     return rc;
   }
   loop->wake_lock_ok = 1;
@@ -46,7 +39,6 @@ void os_loop_fini(riox_loop *loop) {
   if (loop->wake_lock_ok) pthread_mutex_destroy(&loop->wake_lock);
   free(loop->wake_ctx);
   if (loop->wake_fd >= 0) close(loop->wake_fd);
-  if (loop->epfd >= 0) close(loop->epfd);
 }
 
 int os_getenv(const char *name, char *buf, size_t len) {
@@ -100,7 +92,7 @@ int os_backend_select(riox_loop *loop, const char *name) {
 void os_wait(riox_loop *loop, uint32_t timeout_ms) {
   uint32_t batch;
   /* Wakes that found no room earlier go first, into the room there is. */
-  if (loop->wake_left) linux_wake_drain(loop);
+  if (loop->wake_left) linux_wake_take(loop);
   batch = loop_wait_batch(loop, 256);
   if (batch == 0) return;
   loop->be->wait(loop, timeout_ms, batch);
@@ -136,10 +128,8 @@ int riox_wake(riox_loop *loop, void *ctx) {
   return rc;
 }
 
-void linux_wake_drain(riox_loop *loop) {
-  uint64_t n;
+void linux_wake_take(riox_loop *loop) {
   uint32_t i, done = 0;
-  (void)!read(loop->wake_fd, &n, sizeof n); /* EAGAIN: nothing was written */
   pthread_mutex_lock(&loop->wake_lock);
   for (i = 0; i < loop->wake_n; i++) {
     /* No room: the rest wait for a later wait (os_wait drains them first). */
@@ -152,19 +142,18 @@ void linux_wake_drain(riox_loop *loop) {
   pthread_mutex_unlock(&loop->wake_lock);
 }
 
+/* A context is queued before its write (riox_wake), so whoever reads a
+ * count takes at least the contexts behind it; a read that finds the count
+ * taken already (EAGAIN) still takes what is queued. */
+void linux_wake_drain(riox_loop *loop) {
+  uint64_t n;
+  LOOP_OSCALL(loop);
+  (void)!read(loop->wake_fd, &n, sizeof n); /* EAGAIN: nothing was written */
+  linux_wake_take(loop);
+}
+
 void linux_work_add(riox_sock *sock) {
   if (sock->dirty) return;
   sock->dirty = 1;
   list_insert_tail(&sock->loop->work, &sock->work);
-}
-
-int linux_epoll_event(riox_loop *loop, const struct epoll_event *e) {
-  riox_sock *sock = (riox_sock *)e->data.ptr;
-  if (sock == NULL) {
-    linux_wake_drain(loop);
-    return 1;
-  }
-  if (sock->mode != SK_MODE_READINESS) return 0;
-  ready_epoll_event(sock, e->events);
-  return 1;
 }

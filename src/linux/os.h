@@ -5,7 +5,8 @@
  * On Linux the kernel wait belongs to the backend (epoll_wait for epoll,
  * io_uring_enter for uring), so are accepts and connects; the layer owns
  * the sockets, the wake channel (an eventfd and a queue of contexts) and
- * the clock. */
+ * the clock; when a readiness socket is polled is the layer's, how (an
+ * epoll set, POLL_ADDs on a ring) the backend's. */
 #ifndef RIOX_LINUX_OS_H
 #define RIOX_LINUX_OS_H
 
@@ -75,13 +76,26 @@ typedef struct os_packet os_packet_t;
   /* 1: the backend issues the connect itself (uring: IORING_OP_CONNECT to \
    * req->addr), so the layer calls no connect() first; 0: connect()      \
    * returned EINPROGRESS before `connect` is called (epoll). */               \
-  int connect_issues;
+  int connect_issues;                                                          \
+  /* Readiness (src/linux/ready.c says when and for what): ask the kernel  \
+   * for one report of `events` (poll(2) bits; 0 = stop asking) on w's     \
+   * socket in place of what was asked before; the report goes to         \
+   * ready_event. watch_closing: riox_close of a watched socket, before    \
+   * its descriptor is closed. */                                               \
+  void (*watch_poll)(poll_watch_t *w, uint32_t events);                        \
+  void (*watch_closing)(poll_watch_t *w);
 
-/* Readiness watch: armed in the loop's epoll set (ready.c). */
-#define OS_WATCH_FIELDS uint8_t armed; /* EPOLLONESHOT not fired yet */
+/* Readiness watch: how its socket is polled (src/linux/ready.c; epoll:
+ * src/epoll/ready.c, uring: src/uring/ready.c). */
+#define OS_WATCH_FIELDS                                                        \
+  uint8_t armed;    /* a report is asked for: EPOLLONESHOT not fired (epoll),  \
+                       the POLL_ADD's CQE not back (uring) */                  \
+  uint8_t removing; /* uring: a POLL_REMOVE of the armed poll was queued */    \
+  uint32_t polled;  /* uring: the events the armed POLL_ADD asks for */
 
-/* Loop: the epoll instance (the epoll backend's wait, and the readiness
- * set), the wake channel. */
+/* Loop: the epoll backend's epoll instance (its wait, the wake eventfd and
+ * its readiness set; -1 on a ring, which watches both itself), the wake
+ * channel. */
 #define OS_LOOP_FIELDS                                                         \
   int epfd;                                                                    \
   int wake_fd;                                                                 \

@@ -60,6 +60,11 @@ int uring_disabled(void) {
   return os_getenv("RIOX_URING_DISABLE", v, sizeof v) && strcmp(v, "1") == 0;
 }
 
+int uring_wake_poll_forced(void) {
+  char v[8];
+  return os_getenv("RIOX_URING_WAKE_POLL", v, sizeof v) && strcmp(v, "1") == 0;
+}
+
 /* Multishot accept on a throw-away loopback listener: accepted (then
  * cancelled) means the kernel has it; EINVAL means it does not. */
 static int ring__multishot_accept(struct io_uring *ring) {

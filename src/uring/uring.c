@@ -46,26 +46,26 @@
  *    5.19), submitted at once -- before the layer closes the descriptor, so
  *    no SQE can reach a reused number -- and each still ends with its own
  *    CQE (-ECANCELED, or its result when it had finished).
- *  - The loop's epoll instance (the wake eventfd, later readiness sockets)
- *    is polled on the ring, so a wake comes out of the same wait. */
+ *  - Wakes and readiness come out of the same wait: an IORING_OP_READ of
+ *    the layer's wake eventfd (8 bytes into uring_loop.wake_buf) is kept
+ *    armed on the ring and re-armed at the next wait after its CQE, which
+ *    turns the queued riox_wake contexts into events (linux_wake_take; no
+ *    read() of our own); readiness sockets are single-shot POLL_ADDs on
+ *    the ring (ready.c). The loop has no epoll instance. user_data scheme:
+ *    uring_int.h. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "uring.h"
+#include "uring_int.h"
 
 #define URING__SQ 1024
 #define URING__CQE_BATCH 256 /* CQEs one wait takes at most */
-#define URING__EPOLL_EVENTS 64
-
-/* user_data that is not a request (req_t pointers are 8-aligned). */
-#define URING__UD_EPFD 1u   /* the POLL_ADD on loop->epfd */
-#define URING__UD_CANCEL 2u /* an ASYNC_CANCEL: its own result is ignored */
+#define URING__UD_CANCEL URING_UD_CANCEL /* an ASYNC_CANCEL: its own result is ignored */
 
 typedef struct uring_loop {
   struct io_uring ring;
@@ -73,14 +73,15 @@ typedef struct uring_loop {
   int enabled;     /* uring_ring_enable done (by the issuing thread) */
   int fixed;       /* the pool's regions are registered: buf_index = region */
   int cancel_fd;   /* IORING_ASYNC_CANCEL_FD | _ALL */
-  int epfd_armed;  /* the POLL_ADD on epfd is in the ring */
+  int wake_armed;  /* the read (or poll) of loop->wake_fd is in the ring */
+  int wake_poll;   /* that read answered -EAGAIN: poll the eventfd instead */
   int dispatching; /* uring__wait is handing out CQEs: pushes wait for its end */
   int push_owed;   /* a push came while dispatching */
   int swallowed;   /* the receive just completed was swallowed (ICMP report) */
   int rx_next;     /* a dispatched receive put the next held one in the SQ */
   uint32_t deferred; /* RIOX_SEND_DEFER sends in the SQ (riox_flush's count) */
   uint32_t inflight; /* requests whose CQE has not come */
-  struct epoll_event evs[URING__EPOLL_EVENTS];
+  uint64_t wake_buf; /* what the wake read takes (kept until its CQE) */
 } uring_loop_t;
 
 static uring_loop_t *uring__of(riox_loop *loop) { return (uring_loop_t *)loop->be_data; }
@@ -148,6 +149,20 @@ static struct io_uring_sqe *uring__req_sqe(riox_loop *loop, req_t *req, list_nod
   return sqe;
 }
 
+struct io_uring_sqe *uring_sqe(riox_loop *loop) { return uring__sqe(loop); }
+
+/* Submit, and run the kernel's completion work of what that started in the
+ * same enter (with DEFER_TASKRUN it runs only inside an enter that asks for
+ * events): a POLL_REMOVE then has ended its poll, and let go of the
+ * socket's file, when this returns. The CQEs wait for the next wait. */
+void uring_submit_settle(riox_loop *loop) {
+  uring_loop_t *ul = uring__of(loop);
+  if (uring__enable(loop) < 0) return;
+  LOOP_OSCALL(loop);
+  if (io_uring_submit_and_get_events(&ul->ring) >= 0 && io_uring_sq_ready(&ul->ring) == 0)
+    ul->deferred = 0;
+}
+
 static int uring__sq_full(void) {
   return error_detail(RIOX_ENOBUFS, "io_uring: the submission queue is full");
 }
@@ -184,23 +199,58 @@ static int uring__loop_init(riox_loop *loop) {
   }
   loop->be_data = ul;
   ul->cancel_fd = uring_caps()->cancel_fd;
+  ul->wake_poll = uring_wake_poll_forced(); /* test switch: as after an -EAGAIN */
   uring__register(loop); /* best effort: RLIMIT_MEMLOCK may refuse it */
   return 0;
 }
 
+/* The wake read is always armed once the loop has waited (the close drain
+ * waits too), and it reads into ul->wake_buf: it is cancelled, and its CQE
+ * awaited, before ul goes (bounded; CQEs of requests that come meanwhile
+ * only mean the kernel is done with them). 0 when it is gone. */
+static int uring__wake_cancel(riox_loop *loop) {
+  uring_loop_t *ul = uring__of(loop);
+  struct io_uring_sqe *sqe;
+  uint64_t until = loop_now_ms() + 1000;
+  if (!ul->wake_armed) return 0;
+  sqe = uring__sqe(loop);
+  if (sqe == NULL) return -1;
+  io_uring_prep_cancel64(sqe, URING_UD_WAKE, 0);
+  io_uring_sqe_set_data64(sqe, URING_UD_CANCEL);
+  while (ul->wake_armed && loop_now_ms() < until) {
+    struct io_uring_cqe *cqe;
+    struct __kernel_timespec ts;
+    unsigned head, n = 0;
+    ts.tv_sec = 0;
+    ts.tv_nsec = 100000000;
+    if (io_uring_submit_and_wait_timeout(&ul->ring, &cqe, 1, &ts, NULL) < 0 &&
+        io_uring_cq_ready(&ul->ring) == 0)
+      continue;
+    io_uring_for_each_cqe(&ul->ring, head, cqe) {
+      if (cqe->user_data == URING_UD_WAKE) ul->wake_armed = 0;
+      else if (uring_ud_is_req(cqe->user_data) && ul->inflight > 0) ul->inflight--;
+      n++;
+    }
+    io_uring_cq_advance(&ul->ring, n);
+  }
+  return ul->wake_armed ? -1 : 0;
+}
+
 static int uring__loop_fini(riox_loop *loop) {
   uring_loop_t *ul = uring__of(loop);
+  int wake_gone = uring__wake_cancel(loop) == 0;
   /* The close drain gave up with requests in the kernel: the ring's
    * teardown runs on in the kernel after this returns, and may still write
    * into their buffers. */
   int os_may_write = ul->inflight > 0;
   io_uring_queue_exit(&ul->ring); /* unregisters the buffers too */
-  free(ul);
+  /* A wake read that would not end may still write wake_buf: leaked. */
+  if (wake_gone) free(ul);
   loop->be_data = NULL;
   return os_may_write;
 }
 
-/* Nothing to arm: a completion socket is never in epfd under uring. */
+/* Nothing to arm: a completion socket's I/O is its own SQEs. */
 static int uring__sock_attach(riox_sock *sock) {
   (void)sock;
   return 0;
@@ -235,8 +285,7 @@ static void uring__nop_unsubmitted(riox_sock *sock) {
     struct io_uring_sqe *sqe = &ring->sq.sqes[p & ring->sq.ring_mask];
     uint64_t ud = sqe->user_data;
     req_t *req;
-    if (ud == 0 || ud == URING__UD_EPFD || ud == URING__UD_CANCEL || ud == LIBURING_UDATA_TIMEOUT)
-      continue;
+    if (!uring_ud_is_req(ud)) continue; /* the wake, a watch's poll, a cancel */
     req = (req_t *)(uintptr_t)ud;
     if (req->sock != sock) continue;
     io_uring_prep_nop(sqe);
@@ -659,26 +708,42 @@ static void uring__cqe(riox_loop *loop, req_t *req, int res) {
   }
 }
 
-/* The epoll instance is readable: what it holds now is the layer's (the
- * wake channel; readiness sockets). */
-static void uring__epfd_ready(riox_loop *loop) {
-  uring_loop_t *ul = uring__of(loop);
-  int n, i;
-  ul->epfd_armed = 0;
-  LOOP_OSCALL(loop);
-  n = epoll_wait(loop->epfd, ul->evs, URING__EPOLL_EVENTS, 0);
-  for (i = 0; i < n; i++) (void)linux_epoll_event(loop, &ul->evs[i]);
-}
-
-static void uring__arm_epfd(riox_loop *loop) {
+/* The wake channel on the ring: an 8-byte IORING_OP_READ of the layer's
+ * eventfd. The eventfd is non-blocking (riox_wake's write and the layer's
+ * own drain must never block), which io_uring honours by polling it
+ * internally where the file supports that (6.x kernels) and by answering
+ * -EAGAIN where not; after an -EAGAIN the ring polls the eventfd instead
+ * (POLL_ADD, then linux_wake_drain reads it: one call more per wake, on
+ * those kernels only). Kept armed: re-armed at the start of each wait after
+ * its CQE, so the next riox_wake ends that wait's enter. */
+static void uring__arm_wake(riox_loop *loop) {
   uring_loop_t *ul = uring__of(loop);
   struct io_uring_sqe *sqe;
-  if (ul->epfd_armed) return;
+  if (ul->wake_armed) return;
   sqe = uring__sqe(loop);
   if (sqe == NULL) return; /* tried again at the next wait */
-  io_uring_prep_poll_add(sqe, loop->epfd, POLLIN);
-  io_uring_sqe_set_data64(sqe, URING__UD_EPFD);
-  ul->epfd_armed = 1;
+  if (ul->wake_poll)
+    io_uring_prep_poll_add(sqe, loop->wake_fd, POLLIN);
+  else
+    io_uring_prep_read(sqe, loop->wake_fd, &ul->wake_buf, sizeof ul->wake_buf, 0);
+  io_uring_sqe_set_data64(sqe, URING_UD_WAKE);
+  ul->wake_armed = 1;
+}
+
+static void uring__wake_cqe(riox_loop *loop, int res) {
+  uring_loop_t *ul = uring__of(loop);
+  ul->wake_armed = 0;
+  if (ul->wake_poll) {
+    if (res > 0) linux_wake_drain(loop); /* readable: read it here */
+  } else if (res == (int)sizeof ul->wake_buf) {
+    linux_wake_take(loop); /* the ring read the count: take the contexts */
+  } else if (res < 0 && res != -ECANCELED) {
+    /* -EAGAIN: nothing was written when it ran (a context queued since
+     * comes with its own write, which the poll sees). Any other failure
+     * would come back at every wait: poll instead, as well. */
+    ul->wake_poll = 1;
+  }
+  /* -ECANCELED (loop_fini, or the kernel's): re-armed at the next wait. */
 }
 
 static void uring__wait(riox_loop *loop, uint32_t timeout_ms, uint32_t batch) {
@@ -686,7 +751,7 @@ static void uring__wait(riox_loop *loop, uint32_t timeout_ms, uint32_t batch) {
   struct io_uring_cqe *cqe, *cqes[64];
   uint32_t taken = 0;
   if (uring__enable(loop) < 0) return;
-  uring__arm_epfd(loop);
+  uring__arm_wake(loop);
   uring__chains(loop);
   if (batch > URING__CQE_BATCH) batch = URING__CQE_BATCH;
   /* The one enter of this cycle: submit the SQ and wait for a CQE (none
@@ -736,13 +801,13 @@ static void uring__wait(riox_loop *loop, uint32_t timeout_ms, uint32_t batch) {
     }
     io_uring_cq_advance(&ul->ring, n);
     for (i = 0; i < n; i++) {
-      if (got[i].ud == URING__UD_EPFD) {
-        uring__epfd_ready(loop);
-      } else if (got[i].ud == URING__UD_CANCEL || got[i].ud == LIBURING_UDATA_TIMEOUT) {
-        continue;
-      } else {
+      if (uring_ud_is_req(got[i].ud))
         uring__cqe(loop, (req_t *)(uintptr_t)got[i].ud, got[i].res);
-      }
+      else if (uring_ud_is_watch(got[i].ud))
+        uring_watch_cqe(loop, got[i].ud, got[i].res);
+      else if (got[i].ud == URING_UD_WAKE)
+        uring__wake_cqe(loop, got[i].res);
+      /* else a cancel's own CQE, the wait's timeout: nothing to do */
     }
     taken += n;
   }
@@ -778,4 +843,6 @@ const backend_ops_t uring_backend = {
     uring__connect,
     uring__sock_abort_io,
     1, /* connect_issues */
+    uring_watch_poll,
+    uring_watch_closing,
 };

@@ -33,6 +33,11 @@ int uring_ring_enable(struct io_uring *ring);
 /* The test switch RIOX_URING_DISABLE=1: riox behaves as if the kernel had
  * no io_uring (the refusal and fallback tests). */
 int uring_disabled(void);
+/* The test switch RIOX_URING_WAKE_POLL=1: a ring polls the wake eventfd
+ * (and reads it itself) from the start, as it does after its read of the
+ * eventfd answered -EAGAIN on a kernel that will not wait on a
+ * non-blocking file (uring.c, uring__arm_wake). */
+int uring_wake_poll_forced(void);
 /* A fresh look at this host (riox_probe), and the same found once per
  * process (the backend choice). Neither is affected by uring_disabled. */
 void uring_check(uring_caps_t *caps);

@@ -1,0 +1,48 @@
+/* What the uring backend's files share (uring.c: the ring, issuing, the
+ * wait and CQE dispatch; ready.c: readiness polls): the user_data scheme
+ * and the ring's SQE and submit helpers.
+ *
+ * user_data of an SQE says what its CQE is for:
+ *   0 .. 7                   the backend's own: URING__UD_* below (and 0,
+ *                            never used);
+ *   LIBURING_UDATA_TIMEOUT   liburing's wait timeout (all bits set);
+ *   low bit set              a readiness poll: (uintptr_t)poll_watch_t | 1
+ *                            (a poll_watch_t is calloc'd, so at least
+ *                            8-aligned: bit 0 is free);
+ *   otherwise                a req_t (slab slots are 8-aligned).
+ * So a req_t is never confused with a watch, and neither with a constant. */
+#ifndef RIOX_URING_URING_INT_H
+#define RIOX_URING_URING_INT_H
+
+#include "uring.h"
+
+#define URING_UD_WAKE 1u   /* the read (or poll) of loop->wake_fd kept on the ring */
+#define URING_UD_CANCEL 2u /* an ASYNC_CANCEL / POLL_REMOVE: its own result is ignored */
+#define URING_UD_WATCH 1u  /* tag bit of a poll_watch_t */
+
+static inline int uring_ud_is_req(uint64_t ud) {
+  return ud >= 8u && ud != LIBURING_UDATA_TIMEOUT && (ud & URING_UD_WATCH) == 0;
+}
+static inline int uring_ud_is_watch(uint64_t ud) {
+  return ud >= 8u && ud != LIBURING_UDATA_TIMEOUT && (ud & URING_UD_WATCH) != 0;
+}
+static inline uint64_t uring_ud_of_watch(const poll_watch_t *w) {
+  return (uint64_t)(uintptr_t)w | URING_UD_WATCH;
+}
+static inline poll_watch_t *uring_watch_of_ud(uint64_t ud) {
+  return (poll_watch_t *)(uintptr_t)(ud & ~(uint64_t)URING_UD_WATCH);
+}
+
+/* uring.c: an SQE (when the SQ is full, what it holds goes to the kernel
+ * first; NULL when even that failed); submit what the SQ holds now and run
+ * the completion work it started (uring_submit_settle). */
+struct io_uring_sqe *uring_sqe(riox_loop *loop);
+void uring_submit_settle(riox_loop *loop);
+
+/* ready.c: the backend's readiness hooks (OS_BACKEND_FIELDS), and the CQE
+ * of a watch's POLL_ADD (ud tagged as above, res its revents or -errno). */
+void uring_watch_poll(poll_watch_t *w, uint32_t events);
+void uring_watch_closing(poll_watch_t *w);
+void uring_watch_cqe(riox_loop *loop, uint64_t ud, int res);
+
+#endif
