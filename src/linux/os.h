@@ -33,7 +33,12 @@ typedef struct os_packet os_packet_t;
   struct msghdr msg;                                                           \
   uint8_t ring_nop;   /* uring: its SQE was turned into a NOP (riox_cancel) */ \
   uint8_t ring_defer; /* uring: a RIOX_SEND_DEFER send (uring_loop.deferred) */ \
-  uint8_t ring_again; /* uring: a swallowed ICMP report; re-posted first */
+  uint8_t ring_again; /* uring: a swallowed ICMP report; re-posted first */    \
+  uint8_t ring_zc;    /* uring: a TCP send issued as SEND_ZC (fixed buffer) */  \
+  uint8_t ring_ended; /* uring: a SEND_ZC send's outcome is in ring_status */   \
+  uint8_t ring_ms;    /* uring: a listener's multishot accept (the backend's) */ \
+  int16_t ring_notifs; /* uring: SEND_ZC notifications still to come */         \
+  int32_t ring_status; /* uring: the outcome held until they came */
 
 #define OS_REQ_INIT(req) ((req)->accept_fd = -1)
 
@@ -47,6 +52,8 @@ typedef struct os_packet os_packet_t;
   list_node_t rxq;  /* receives / accepts waiting for data, in order */        \
   list_node_t txq;  /* sends waiting to be written, in order */                \
   list_node_t rxhold; /* uring: TCP receives behind the one in the kernel */   \
+  uint32_t ring_zc_notifs; /* uring: SEND_ZC notifications still to come */    \
+  uint8_t ring_zc_reset; /* uring: closed while they were: reset (uring.c) */  \
   list_node_t work;
 
 /* A backend of this OS also waits, accepts, connects, and ends every
