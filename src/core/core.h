@@ -57,6 +57,7 @@ struct req {
   uint8_t has_addr;
   uint8_t finished; /* in order: completed; its event waits for the older ones */
   uint8_t issued;   /* TCP send: handed to the backend (or completed inline) */
+  uint8_t taken;    /* TCP send: all its bytes are in the stream, its event comes later */
   uint8_t defer;    /* TCP send: posted with RIOX_SEND_DEFER */
   uint8_t post_failed; /* the status is the post's own immediate failure, not a completion's */
   uint32_t flush_gen; /* TCP send: loop->flush_gen when posted (sock__held) */
@@ -271,6 +272,10 @@ int sock_udp_icmp_status(const riox_sock *sock, int status);
 /* a TCP send that moved only part of its bytes continues: returns 1 (and
  * advances req->done) when the caller should issue the rest. */
 int sock_send_continue(req_t *req, int status, uint32_t bytes);
+/* A TCP send's bytes are all in the stream but its completion comes later
+ * (uring SEND_ZC: after the kernel's notification): the connection's next
+ * send may go to the backend now (sock.c, "Stream order"). */
+void sock_send_taken(req_t *req);
 /* 0 if the socket was created for `mode`; else RIOX_EBUSY, with a detail
  * naming RIOX_SOCK_READINESS. */
 int sock_check_mode(const riox_sock *sock, int mode, const char *what);

@@ -708,6 +708,9 @@ static void uring__send_end(riox_loop *loop, req_t *req, int status, uint32_t by
     req->ring_ended = 1;
     req->ring_status = status;
     req->backend_data = bytes;
+    /* Every byte is in the stream: the connection's next send need not
+     * wait for the acknowledgement the notification waits for. */
+    if (status == 0 && req->sock->kind == SK_TCP) sock_send_taken(req);
     return;
   }
   uring__done(loop, req, status, bytes);
