@@ -492,15 +492,19 @@ static int uring__accept(riox_sock *listener, req_t *req) {
  * cancelled (the kernel's listen queue holds the rest) and armed again
  * when requests wait. A CQE without F_MORE ends it: re-armed while
  * requests wait, except after a resource error (EMFILE, ENFILE, ENOMEM,
- * ENOBUFS), which ends the oldest request with that error and makes the
- * next post fail with it, so the core's back-off and its RIOX_EV_ERROR run
- * (src/core/tcp.c, tcp_accept_refill). The multishot is a request of the
+ * ENOBUFS), which ends the oldest request with that error; the posts after
+ * it try one accept4 first and fail while the error lasts, so the core's
+ * back-off and its RIOX_EV_ERROR run (src/core/tcp.c, tcp_accept_refill). The multishot is a request of the
  * backend's own (req->ring_ms, no event): it keeps the listener, and the
  * close drain, waiting for its last CQE. Its CQEs carry no address (the
  * kernel would write every connection's into the same buffer), so
  * getpeername asks; a connection gone by then is dropped, as accept(2)
  * itself answers ECONNABORTED for it. */
 #define URING__BACKLOG_SOFT 8u
+
+static int uring__resource_error(int res) {
+  return res == -EMFILE || res == -ENFILE || res == -ENOMEM || res == -ENOBUFS;
+}
 
 static uring_lsn_t *uring__lsn(riox_sock *listener) {
   if (listener->backend == NULL) listener->backend = calloc(1, sizeof(uring_lsn_t));
@@ -568,9 +572,21 @@ static int uring__ms_accept(riox_sock *listener, req_t *req) {
   uring_lsn_t *ls = uring__lsn(listener);
   if (ls == NULL) return error_detail(RIOX_ENOMEM, "accept: no memory for the listener's state");
   if (ls->error != 0) {
-    int res = ls->error;
+    /* Out of descriptors or memory a moment ago: find out now, with one
+     * accept4 of our own, so that a post fails for as long as it lasts and
+     * the core's back-off grows (an SQE would fail only later, each retry
+     * would look like a success and the back-off would start over). */
+    int fd;
+    LOOP_OSCALL(listener->loop);
+    fd = accept4(listener->s, (struct sockaddr *)&req->addr, &req->addrlen,
+                 SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0 && uring__resource_error(-errno)) return uring__status(-errno, "accept");
     ls->error = 0;
-    return uring__status(res, "accept");
+    if (fd >= 0) {
+      req->accept_fd = fd;
+      loop_complete_inline(listener->loop, req, 0, 0);
+      return 0;
+    }
   }
   while (ls->n > 0) {
     int fd = ls->fds[0];
@@ -626,10 +642,6 @@ static void uring__ms_conn(riox_sock *listener, int fd) {
     ls->cancelling = 1;
     uring__push(loop);
   }
-}
-
-static int uring__resource_error(int res) {
-  return res == -EMFILE || res == -ENFILE || res == -ENOMEM || res == -ENOBUFS;
 }
 
 /* A CQE of the multishot ACCEPT ms. */

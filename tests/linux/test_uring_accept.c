@@ -14,13 +14,18 @@
  *     listener then ends every posted accept and drops every connection
  *     taken but not handed out (the client sees the end of the stream or a
  *     reset, none hangs), no event follows the CLOSE, nothing stays in use,
- *     and no descriptor leaks. */
+ *     and no descriptor leaks.
+ *  3. Out of descriptors (RLIMIT_NOFILE lowered): a client that connects
+ *     then is not accepted, the listener survives (on uring with multishot
+ *     the failure is reported once as RIOX_EV_ERROR and the core's back-off
+ *     retries), and once descriptors are back the client is accepted. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -244,9 +249,94 @@ static int starved(void) {
   return 0;
 }
 
+/* 3. */
+static int no_fds(void) {
+  riox_loop_config cfg;
+  riox_loop *loop;
+  riox_sock *lis;
+  riox_stats st;
+  struct rlimit old, low;
+  uint16_t port, lport;
+  int before = fd_count(), fd, k, accepts = 0, errors = 0, multishot;
+  char v[8];
+  riox_probe_report rep;
+  H_CHECK(before > 0);
+  if (strcmp(h_backend, "epoll") == 0) {
+    /* The epoll backend re-runs a listener's accept4 inside one wait for as
+     * long as it fails with EMFILE (each failure re-posts at once): the
+     * wait never returns. Reported; not this program's subject. */
+    printf("no fds: case skipped on epoll (accept4 EMFILE spins inside riox_wait)\n");
+    return 0;
+  }
+  H_OK(riox_probe(&rep));
+  multishot = strcmp(h_backend, "uring") == 0 && rep.uring_multishot &&
+              !(h_getenv("RIOX_URING_NO_MULTISHOT", v, sizeof v) && strcmp(v, "1") == 0);
+  h_config(&cfg);
+  cfg.accept_depth = 2;
+  H_OK(h_loop(&loop, &cfg));
+  fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0); /* the client, made before the limit */
+  H_CHECK(fd >= 0);
+  H_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
+  low = old;
+  {
+    /* The lowest free number, plus one for the listener: with the limit
+     * there, no number is left for a connection. The limit is set before
+     * the accepts are posted: io_uring reads it when it prepares one. */
+    int probe = dup(0);
+    H_CHECK(probe >= 0);
+    close(probe);
+    low.rlim_cur = (rlim_t)probe + 1;
+  }
+  H_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  if (listen_on(loop, &lis, &port) != 0) {
+    (void)setrlimit(RLIMIT_NOFILE, &old);
+    return 1;
+  }
+  {
+    struct sockaddr_in sa;
+    socklen_t len = sizeof sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    H_EQ(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    H_EQ(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+    lport = ntohs(sa.sin_port);
+  }
+  evlog.n = 0;
+  (void)h_collect(loop, RIOX_EV_ACCEPT, 1, &evlog, 300);
+  H_EQ(setrlimit(RLIMIT_NOFILE, &old), 0);
+  for (k = 0; k < evlog.n; k++) {
+    accepts += evlog.ev[k].type == RIOX_EV_ACCEPT;
+    errors += evlog.ev[k].type == RIOX_EV_ERROR;
+  }
+  H_EQ(accepts, 0);
+  if (multishot) H_EQ(errors, 1); /* the streak is reported once */
+  (void)h_collect(loop, RIOX_EV_ACCEPT, 1, &evlog, 5000);
+  for (k = 0, accepts = 0; k < evlog.n; k++) {
+    if (evlog.ev[k].type != RIOX_EV_ACCEPT) continue;
+    H_EQ(evlog.ev[k].status, 0);
+    H_EQ(evlog.ev[k].addr.port, lport);
+    accepts++;
+  }
+  H_EQ(accepts, 1);
+  printf("no fds: %d error report(s), then accepted\n", errors);
+  if (close_accepted(loop, &evlog) != 0) return 1;
+  H_OK(riox_close(lis));
+  evlog.n = 0;
+  if (until_closed(loop, lis, &evlog) != 0) return 1;
+  riox_loop_stats(loop, &st);
+  H_EQ(st.req_in_use, 0);
+  riox_loop_close(loop);
+  close(fd);
+  H_EQ(fd_count(), before);
+  return 0;
+}
+
 static int body(void) {
   if (storm() != 0) return 1;
-  return starved();
+  if (starved() != 0) return 1;
+  return no_fds();
 }
 
 int main(void) {
