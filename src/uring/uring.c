@@ -25,8 +25,8 @@
  *    MSG_NOSIGNAL (a copy), or SEND_ZC from the registered region at or
  *    above a threshold (the kernel takes a registered buffer for a send only
  *    as SEND_ZC: IORING_OP_SEND with IORING_RECVSEND_FIXED_BUF is EINVAL,
- *    and WRITE_FIXED on a socket raises SIGPIPE). Off by default: see
- *    "Zero-copy sends" below for why and for the numbers. Without the
+ *    and WRITE_FIXED on a socket raises SIGPIPE): from 32 KB by default,
+ *    see "Zero-copy sends" below for the numbers. Without the
  *    registration (RLIMIT_MEMLOCK) receives use plain RECV, sends copy.
  *  - Accept: one multishot ACCEPT per listener serves the core's posted
  *    accepts, oldest first (see "Multishot accept"); single-shot ACCEPT per
@@ -87,7 +87,7 @@ static uring_loop_t *uring__of(riox_loop *loop) { return (uring_loop_t *)loop->b
 typedef struct uring_lsn {
   req_t *ms;      /* the multishot ACCEPT (a request of the backend's own), or NULL */
   int cancelling; /* an ASYNC_CANCEL of ms is on its way (the backlog is full) */
-  int error;      /* a resource error ended ms: the next post fails with it */
+  int error;      /* a resource error ended ms: posts try accept4 first */
   int *fds;       /* the backlog: accepted, waiting for a request, oldest first */
   uint32_t n, cap;
 } uring_lsn_t;
@@ -191,24 +191,33 @@ static int uring__env_is(const char *name, const char *want) {
 /* Zero-copy sends (SEND_ZC from the registered region) and where they pay.
  * SEND_ZC posts two CQEs: its result (IORING_CQE_F_MORE set when a second
  * follows) and, once the kernel holds no reference to the pages any more
- * (on TCP: the bytes were acknowledged and left the retransmit queue), a
- * notification (IORING_CQE_F_NOTIF) -- io_uring_enter(2), IORING_OP_SEND_ZC.
- * riox hands the slot back with the SEND event (the application may reuse
- * or free it then, riox.h), so the event waits for every notification of
- * the send; the core issues a connection's next send only after that event
- * (sock.c, "Stream order"), so with SEND_ZC a connection has one send in
- * flight per acknowledgement instead of per copy into the socket buffer.
- * On loopback the kernel copies the pages anyway when it hands the skb to
- * the receiving socket, so nothing is saved there either.
+ * (on TCP: the bytes were acknowledged), a notification (IORING_CQE_F_NOTIF)
+ * -- io_uring_enter(2), IORING_OP_SEND_ZC. riox hands the slot back with the
+ * SEND event (riox.h, "Buffers"), so the event waits for every notification
+ * of the send; the connection's next send goes as soon as the result says
+ * all bytes are in the stream (sock_send_taken), not after the event.
  *
- * Measured (Release, riox-perf --role both --mode tcp-stream --backend uring
- * --duration 3 --size S, 2 shared cores, others building; medians of 3
- * alternating runs; RIOX_URING_ZC_MIN=0 copy vs =1 SEND_ZC):
- * see docs/perf-notes/uring-send-zc.md for the table; in short SEND_ZC
- * lost at every size on loopback, so the default is 0 (off).
- * RIOX_URING_ZC_MIN=<bytes> turns it on for sends of at least that size
- * (measurement, tests, or a real NIC where the pages are not copied). */
-#define URING__ZC_MIN_DEFAULT 0u
+ * Measured on this project's 2-core VM (kernel 6.18, loopback, shared with
+ * other engineers' builds: load average 4-7, so rates are noisy), Release
+ * build, one connection, depth 4, medians of 3 or 5 runs alternating copy
+ * and SEND_ZC:
+ *   RIOX_URING_ZC_MIN=0|1 build/bench/bin/riox-perf --role both \
+ *     --mode tcp-stream --backend uring --size S --duration 3 --warmup 1 --json
+ *   size   copy kops/s  ZC kops/s   copy CPU us/op  ZC CPU us/op
+ *   1K         89.7        44.6          6.1           13.8
+ *   4K         63.9        43.2          8.6           14.3
+ *   16K        50.1        61.0         16.4           15.9   (5 runs)
+ *   32K        37.4        43.6         25.5           21.9   (5 runs)
+ *   64K        20.2        38.8         44.6           25.9   (5 runs)
+ *   256K        3.6         4.4        130.0          121.4
+ * Small sends lose (the notification costs a CQE and an acknowledgement's
+ * wait; the kernel's MSG_ZEROCOPY notes say the same below ~10 KB); from
+ * 32 KB on both rate and CPU per byte win, so that is the default.
+ * docs/perf-notes/uring-send-zc.md has every run. RIOX_URING_ZC_MIN=<bytes>
+ * sets the threshold (0 = never) for measurement and tests. The price: a
+ * send's event comes an acknowledgement later, and a connection closed with
+ * such pages still held is reset (uring__zc_closing). */
+#define URING__ZC_MIN_DEFAULT 32768u
 
 static void uring__zc_config(riox_loop *loop) {
   uring_loop_t *ul = uring__of(loop);
@@ -494,9 +503,10 @@ static int uring__accept(riox_sock *listener, req_t *req) {
  * requests wait, except after a resource error (EMFILE, ENFILE, ENOMEM,
  * ENOBUFS), which ends the oldest request with that error; the posts after
  * it try one accept4 first and fail while the error lasts, so the core's
- * back-off and its RIOX_EV_ERROR run (src/core/tcp.c, tcp_accept_refill). The multishot is a request of the
- * backend's own (req->ring_ms, no event): it keeps the listener, and the
- * close drain, waiting for its last CQE. Its CQEs carry no address (the
+ * back-off and its RIOX_EV_ERROR run (src/core/tcp.c, tcp_accept_refill).
+ * The multishot is a request of the backend's own (req->ring_ms, no
+ * event): it keeps the listener, and the close drain, waiting for its last
+ * CQE. Its CQEs carry no address (the
  * kernel would write every connection's into the same buffer), so
  * getpeername asks; a connection gone by then is dropped, as accept(2)
  * itself answers ECONNABORTED for it. */
