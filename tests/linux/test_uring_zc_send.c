@@ -1,7 +1,8 @@
-/* TCP sends through SEND_ZC (run with RIOX_URING_ZC_MIN=1, so every TCP
- * send of the uring backend goes zero-copy from the registered pool; on
- * other backends, or without the variable, the same checks hold for
- * copying sends). riox's rule: a send's slot is the application's again
+/* TCP sends through SEND_ZC (linux/test_uring_zc_send/uring-zc runs it
+ * with RIOX_URING_ZC_MIN=1, so every TCP send of the uring backend goes
+ * zero-copy from the registered pool; by default only those of 32 KB and
+ * more do, uring-basic copies all, and epoll copies: the same checks hold
+ * there). riox's rule: a send's slot is the application's again
  * when its SEND event is returned (riox.h, "Buffers"), so with SEND_ZC the
  * event must wait for the kernel's notification, not its first CQE.
  *  1. A stream of sends of many sizes (1 B .. 64 KB) from a sender with a
