@@ -30,6 +30,14 @@ endif()
 # RIOX_TEST_BACKEND and exits 77 (skip, with the reason printed) when
 # riox_probe says this host cannot run it.
 set(RIOX_BEHAVE_LINUX_BACKENDS epoll uring)
+# The TCP programs run twice more on uring: uring-zc with every TCP send
+# through SEND_ZC (RIOX_URING_ZC_MIN=1; by default only sends of 32 KB and
+# more), uring-basic with the fallbacks -- single-shot accepts
+# (RIOX_URING_NO_MULTISHOT=1, as on kernels without multishot accept) and
+# copying sends only (RIOX_URING_ZC_MIN=0) -- so every path stays tested.
+set(RIOX_BEHAVE_URING_VARIANT_TESTS test_tcp_echo test_tcp_half_close test_tcp_peer_reset
+    test_tcp_connect_refused test_close_in_flight test_loop_close_in_flight test_backpressure
+    test_cancel test_stats)
 
 file(GLOB RIOX_BEHAVE_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/behave/test_*.c)
 foreach(src ${RIOX_BEHAVE_TESTS})
@@ -45,5 +53,13 @@ foreach(src ${RIOX_BEHAVE_TESTS})
       set_tests_properties(behave/${name}/${backend} PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77
                            ENVIRONMENT "RIOX_TEST_BACKEND=${backend}")
     endforeach()
+    if(name IN_LIST RIOX_BEHAVE_URING_VARIANT_TESTS)
+      add_test(NAME behave/${name}/uring-zc COMMAND ${name})
+      set_tests_properties(behave/${name}/uring-zc PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77
+                           ENVIRONMENT "RIOX_TEST_BACKEND=uring;RIOX_URING_ZC_MIN=1")
+      add_test(NAME behave/${name}/uring-basic COMMAND ${name})
+      set_tests_properties(behave/${name}/uring-basic PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77
+                           ENVIRONMENT "RIOX_TEST_BACKEND=uring;RIOX_URING_NO_MULTISHOT=1;RIOX_URING_ZC_MIN=0")
+    endif()
   endif()
 endforeach()

@@ -170,3 +170,28 @@ foreach(prog test_wake_threads test_timers)
   set_tests_properties(behave/${prog}/uring-wake-poll PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77
                        ENVIRONMENT "RIOX_TEST_BACKEND=uring;RIOX_URING_WAKE_POLL=1")
 endforeach()
+# Linux-only behaviour programs (tests/linux/test_*.c: the behave harness
+# plus POSIX calls -- raw peers, socket options, /proc/self/fd), one test
+# per backend and per uring variant: uring-zc forces every TCP send through
+# SEND_ZC (RIOX_URING_ZC_MIN=1), uring-basic forces the fallbacks:
+# single-shot accepts (RIOX_URING_NO_MULTISHOT=1) and copying sends
+# (RIOX_URING_ZC_MIN=0).
+file(GLOB RIOX_LINUX_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/linux/test_*.c)
+foreach(src ${RIOX_LINUX_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name} ${src})
+  target_link_libraries(${name} PRIVATE riox_test_harness)
+  foreach(variant epoll uring uring-zc uring-basic)
+    set(_env "RIOX_TEST_BACKEND=uring")
+    if(variant STREQUAL "epoll")
+      set(_env "RIOX_TEST_BACKEND=epoll")
+    elseif(variant STREQUAL "uring-zc")
+      list(APPEND _env "RIOX_URING_ZC_MIN=1")
+    elseif(variant STREQUAL "uring-basic")
+      list(APPEND _env "RIOX_URING_NO_MULTISHOT=1" "RIOX_URING_ZC_MIN=0")
+    endif()
+    add_test(NAME linux/${name}/${variant} COMMAND ${name})
+    set_tests_properties(linux/${name}/${variant} PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77
+                         ENVIRONMENT "${_env}")
+  endforeach()
+endforeach()

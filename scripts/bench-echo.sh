@@ -11,22 +11,29 @@
 #   ping-pong   UDP, 1 socket x 1 in flight (latency)
 #   tcp-rr      TCP request/response, 8 connections x 1 in flight
 #
-#   scripts/bench-echo.sh [--seconds N] [--workloads a,b] [--servers a,b]
+#   scripts/bench-echo.sh [--seconds N] [--repeat N] [--workloads a,b] [--servers a,b]
+# --repeat N runs every server N times per workload, taking the servers in
+# turn (round r of every server before round r+1), and reports the median
+# run of each with the spread (min-max rate): on a shared VM one run is not
+# precise to 10%.
 # Prints one table per workload (rate, p50/p99, ratios to the best raw loop
-# and to libuv) and writes build/bench/echo.json. Release build, no
-# sanitizers (build/bench, shared with scripts/bench.sh).
+# and to libuv) and writes build/bench/echo.json (every run, and the
+# medians). Release build, no sanitizers (build/bench, shared with
+# scripts/bench.sh).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 seconds=5
+repeat=1
 workloads=udp-echo,ping-pong,tcp-rr
 servers=riox-uring,riox-epoll,raw-mmsg,raw-uring,libuv
 while [ $# -gt 0 ]; do
   case $1 in
     --seconds) seconds=$2; shift 2 ;;
+    --repeat) repeat=$2; shift 2 ;;
     --workloads) workloads=$2; shift 2 ;;
     --servers) servers=$2; shift 2 ;;
-    -h|--help) sed -n 2,18p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,23p "$0"; exit 0 ;;
     *) echo "bench-echo.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -66,8 +73,10 @@ trap 'rm -f "$results" "${srv_out:-}" "${scale:-}"; [ -n "${spid:-}" ] && kill "
 echo "bench-echo: server on cpu $srv_cpu, load generator on cpu $cli_cpu, ${seconds}s per run"
 IFS=, read -r -a wl <<<"$workloads"
 IFS=, read -r -a sv <<<"$servers"
+case $repeat in ''|*[!0-9]*|0) echo "bench-echo.sh: --repeat takes a count >= 1" >&2; exit 2 ;; esac
 for w in "${wl[@]}"; do
   args=$(load_args "$w")
+  for round in $(seq 1 "$repeat"); do
   for s in "${sv[@]}"; do
     cmd=$(server_cmd "$s" || true)
     if [ -z "$cmd" ]; then
@@ -100,7 +109,8 @@ for w in "${wl[@]}"; do
     spid=
     rm -f "$srv_out"
     printf '%s\t%s\t%s\n' "$w" "$s" "$json" >>"$results"
-    printf '  %-10s %-11s done\n' "$w" "$s"
+    printf '  %-10s %-11s run %d/%d done\n' "$w" "$s" "$round" "$repeat"
+  done
   done
 done
 
@@ -114,18 +124,23 @@ done
 python3 - "$results" "$out/echo.json" "$seconds" "$srv_cpu" "$cli_cpu" "$scale" <<'EOF'
 import json, sys
 rows = [l.rstrip("\n").split("\t", 2) for l in open(sys.argv[1]) if l.strip()]
-runs = {}
+every = {}
 for w, s, j in rows:
-    runs.setdefault(w, {})[s] = json.loads(j)
-report = {"seconds": float(sys.argv[3]), "server_cpu": int(sys.argv[4]), "client_cpu": int(sys.argv[5]),
+    every.setdefault(w, {}).setdefault(s, []).append(json.loads(j))
+# The median run of each server (by rate; the lower middle of an even count).
+runs = {w: {s: sorted(rs, key=lambda r: r["ops_per_sec"])[(len(rs) - 1) // 2] for s, rs in by.items()}
+        for w, by in every.items()}
+report = {"seconds": float(sys.argv[3]), "median_of": max((len(rs) for by in every.values() for rs in by.values()), default=0), "server_cpu": int(sys.argv[4]), "client_cpu": int(sys.argv[5]),
           "load_generator": "riox-perf --role client --echo-peer", "workloads": {}}
 for w, by in runs.items():
     raw = [by[k]["ops_per_sec"] for k in ("raw-mmsg", "raw-uring") if k in by]
     best_raw = max(raw) if raw else None
     uv = by.get("libuv", {}).get("ops_per_sec")
     raw_p50 = min((by[k]["latency_us"]["p50"] for k in ("raw-mmsg", "raw-uring") if k in by), default=None)
-    print(f"\n{w} (64 B)")
-    print(f"  {'server':<11} {'echoes/s':>11} {'p50 us':>8} {'p99 us':>8} {'x best raw':>10} {'x libuv':>8} {'p50 x raw':>9}")
+    nrep = max(len(rs) for rs in every[w].values())
+    print(f"\n{w} (64 B)" + (f", median of {nrep} runs (spread: slowest-fastest)" if nrep > 1 else ""))
+    print(f"  {'server':<11} {'echoes/s':>11} {'p50 us':>8} {'p99 us':>8} {'x best raw':>10} {'x libuv':>8} {'p50 x raw':>9}"
+          + ("  spread" if nrep > 1 else ""))
     out = {}
     for s, r in by.items():
         rate, p50, p99 = r["ops_per_sec"], r["latency_us"]["p50"], r["latency_us"]["p99"]
@@ -133,10 +148,12 @@ for w, by in runs.items():
         vs_uv = rate / uv if uv else None
         p50_raw = p50 / raw_p50 if raw_p50 else None
         f = lambda v, d=2: f"{v:.{d}f}" if v is not None else "-"
-        print(f"  {s:<11} {rate:>11,.0f} {p50:>8.1f} {p99:>8.1f} {f(vs_raw):>10} {f(vs_uv):>8} {f(p50_raw):>9}")
+        rates = [x["ops_per_sec"] for x in every[w][s]]
+        spread = f"  {min(rates):,.0f}-{max(rates):,.0f}" if nrep > 1 else ""
+        print(f"  {s:<11} {rate:>11,.0f} {p50:>8.1f} {p99:>8.1f} {f(vs_raw):>10} {f(vs_uv):>8} {f(p50_raw):>9}{spread}")
         out[s] = {"ops_per_sec": rate, "p50_us": p50, "p99_us": p99, "ratio_best_raw": vs_raw,
                   "ratio_libuv": vs_uv, "p50_ratio_raw": p50_raw, "client_backend": r["backend"],
-                  "errors": r["errors"]}
+                  "errors": r["errors"], "runs": len(rates), "ops_per_sec_all": rates}
     report["workloads"][w] = out
 report["scale"] = [json.loads(l) for l in open(sys.argv[6]) if l.strip()]
 if report["scale"]:

@@ -57,6 +57,7 @@ struct req {
   uint8_t has_addr;
   uint8_t finished; /* in order: completed; its event waits for the older ones */
   uint8_t issued;   /* TCP send: handed to the backend (or completed inline) */
+  uint8_t taken;    /* TCP send: all its bytes are in the stream, its event comes later */
   uint8_t defer;    /* TCP send: posted with RIOX_SEND_DEFER */
   uint8_t post_failed; /* the status is the post's own immediate failure, not a completion's */
   uint32_t flush_gen; /* TCP send: loop->flush_gen when posted (sock__held) */
@@ -114,6 +115,7 @@ struct riox_sock {
   uint8_t fin_sent;   /* shutdown(SD_SEND) done */
   uint8_t lingering;  /* riox_close waits for issued sends before the FIN */
   uint8_t accept_failing; /* listener: a streak of failed AcceptEx posts was reported */
+  uint8_t accept_ran_dry; /* listener: the streak is of accepts failing when they ran */
   uint8_t report_hold;    /* completion listener: holds the room of its next RIOX_EV_ERROR */
   uint8_t report_queued;  /* ... which is queued now, not yet handed out (tcp.c) */
   uint32_t flags;     /* riox_sock_flags */
@@ -280,6 +282,10 @@ int sock_udp_icmp_status(const riox_sock *sock, int status);
 /* a TCP send that moved only part of its bytes continues: returns 1 (and
  * advances req->done) when the caller should issue the rest. */
 int sock_send_continue(req_t *req, int status, uint32_t bytes);
+/* A TCP send's bytes are all in the stream but its completion comes later
+ * (uring SEND_ZC: after the kernel's notification): the connection's next
+ * send may go to the backend now (sock.c, "Stream order"). */
+void sock_send_taken(req_t *req);
 /* 0 if the socket was created for `mode`; else RIOX_EBUSY, with a detail
  * naming RIOX_SOCK_READINESS. */
 int sock_check_mode(const riox_sock *sock, int mode, const char *what);
@@ -363,6 +369,9 @@ void os_req_addr(const req_t *req, riox_addr *out);
 void sock_send_drained(riox_sock *sock);
 void tcp_accept_refill(riox_sock *listener);
 void tcp_accept_retry(riox_sock *listener);
+/* An accept request of the listener is done with the OS's status: refill,
+ * or back off after a resource error (tcp.c). */
+void tcp_accept_completed(riox_sock *listener, int status);
 int tcp_accept_post(riox_sock *listener);
 /* OS: post one accept of the listener (its request owes an ACCEPT, and a
  * hold the CLOSE of the connection it may bring), or RIOX_E* with nothing

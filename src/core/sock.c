@@ -12,6 +12,9 @@
 #include "core.h"
 #include "riox_test.h"
 
+static req_t *sock__first_untaken(riox_sock *sock);
+static void sock__send_next(riox_sock *sock);
+
 riox_sock *sock_alloc(riox_loop *loop, int kind, int family, uint32_t flags, void *ctx) {
   riox_sock *sock = (riox_sock *)calloc(1, sizeof *sock);
   if (sock == NULL) return NULL;
@@ -201,7 +204,7 @@ static int sock__send(riox_sock *sock, char *data, uint32_t len, const riox_addr
     req->defer = (uint8_t)((flags & RIOX_SEND_DEFER) != 0);
     req->flush_gen = sock->loop->flush_gen;
     list_insert_tail(&sock->tx_order, &req->order);
-    if (sock->tx_order.next != &req->order) return 0;
+    if (sock__first_untaken(sock) != req) return 0;
     req->issued = 1;
   }
   rc = sock->loop->be->send(sock, req, flags);
@@ -321,7 +324,11 @@ int sock_send_continue(req_t *req, int status, uint32_t bytes) {
  * and its tail must reach the stream before any later byte: had a later
  * send been in the OS already, no re-issue could have kept the stream in
  * order. The price is the OS's own pipelining of one socket's sends: IOCP
- * completes a send once it is buffered, so little is lost there.
+ * completes a send once it is buffered, so little is lost there. A backend
+ * whose send reports its event later than the OS took its bytes (uring's
+ * SEND_ZC: the event waits until the kernel lets go of the slot) says so
+ * with sock_send_taken, and the next send goes then: still only one send
+ * is taking bytes at a time, and the events stay in posting order.
  *
  * UDP receives join rx_order too: the k-th datagram fills the k-th receive
  * wherever the OS keeps its receives in a queue, but a cancel's completions
@@ -373,6 +380,24 @@ static void sock__event(riox_loop *loop, req_t *req, int status, uint32_t bytes)
   loop_req_free(loop, req);
 }
 
+/* The oldest send of the connection still to take bytes from the stream's
+ * point of view: neither finished (waiting for an older one's event) nor
+ * taken whole by the OS (sock_send_taken); NULL when there is none. Without
+ * taken sends this is the first of tx_order. */
+static req_t *sock__first_untaken(riox_sock *sock) {
+  list_node_t *node;
+  for (node = sock->tx_order.next; node != &sock->tx_order; node = node->next) {
+    req_t *req = container_of(node, req_t, order);
+    if (!req->taken && !req->finished) return req;
+  }
+  return NULL;
+}
+
+void sock_send_taken(req_t *req) {
+  req->taken = 1;
+  sock__send_next(req->sock);
+}
+
 /* A TCP send posted with RIOX_SEND_DEFER and not flushed since (no
  * riox_flush, no riox_wait): the backend is to hold it back. */
 static int sock__held(const req_t *req) {
@@ -380,17 +405,16 @@ static int sock__held(const req_t *req) {
 }
 
 /* The first waiting TCP send goes to the backend, once the one before it
- * is reported. A refusal is its completion, in order like any other. A
+ * is reported (or its bytes are all in the stream: sock_send_taken). A
+ * refusal is its completion, in order like any other. A
  * closing connection's sends go on while riox_close lingers for them (the
  * close flushes them), until one fails or is cancelled: a later one then
  * never goes out, so the peer's stream has no hole (riox.h, riox_close). */
 static void sock__send_next(riox_sock *sock) {
   riox_loop *loop = sock->loop;
-  req_t *req;
+  req_t *req = sock__first_untaken(sock);
   int rc;
-  if (list_empty(&sock->tx_order)) return;
-  req = container_of(sock->tx_order.next, req_t, order);
-  if (req->issued) return;
+  if (req == NULL || req->issued) return;
   req->issued = 1;
   if (sock->state != SK_CLOSING)
     rc = loop->be->send(sock, req, sock__held(req) ? (uint32_t)RIOX_SEND_DEFER : 0u);

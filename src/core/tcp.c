@@ -115,9 +115,10 @@ void tcp_report_release(riox_sock *listener) {
  * riox_tcp_listen). Request slots are the application's own limit
  * (max_requests), not a failure: they are reported only when they leave the
  * listener with no accept at all. */
+static void tcp__back_off(riox_sock *listener, int rc, int slots);
+
 void tcp_accept_refill(riox_sock *listener) {
   riox_loop *loop = listener->loop;
-  uint32_t delay;
   int rc = 0, slots = 0;
   /* A retry is scheduled: the back-off decides when to try again. */
   if (listener->deadline_id != 0) return;
@@ -128,10 +129,20 @@ void tcp_accept_refill(riox_sock *listener) {
   }
   if (listener->state == SK_CLOSING) return;
   if (rc == 0) {
-    listener->accept_failing = 0; /* the streak is over */
-    listener->accept_retry_ms = 0;
+    /* The streak is over -- unless its accepts failed when they ran, not
+     * at the post: then only an accepted connection ends it. */
+    if (!listener->accept_ran_dry) {
+      listener->accept_failing = 0;
+      listener->accept_retry_ms = 0;
+    }
     return;
   }
+  tcp__back_off(listener, rc, slots);
+}
+
+/* A streak of failures: report its first one, try again later. */
+static void tcp__back_off(riox_sock *listener, int rc, int slots) {
+  uint32_t delay;
   if (!listener->accept_failing && rc != RIOX_ECONNRESET &&
       (!slots || listener->accepts_pending == 0)) {
     listener->accept_failing = 1;
@@ -144,6 +155,27 @@ void tcp_accept_refill(riox_sock *listener) {
 }
 
 void tcp_accept_retry(riox_sock *listener) { tcp_accept_refill(listener); }
+
+/* An accept request is done, with the OS's status. Out of descriptors or
+ * memory when it ran (Linux's accept4 and the ring's accept fail there, not
+ * at the post; EMFILE and ENFILE are RIOX_ENOBUFS): a post now would fail
+ * the same way as soon as it runs, and on a listener whose backlog stays
+ * readable that is a loop that never waits -- so back off as for a failed
+ * post. Anything else: keep the depth now. */
+void tcp_accept_completed(riox_sock *listener, int status) {
+  if (status == RIOX_ENOBUFS || status == RIOX_ENOMEM) {
+    listener->accept_ran_dry = 1;
+    if (listener->state != SK_CLOSING && listener->deadline_id == 0) {
+      tcp__back_off(listener, status, 0);
+      return;
+    }
+  } else if (status == 0 && listener->accept_ran_dry) {
+    listener->accept_ran_dry = 0; /* accepting again: the streak is over */
+    listener->accept_failing = 0;
+    listener->accept_retry_ms = 0;
+  }
+  tcp_accept_refill(listener);
+}
 
 int riox_tcp_listen(riox_loop *loop, const riox_addr *local, int backlog, uint32_t flags,
                     void *ctx, riox_sock **out) {

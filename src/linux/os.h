@@ -40,7 +40,12 @@ typedef struct os_packet os_packet_t;
   uint8_t ring_defer; /* uring: a RIOX_SEND_DEFER send (uring_loop.deferred) */ \
   uint8_t ring_again; /* a swallowed ICMP report; re-posted first */        \
   uint8_t ring_linked; /* uring: a UDP receive behind another in one chain */ \
-  uint8_t ring_cut;   /* uring: ended by riox_cancel/close, not re-issued */
+  uint8_t ring_cut;   /* uring: ended by riox_cancel/close, not re-issued */  \
+  uint8_t ring_zc;    /* uring: a TCP send issued as SEND_ZC (fixed buffer) */  \
+  uint8_t ring_ended; /* uring: a SEND_ZC send's outcome is in ring_status */   \
+  uint8_t ring_ms;    /* uring: a listener's multishot accept (the backend's) */ \
+  int16_t ring_notifs; /* uring: SEND_ZC notifications still to come */         \
+  int32_t ring_status; /* uring: the outcome held until they came */
 
 #define OS_REQ_INIT(req) ((req)->accept_fd = -1)
 
@@ -56,6 +61,8 @@ typedef struct os_packet os_packet_t;
   list_node_t rxhold; /* uring: receives behind the ones in the kernel */     \
   list_node_t rxback; /* uring: UDP receives a broken chain gave back */       \
   uint8_t rx_wait;  /* a swallowed UDP receive is still to come back */   \
+  uint32_t ring_zc_notifs; /* uring: SEND_ZC notifications still to come */    \
+  uint8_t ring_zc_reset; /* uring: closed while they were: reset (uring.c) */  \
   list_node_t work;
 
 /* A backend of this OS also waits, accepts, connects, and ends every

@@ -15,6 +15,7 @@
 static void tcp__accept_done(riox_loop *loop, req_t *req, int status, uint32_t bytes) {
   riox_sock *listener = req->sock, *conn = NULL;
   int fd = req->accept_fd;
+  int os_status = status; /* sock_adopt's failure below is no reason to back off */
   (void)bytes;
   listener->accepts_pending--;
   loop_unhold(loop); /* the room held for conn: sock_adopt takes it back */
@@ -32,7 +33,7 @@ static void tcp__accept_done(riox_loop *loop, req_t *req, int status, uint32_t b
   }
   if (fd >= 0) close(fd);
   loop_req_free(loop, req);
-  tcp_accept_refill(listener);
+  tcp_accept_completed(listener, os_status);
 }
 
 int os_accept_post_once(riox_sock *listener) {

@@ -33,11 +33,17 @@
  *      back short would cut the chain every time), the others wait in
  *      sock->rxhold, each issued when the one before it is done.
  *  - The pool's regions are registered once (loop_init): TCP receives read
- *    into them with READ_FIXED. TCP sends stay IORING_OP_SEND with
- *    MSG_NOSIGNAL: the kernel takes a registered buffer for a send only as
- *    SEND_ZC (IORING_OP_SEND with IORING_RECVSEND_FIXED_BUF is EINVAL here),
- *    and WRITE_FIXED on a socket raises SIGPIPE. Without the registration
- *    (RLIMIT_MEMLOCK) receives use plain RECV.
+ *    into them with READ_FIXED. TCP sends are IORING_OP_SEND with
+ *    MSG_NOSIGNAL (a copy), or SEND_ZC from the registered region at or
+ *    above a threshold (the kernel takes a registered buffer for a send only
+ *    as SEND_ZC: IORING_OP_SEND with IORING_RECVSEND_FIXED_BUF is EINVAL,
+ *    and WRITE_FIXED on a socket raises SIGPIPE): from 32 KB by default,
+ *    see "Zero-copy sends" below for the numbers. Without the
+ *    registration (RLIMIT_MEMLOCK) receives use plain RECV, sends copy.
+ *  - Accept: one multishot ACCEPT per listener serves the core's posted
+ *    accepts, oldest first (see "Multishot accept"); single-shot ACCEPT per
+ *    request where the kernel lacks it (uring_caps()->multishot) or
+ *    RIOX_URING_NO_MULTISHOT=1 (the test switch) asks for it.
  *  - UDP: RECVMSG / SENDMSG through the request's own msghdr.
  *  - Cancel, close: held receives end at once; the socket's SQEs not yet
  *    read by the kernel become NOPs that complete as cancelled; the rest
@@ -80,11 +86,37 @@ typedef struct uring_loop {
   int swallowed;   /* the receive just completed was swallowed (ICMP report) */
   int rx_next;     /* a dispatched receive put the next held one in the SQ */
   uint32_t deferred; /* RIOX_SEND_DEFER sends in the SQ (riox_flush's count) */
-  uint32_t inflight; /* requests whose CQE has not come */
+  uint32_t inflight; /* issues whose last CQE has not come (a SEND_ZC's: its notification) */
+  uint32_t zc_min;   /* TCP sends of at least this many bytes go as SEND_ZC; 0 = never */
+  int ms_accept;     /* listeners accept with one multishot ACCEPT */
   uint64_t wake_buf; /* what the wake read takes (kept until its CQE) */
 } uring_loop_t;
 
 static uring_loop_t *uring__of(riox_loop *loop) { return (uring_loop_t *)loop->be_data; }
+
+/* A listener under multishot accept (sock->backend): the one ACCEPT in the
+ * kernel, and the connections it brought while no accept request waited
+ * (the requests that wait are on sock->rxhold, oldest first). */
+typedef struct uring_lsn {
+  req_t *ms;      /* the multishot ACCEPT (a request of the backend's own), or NULL */
+  int cancelling; /* an ASYNC_CANCEL of ms is on its way (the backlog is full) */
+  int error;      /* a resource error ended ms: posts try accept4 first */
+  int *fds;       /* the backlog: accepted, waiting for a request, oldest first */
+  uint32_t n, cap;
+} uring_lsn_t;
+
+static void uring__lsn_drop_backlog(uring_lsn_t *ls) {
+  while (ls->n > 0) close(ls->fds[--ls->n]);
+}
+
+static void uring__lsn_free(riox_sock *sock) {
+  uring_lsn_t *ls = (uring_lsn_t *)sock->backend;
+  if (ls == NULL) return;
+  uring__lsn_drop_backlog(ls);
+  free(ls->fds);
+  free(ls);
+  sock->backend = NULL;
+}
 
 /* One io_uring_enter that submits what the SQ holds (and, with wait,
  * waits); counted as the OS call it is. */
@@ -167,6 +199,10 @@ static int uring__sq_full(void) {
   return error_detail(RIOX_ENOBUFS, "io_uring: the submission queue is full");
 }
 
+static int uring__status(int res, const char *what);
+static void uring__done(riox_loop *loop, req_t *req, int status, uint32_t bytes);
+static void uring__zc_closing(riox_sock *sock);
+
 /* ----------------------------------------------------------- lifecycle */
 
 /* Registers the pool's regions: buf_index of a slot = its region. */
@@ -182,6 +218,55 @@ static void uring__register(riox_loop *loop) {
   LOOP_OSCALL(loop);
   ul->fixed = io_uring_register_buffers(&ul->ring, iov, loop->pool.nregions) == 0;
   free(iov);
+}
+
+static int uring__env_is(const char *name, const char *want) {
+  char v[16];
+  return os_getenv(name, v, sizeof v) && strcmp(v, want) == 0;
+}
+
+/* Zero-copy sends (SEND_ZC from the registered region) and where they pay.
+ * SEND_ZC posts two CQEs: its result (IORING_CQE_F_MORE set when a second
+ * follows) and, once the kernel holds no reference to the pages any more
+ * (on TCP: the bytes were acknowledged), a notification (IORING_CQE_F_NOTIF)
+ * -- io_uring_enter(2), IORING_OP_SEND_ZC. riox hands the slot back with the
+ * SEND event (riox.h, "Buffers"), so the event waits for every notification
+ * of the send; the connection's next send goes as soon as the result says
+ * all bytes are in the stream (sock_send_taken), not after the event.
+ *
+ * Measured on this project's 2-core VM (kernel 6.18, loopback, shared with
+ * other engineers' builds: load average 4-7, so rates are noisy), Release
+ * build, one connection, depth 4, medians of 3 or 5 runs alternating copy
+ * and SEND_ZC:
+ *   RIOX_URING_ZC_MIN=0|1 build/bench/bin/riox-perf --role both \
+ *     --mode tcp-stream --backend uring --size S --duration 3 --warmup 1 --json
+ *   size   copy kops/s  ZC kops/s   copy CPU us/op  ZC CPU us/op
+ *   1K         89.7        44.6          6.1           13.8
+ *   4K         63.9        43.2          8.6           14.3
+ *   16K        50.1        61.0         16.4           15.9   (5 runs)
+ *   32K        37.4        43.6         25.5           21.9   (5 runs)
+ *   64K        20.2        38.8         44.6           25.9   (5 runs)
+ *   256K        3.6         4.4        130.0          121.4
+ * Small sends lose (the notification costs a CQE and an acknowledgement's
+ * wait; the kernel's MSG_ZEROCOPY notes say the same below ~10 KB); from
+ * 32 KB on both rate and CPU per byte win, so that is the default.
+ * docs/perf-notes/uring-send-zc.md has every run. RIOX_URING_ZC_MIN=<bytes>
+ * sets the threshold (0 = never) for measurement and tests. The price: a
+ * send's event comes an acknowledgement later, and a connection closed with
+ * such pages still held is reset (uring__zc_closing). */
+#define URING__ZC_MIN_DEFAULT 32768u
+
+static void uring__zc_config(riox_loop *loop) {
+  uring_loop_t *ul = uring__of(loop);
+  char v[16], *end;
+  unsigned long n = URING__ZC_MIN_DEFAULT;
+  if (os_getenv("RIOX_URING_ZC_MIN", v, sizeof v)) {
+    n = strtoul(v, &end, 10);
+    if (*end != '\0' || n > UINT32_MAX) n = URING__ZC_MIN_DEFAULT;
+  }
+  /* SEND_ZC of a registered buffer needs both the opcode and the
+   * registration; without either every send copies. */
+  ul->zc_min = uring_caps()->send_zc && ul->fixed ? (uint32_t)n : 0u;
 }
 
 static int uring__loop_init(riox_loop *loop) {
@@ -201,6 +286,8 @@ static int uring__loop_init(riox_loop *loop) {
   ul->cancel_fd = uring_caps()->cancel_fd;
   ul->wake_poll = uring_wake_poll_forced(); /* test switch: as after an -EAGAIN */
   uring__register(loop); /* best effort: RLIMIT_MEMLOCK may refuse it */
+  uring__zc_config(loop);
+  ul->ms_accept = uring_caps()->multishot && !uring__env_is("RIOX_URING_NO_MULTISHOT", "1");
   return 0;
 }
 
@@ -243,7 +330,13 @@ static int uring__loop_fini(riox_loop *loop) {
    * teardown runs on in the kernel after this returns, and may still write
    * into their buffers. */
   int os_may_write = ul->inflight > 0;
+  list_node_t *node;
   io_uring_queue_exit(&ul->ring); /* unregisters the buffers too */
+  /* Listeners the drain gave up on keep their state until here. */
+  for (node = loop->socks.next; node != &loop->socks; node = node->next) {
+    riox_sock *sock = container_of(node, riox_sock, node);
+    if (sock->kind == SK_TCP_LISTEN) uring__lsn_free(sock);
+  }
   /* A wake read that would not end may still write wake_buf: leaked. */
   if (wake_gone) free(ul);
   loop->be_data = NULL;
@@ -256,12 +349,14 @@ static int uring__sock_attach(riox_sock *sock) {
   return 0;
 }
 
-/* Off the list of sockets with UDP receives to chain (loop->work). */
+/* Off the list of sockets with UDP receives to chain (loop->work); a
+ * listener's multishot state goes. */
 static void uring__sock_detach(riox_sock *sock) {
   if (sock->dirty) {
     list_remove(&sock->work);
     sock->dirty = 0;
   }
+  if (sock->kind == SK_TCP_LISTEN) uring__lsn_free(sock);
 }
 
 /* riox_cancel/riox_close: nothing to do first; sock_abort_io ends every
@@ -326,8 +421,15 @@ static void uring__sock_abort_io(riox_sock *sock) {
     while ((node = list_pop_front(&sock->rxhold)) != NULL)
       loop_complete_inline(loop, container_of(node, req_t, node), RIOX_ECANCELED, 0);
   }
-  if (list_empty(&sock->rxq) && list_empty(&sock->txq)) return;
+  /* A listener's connections no accept took: the clients see a reset. */
+  if (sock->kind == SK_TCP_LISTEN && sock->backend != NULL)
+    uring__lsn_drop_backlog((uring_lsn_t *)sock->backend);
+  if (list_empty(&sock->rxq) && list_empty(&sock->txq)) {
+    uring__zc_closing(sock);
+    return;
+  }
   uring__nop_unsubmitted(sock);
+  uring__zc_closing(sock);
   if (!uring__any_live(&sock->rxq) && !uring__any_live(&sock->txq)) {
     /* nothing in the kernel to cancel */
   } else if (ul->cancel_fd) {
@@ -522,10 +624,17 @@ static int uring__recv_issue(riox_sock *sock, req_t *req) {
   return 0;
 }
 
-/* A TCP send from byte req->backend_data on (the tail of a partial one). */
+/* A TCP send from byte req->backend_data on (the tail of a partial one):
+ * SEND_ZC from its registered region when the send was chosen for it
+ * (req->ring_zc, uring__send), else a copying SEND. */
 static void uring__prep_tcp_send(riox_sock *sock, req_t *req, struct io_uring_sqe *sqe) {
-  uint32_t done = (uint32_t)req->backend_data;
-  io_uring_prep_send(sqe, sock->s, req->data + done, req->len - done, MSG_NOSIGNAL);
+  uint32_t done = (uint32_t)req->backend_data, slot, region, off;
+  if (req->ring_zc &&
+      pool_locate(&sock->loop->pool, req->data + done, req->len - done, &slot, &region, &off) == 0)
+    io_uring_prep_send_zc_fixed(sqe, sock->s, req->data + done, req->len - done, MSG_NOSIGNAL, 0,
+                                region);
+  else
+    io_uring_prep_send(sqe, sock->s, req->data + done, req->len - done, MSG_NOSIGNAL);
   io_uring_sqe_set_data(sqe, req);
 }
 
@@ -534,6 +643,8 @@ static int uring__send(riox_sock *sock, req_t *req, uint32_t flags) {
   if (sqe == NULL) return uring__sq_full();
   req->complete = sock_io_complete;
   req->backend_data = 0;
+  req->ring_zc = sock->kind == SK_TCP && uring__of(sock->loop)->zc_min > 0 &&
+                 req->len >= uring__of(sock->loop)->zc_min;
   if (sock->kind == SK_UDP) {
     req->iov.iov_base = req->data;
     req->iov.iov_len = req->len;
@@ -564,15 +675,211 @@ static void uring__prep_accept(riox_sock *listener, req_t *req, struct io_uring_
   io_uring_sqe_set_data(sqe, req);
 }
 
+static int uring__ms_accept(riox_sock *listener, req_t *req);
+
 static int uring__accept(riox_sock *listener, req_t *req) {
   struct io_uring_sqe *sqe;
   int rc = sock_attach(listener);
   if (rc < 0) return rc;
+  if (uring__of(listener->loop)->ms_accept) return uring__ms_accept(listener, req);
   sqe = uring__req_sqe(listener->loop, req, &listener->rxq);
   if (sqe == NULL) return uring__sq_full();
   uring__prep_accept(listener, req, sqe);
   uring__push(listener->loop);
   return 0;
+}
+
+/* ---------------------------------------------------- multishot accept
+ *
+ * One multishot ACCEPT (io_uring_prep_multishot_accept) per listener takes
+ * every connection; each of its CQEs (IORING_CQE_F_MORE while it stays
+ * armed) brings one descriptor, handed to the oldest accept request the
+ * core posted (sock->rxhold, posting order). With none waiting the
+ * descriptor goes to a small backlog that the next posted request takes at
+ * once; when the backlog reaches URING__BACKLOG_SOFT the multishot is
+ * cancelled (the kernel's listen queue holds the rest) and armed again
+ * when requests wait. A CQE without F_MORE ends it: re-armed while
+ * requests wait, except after a resource error (EMFILE, ENFILE, ENOMEM,
+ * ENOBUFS), which ends the oldest request with that error; the posts after
+ * it try one accept4 first and fail while the error lasts, so the core's
+ * back-off and its RIOX_EV_ERROR run (src/core/tcp.c, tcp_accept_refill).
+ * The multishot is a request of the backend's own (req->ring_ms, no
+ * event): it keeps the listener, and the close drain, waiting for its last
+ * CQE. Its CQEs carry no address (the
+ * kernel would write every connection's into the same buffer), so
+ * getpeername asks; a connection gone by then is dropped, as accept(2)
+ * itself answers ECONNABORTED for it. */
+#define URING__BACKLOG_SOFT 8u
+
+static int uring__resource_error(int res) {
+  return res == -EMFILE || res == -ENFILE || res == -ENOMEM || res == -ENOBUFS;
+}
+
+static uring_lsn_t *uring__lsn(riox_sock *listener) {
+  if (listener->backend == NULL) listener->backend = calloc(1, sizeof(uring_lsn_t));
+  return (uring_lsn_t *)listener->backend;
+}
+
+/* The multishot's end (its request owes no event). */
+static void uring__ms_free(riox_loop *loop, req_t *req, int status, uint32_t bytes) {
+  (void)status;
+  (void)bytes;
+  loop_req_free(loop, req);
+}
+
+/* Arm the multishot when accept requests wait and none is in the kernel.
+ * Without a request slot or an SQE for it, the oldest waiting request is
+ * issued as a single-shot accept instead (or, with no SQE, ends with
+ * RIOX_ENOBUFS), so a waiting request never waits for nothing. */
+static void uring__ms_arm(riox_sock *listener) {
+  riox_loop *loop = listener->loop;
+  uring_lsn_t *ls = (uring_lsn_t *)listener->backend;
+  struct io_uring_sqe *sqe;
+  req_t *ms, *oldest;
+  if (ls == NULL || ls->ms != NULL || listener->state == SK_CLOSING || listener->s < 0 ||
+      list_empty(&listener->rxhold))
+    return;
+  ms = loop_req_alloc(loop, listener, REQ_ACCEPT, uring__ms_free);
+  if (ms != NULL) {
+    sqe = uring__req_sqe(loop, ms, &listener->rxq);
+    if (sqe != NULL) {
+      ms->ring_ms = 1;
+      io_uring_prep_multishot_accept(sqe, listener->s, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      io_uring_sqe_set_data(sqe, ms);
+      ls->ms = ms;
+      ls->cancelling = 0;
+      uring__push(loop);
+      return;
+    }
+    loop_req_free(loop, ms);
+  }
+  oldest = container_of(listener->rxhold.next, req_t, node);
+  list_remove(&oldest->node);
+  sqe = uring__req_sqe(loop, oldest, &listener->rxq);
+  if (sqe == NULL) {
+    loop_complete_inline(loop, oldest, uring__sq_full(), 0);
+    return;
+  }
+  uring__prep_accept(listener, oldest, sqe);
+  uring__push(loop);
+}
+
+/* Connection fd for accept request req: its peer's address into req.
+ * 0 when the connection is already gone (fd closed; req keeps waiting). */
+static int uring__ms_give(riox_sock *listener, req_t *req, int fd) {
+  req->addrlen = (socklen_t)sizeof req->addr;
+  LOOP_OSCALL(listener->loop);
+  if (getpeername(fd, (struct sockaddr *)&req->addr, &req->addrlen) != 0) {
+    close(fd);
+    return 0;
+  }
+  req->accept_fd = fd;
+  return 1;
+}
+
+static int uring__ms_accept(riox_sock *listener, req_t *req) {
+  uring_lsn_t *ls = uring__lsn(listener);
+  if (ls == NULL) return error_detail(RIOX_ENOMEM, "accept: no memory for the listener's state");
+  if (ls->error != 0) {
+    /* Out of descriptors or memory a moment ago: find out now, with one
+     * accept4 of our own, so that a post fails for as long as it lasts and
+     * the core's back-off grows (an SQE would fail only later, each retry
+     * would look like a success and the back-off would start over). */
+    int fd;
+    LOOP_OSCALL(listener->loop);
+    fd = accept4(listener->s, (struct sockaddr *)&req->addr, &req->addrlen,
+                 SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0 && uring__resource_error(-errno)) return uring__status(-errno, "accept");
+    ls->error = 0;
+    if (fd >= 0) {
+      req->accept_fd = fd;
+      loop_complete_inline(listener->loop, req, 0, 0);
+      return 0;
+    }
+  }
+  while (ls->n > 0) {
+    int fd = ls->fds[0];
+    ls->n--;
+    memmove(ls->fds, ls->fds + 1, ls->n * sizeof *ls->fds);
+    if (uring__ms_give(listener, req, fd)) {
+      /* Its event comes from the next wait, as any completion does. */
+      loop_complete_inline(listener->loop, req, 0, 0);
+      return 0;
+    }
+  }
+  list_insert_tail(&listener->rxhold, &req->node);
+  uring__ms_arm(listener);
+  return 0;
+}
+
+/* A connection the multishot brought. */
+static void uring__ms_conn(riox_sock *listener, int fd) {
+  riox_loop *loop = listener->loop;
+  uring_lsn_t *ls = (uring_lsn_t *)listener->backend;
+  struct io_uring_sqe *sqe;
+  if (listener->state == SK_CLOSING || listener->s < 0) {
+    close(fd); /* accepted just before the cancel: the client sees a reset */
+    return;
+  }
+  if (!list_empty(&listener->rxhold)) {
+    req_t *req = container_of(listener->rxhold.next, req_t, node);
+    if (uring__ms_give(listener, req, fd)) {
+      list_remove(&req->node);
+      uring__done(loop, req, 0, 0);
+    }
+    return;
+  }
+  if (ls->n == ls->cap) {
+    uint32_t cap = ls->cap ? 2 * ls->cap : 2 * URING__BACKLOG_SOFT;
+    int *p = (int *)realloc(ls->fds, cap * sizeof *p);
+    if (p == NULL) {
+      close(fd);
+      loop->stats.drops++;
+      return;
+    }
+    ls->fds = p;
+    ls->cap = cap;
+  }
+  ls->fds[ls->n++] = fd;
+  /* Full: stop taking connections until requests come for these. What the
+   * kernel accepted before the cancel lands still comes, and is kept. */
+  if (ls->n >= URING__BACKLOG_SOFT && ls->ms != NULL && !ls->cancelling) {
+    sqe = uring__sqe(loop);
+    if (sqe == NULL) return; /* tried again at the next connection */
+    io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)ls->ms, 0);
+    io_uring_sqe_set_data64(sqe, URING__UD_CANCEL);
+    ls->cancelling = 1;
+    uring__push(loop);
+  }
+}
+
+/* A CQE of the multishot ACCEPT ms. */
+static void uring__ms_cqe(riox_loop *loop, req_t *ms, int res, unsigned flags) {
+  riox_sock *listener = ms->sock;
+  uring_lsn_t *ls = (uring_lsn_t *)listener->backend;
+  int more = (flags & IORING_CQE_F_MORE) != 0;
+  if (ms->ring_nop) { /* riox_cancel/close made its SQE a NOP */
+    res = -ECANCELED;
+    more = 0;
+  }
+  if (res >= 0) uring__ms_conn(listener, res);
+  if (more) return;
+  list_remove(&ms->node);
+  uring__of(loop)->inflight--;
+  ls->ms = NULL;
+  if (res < 0 && uring__resource_error(res) && listener->state != SK_CLOSING) {
+    ls->error = res;
+    if (!list_empty(&listener->rxhold)) {
+      req_t *req = container_of(listener->rxhold.next, req_t, node);
+      list_remove(&req->node);
+      uring__done(loop, req, uring__status(res, "accept"), 0);
+    }
+  } else {
+    /* Cancelled (a full backlog, riox_cancel), ECONNABORTED and the like,
+     * or ended after a connection: again, while requests wait. */
+    uring__ms_arm(listener);
+  }
+  uring__done(loop, ms, 0, 0);
 }
 
 /* The layer hands the connect over before calling connect() itself
@@ -619,12 +926,70 @@ static void uring__done(riox_loop *loop, req_t *req, int status, uint32_t bytes)
   req->complete(loop, req, status, bytes);
 }
 
+/* A send's outcome: its event now, or, while SEND_ZC notifications of it
+ * are still to come (the kernel may still read the slot), once they came. */
+static void uring__send_end(riox_loop *loop, req_t *req, int status, uint32_t bytes) {
+  if (req->ring_notifs > 0) {
+    req->ring_ended = 1;
+    req->ring_status = status;
+    req->backend_data = bytes;
+    /* Every byte is in the stream: the connection's next send need not
+     * wait for the acknowledgement the notification waits for. */
+    if (status == 0 && req->sock->kind == SK_TCP) sock_send_taken(req);
+    return;
+  }
+  uring__done(loop, req, status, bytes);
+}
+
+/* A SEND_ZC notification: one issue of req no longer uses its buffer. The
+ * result CQE comes first (io_uring_enter(2)), but the count does not rely
+ * on it: the send ends when both are in, whichever came last. */
+static void uring__zc_notif(riox_loop *loop, req_t *req) {
+  riox_sock *sock = req->sock;
+  uring__of(loop)->inflight--;
+  req->ring_notifs--;
+  if (sock->ring_zc_notifs > 0) sock->ring_zc_notifs--;
+  if (req->ring_notifs == 0 && req->ring_ended) {
+    int status = req->ring_status;
+    /* The reset threw away what the send had handed the kernel. */
+    if (status == 0 && sock->ring_zc_reset) status = RIOX_ECANCELED;
+    req->ring_ended = 0;
+    uring__done(loop, req, status, (uint32_t)req->backend_data);
+  }
+}
+
+/* A connection being closed with SEND_ZC sends out (the linger bound
+ * passed, riox_abort, the loop closing): the kernel keeps their pages
+ * until the peer acknowledges the bytes, which a peer that does not read
+ * never does -- and their slots, the SEND events and the CLOSE would wait
+ * with them. A copying send leaves its bytes to the orphaned socket; a
+ * zero-copy one cannot, so the close resets the connection (SO_LINGER 0:
+ * close(2) discards the send queue), and the notifications come. */
+static void uring__zc_closing(riox_sock *sock) {
+  list_node_t *node;
+  int live = sock->ring_zc_notifs > 0;
+  struct linger lg;
+  if (sock->kind != SK_TCP || sock->state != SK_CLOSING || sock->s < 0) return;
+  for (node = sock->txq.next; node != &sock->txq && !live; node = node->next) {
+    req_t *req = container_of(node, req_t, node);
+    live = req->ring_zc && !req->ring_nop;
+  }
+  if (!live) return;
+  lg.l_onoff = 1;
+  lg.l_linger = 0;
+  LOOP_OSCALL(sock->loop);
+  if (setsockopt(sock->s, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) == 0) sock->ring_zc_reset = 1;
+}
+
 /* Issue req again (a send's tail, the next connection of an accept);
  * completes it with an error when the SQ cannot take it. */
 static void uring__reissue(riox_sock *sock, req_t *req, int tx) {
   struct io_uring_sqe *sqe = uring__req_sqe(sock->loop, req, tx ? &sock->txq : &sock->rxq);
   if (sqe == NULL) {
-    uring__done(sock->loop, req, uring__sq_full(), (uint32_t)req->backend_data);
+    if (tx)
+      uring__send_end(sock->loop, req, uring__sq_full(), (uint32_t)req->backend_data);
+    else
+      uring__done(sock->loop, req, uring__sq_full(), 0);
     return;
   }
   if (tx)
@@ -653,10 +1018,24 @@ static void uring__recv_next(riox_sock *sock) {
   }
 }
 
-static void uring__cqe(riox_loop *loop, req_t *req, int res) {
+static void uring__cqe(riox_loop *loop, req_t *req, int res, unsigned flags) {
   riox_sock *sock = req->sock;
+  if (flags & IORING_CQE_F_NOTIF) {
+    uring__zc_notif(loop, req);
+    return;
+  }
+  if (req->ring_ms) {
+    uring__ms_cqe(loop, req, res, flags);
+    return;
+  }
   list_remove(&req->node);
-  uring__of(loop)->inflight--;
+  /* A SEND_ZC result with F_MORE: its notification follows, and ends the
+   * issue (uring__zc_notif). */
+  if ((flags & IORING_CQE_F_MORE) && req->kind == REQ_SEND) {
+    req->ring_notifs++;
+    sock->ring_zc_notifs++;
+  } else
+    uring__of(loop)->inflight--;
   if (req->ring_nop) res = -ECANCELED; /* riox_cancel made it a NOP (uring__nop_unsubmitted) */
   switch (req->kind) {
     case REQ_RECV:
@@ -675,17 +1054,22 @@ static void uring__cqe(riox_loop *loop, req_t *req, int res) {
       if (!uring__of(loop)->swallowed) uring__recv_next(sock);
       break;
     case REQ_SEND:
-      if (res < 0) {
-        uring__done(loop, req, uring__status(res, "send"), (uint32_t)req->backend_data);
+      if (res == -EOPNOTSUPP && req->ring_zc && !req->ring_nop && sock->s >= 0) {
+        /* No zero-copy on this socket (io_uring_enter(2): copy instead). */
+        req->ring_zc = 0;
+        uring__reissue(sock, req, 1);
+      } else if (res < 0) {
+        uring__send_end(loop, req, uring__status(res, "send"), (uint32_t)req->backend_data);
       } else if (sock->kind == SK_TCP) {
         /* A stream send may take part of the bytes: the tail goes before
-         * anything else of the socket (only this send is out). */
+         * anything else of the socket (only this send is out); each issue
+         * of a SEND_ZC has its own notification. */
         req->backend_data += (uint32_t)res;
         if (res > 0 && req->backend_data < req->len && sock->s >= 0) {
           uring__reissue(sock, req, 1);
           break;
         }
-        uring__done(loop, req, 0, (uint32_t)req->backend_data);
+        uring__send_end(loop, req, 0, (uint32_t)req->backend_data);
       } else {
         uring__done(loop, req, 0, (uint32_t)res);
       }
@@ -778,6 +1162,7 @@ static void uring__wait(riox_loop *loop, uint32_t timeout_ms, uint32_t batch) {
     struct {
       uint64_t ud;
       int res;
+      unsigned flags;
     } got[64];
     unsigned want = batch - taken < 64 ? batch - taken : 64, n, i;
     n = io_uring_peek_batch_cqe(&ul->ring, cqes, want);
@@ -798,11 +1183,12 @@ static void uring__wait(riox_loop *loop, uint32_t timeout_ms, uint32_t batch) {
     for (i = 0; i < n; i++) {
       got[i].ud = cqes[i]->user_data;
       got[i].res = cqes[i]->res;
+      got[i].flags = cqes[i]->flags;
     }
     io_uring_cq_advance(&ul->ring, n);
     for (i = 0; i < n; i++) {
       if (uring_ud_is_req(got[i].ud))
-        uring__cqe(loop, (req_t *)(uintptr_t)got[i].ud, got[i].res);
+        uring__cqe(loop, (req_t *)(uintptr_t)got[i].ud, got[i].res, got[i].flags);
       else if (uring_ud_is_watch(got[i].ud))
         uring_watch_cqe(loop, got[i].ud, got[i].res);
       else if (got[i].ud == URING_UD_WAKE)

@@ -57,6 +57,7 @@ int os_accept_post_once(riox_sock *listener) {
 static void tcp__accept_done(riox_loop *loop, req_t *req, int status, uint32_t bytes) {
   riox_sock *listener = req->sock, *conn = NULL;
   SOCKET s = req->accept_sock;
+  int os_status = status; /* sock_adopt's failure below is no reason to back off */
   (void)bytes;
   listener->accepts_pending--;
   loop_unhold(loop); /* the room held for conn: sock_adopt takes it back */
@@ -88,7 +89,7 @@ static void tcp__accept_done(riox_loop *loop, req_t *req, int status, uint32_t b
    * application's business: close and re-post. */
   if (s != INVALID_SOCKET) ws_close(s);
   loop_req_free(loop, req);
-  tcp_accept_refill(listener);
+  tcp_accept_completed(listener, os_status);
 }
 
 /* ------------------------------------------------------------ connect */

@@ -26,6 +26,15 @@
  * connection accepted makes its re-post fail for sure, and the report must
  * arrive. stats.drops must stay 0 throughout. */
 #include "harness.h"
+
+/* Requests a listener holds beyond its posted accepts: on uring with
+ * multishot accept, the one multishot ACCEPT (src/uring/uring.c). */
+static uint32_t listener_own(void) {
+  riox_probe_report pr;
+  char v[8];
+  if (strcmp(h_backend, "uring") != 0 || h_getenv("RIOX_URING_NO_MULTISHOT", v, sizeof v)) return 0;
+  return riox_probe(&pr) == 0 && pr.uring_multishot ? 1u : 0u;
+}
 #include "riox_test.h"
 
 #ifdef RIOX_HAVE_TEST_HOOKS
@@ -196,8 +205,8 @@ static int body(void) {
     riox_event evs[8];
     H_EQ(riox_wait(loop, evs, 8, 50), 0);
     riox_loop_stats(loop, &st);
-  } while (st.req_in_use != cfg.accept_depth && h_now_ms() < until);
-  H_EQ(st.req_in_use, cfg.accept_depth);
+  } while (st.req_in_use != cfg.accept_depth + listener_own() && h_now_ms() < until);
+  H_EQ(st.req_in_use, cfg.accept_depth + listener_own());
   /* The client of the second part on a loop of its own, whose queue has
    * room (four timers' worth) for its connect before growth fails. */
   H_OK(h_loop(&cloop, NULL));
