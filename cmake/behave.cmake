@@ -38,6 +38,11 @@ set(RIOX_BEHAVE_LINUX_BACKENDS epoll uring)
 set(RIOX_BEHAVE_URING_VARIANT_TESTS test_tcp_echo test_tcp_half_close test_tcp_peer_reset
     test_tcp_connect_refused test_close_in_flight test_loop_close_in_flight test_backpressure
     test_cancel test_stats)
+# The UDP programs run once more on uring as uring-basic: without multishot
+# receives (RIOX_URING_NO_MULTISHOT=1) UDP receives go out as linked chains
+# (src/uring/uring.c) instead of one multishot RECVMSG (src/uring/udp_rx.c).
+set(RIOX_BEHAVE_URING_UDP_TESTS test_udp_deep_recv test_udp_recv_chain test_udp_icmp_policy
+    test_udp_roundtrip test_udp_many_sockets test_udp_emsgsize test_udp_dualstack test_ready_mixed)
 
 file(GLOB RIOX_BEHAVE_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/behave/test_*.c)
 foreach(src ${RIOX_BEHAVE_TESTS})
@@ -60,6 +65,10 @@ foreach(src ${RIOX_BEHAVE_TESTS})
       add_test(NAME behave/${name}/uring-basic COMMAND ${name})
       set_tests_properties(behave/${name}/uring-basic PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77
                            ENVIRONMENT "RIOX_TEST_BACKEND=uring;RIOX_URING_NO_MULTISHOT=1;RIOX_URING_ZC_MIN=0")
+    elseif(name IN_LIST RIOX_BEHAVE_URING_UDP_TESTS)
+      add_test(NAME behave/${name}/uring-basic COMMAND ${name})
+      set_tests_properties(behave/${name}/uring-basic PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77
+                           ENVIRONMENT "RIOX_TEST_BACKEND=uring;RIOX_URING_NO_MULTISHOT=1")
     endif()
   endif()
 endforeach()

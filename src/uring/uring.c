@@ -90,9 +90,12 @@ typedef struct uring_loop {
   uint32_t zc_min;   /* TCP sends of at least this many bytes go as SEND_ZC; 0 = never */
   int ms_accept;     /* listeners accept with one multishot ACCEPT */
   uint64_t wake_buf; /* what the wake read takes (kept until its CQE) */
+  uring_rx_t *rx;    /* UDP receives by multishot RECVMSG (udp_rx.c); NULL: linked chains */
 } uring_loop_t;
 
 static uring_loop_t *uring__of(riox_loop *loop) { return (uring_loop_t *)loop->be_data; }
+
+uring_rx_t *uring_rx_of(riox_loop *loop) { return uring__of(loop)->rx; }
 
 /* A listener under multishot accept (sock->backend): the one ACCEPT in the
  * kernel, and the connections it brought while no accept request waited
@@ -288,6 +291,9 @@ static int uring__loop_init(riox_loop *loop) {
   uring__register(loop); /* best effort: RLIMIT_MEMLOCK may refuse it */
   uring__zc_config(loop);
   ul->ms_accept = uring_caps()->multishot && !uring__env_is("RIOX_URING_NO_MULTISHOT", "1");
+  /* Multishot receives came with 6.0, as multishot accept did; without a
+   * provided-buffer ring (or with the test switch) UDP uses linked chains. */
+  if (ul->ms_accept) ul->rx = uring_rx_init(&ul->ring, loop->pool.buf_size);
   return 0;
 }
 
@@ -336,7 +342,10 @@ static int uring__loop_fini(riox_loop *loop) {
   for (node = loop->socks.next; node != &loop->socks; node = node->next) {
     riox_sock *sock = container_of(node, riox_sock, node);
     if (sock->kind == SK_TCP_LISTEN) uring__lsn_free(sock);
+    if (sock->kind == SK_UDP) uring_rx_detach(sock); /* so are UDP sockets */
   }
+  uring_rx_fini(ul->rx); /* the ring that used its buffers is gone */
+  ul->rx = NULL;
   /* A wake read that would not end may still write wake_buf: leaked. */
   if (wake_gone) free(ul);
   loop->be_data = NULL;
@@ -357,6 +366,7 @@ static void uring__sock_detach(riox_sock *sock) {
     sock->dirty = 0;
   }
   if (sock->kind == SK_TCP_LISTEN) uring__lsn_free(sock);
+  if (sock->kind == SK_UDP) uring_rx_detach(sock);
 }
 
 /* riox_cancel/riox_close: nothing to do first; sock_abort_io ends every
@@ -403,7 +413,15 @@ static void uring__sock_abort_io(riox_sock *sock) {
   uring_loop_t *ul = uring__of(loop);
   struct io_uring_sqe *sqe;
   list_node_t *node;
-  if (sock->kind == SK_UDP && !list_empty(&sock->rxq)) {
+  if (sock->kind == SK_UDP && ul->rx != NULL) {
+    /* Multishot: the posted receives end now, the backlog goes, the
+     * multishot is asked to end -- now, before the descriptor is closed. */
+    uring_rx_abort(sock);
+    if (list_empty(&sock->txq)) {
+      uring__submit_now(loop);
+      return;
+    }
+  } else if (sock->kind == SK_UDP && !list_empty(&sock->rxq)) {
     /* A chain is in the kernel: the receives held behind it (and those it
      * gave back) end after it, as cancelled, in posting order, once it has
      * drained (uring__udp_drained); what the kernel holds is not issued
@@ -499,6 +517,10 @@ static void uring__chains(riox_loop *loop) {
     riox_sock *sock = container_of(node, riox_sock, work);
     unsigned room = io_uring_sq_space_left(&ul->ring), n = 0;
     sock->dirty = 0;
+    if (ul->rx != NULL && sock->kind == SK_UDP) {
+      uring_rx_arm(sock); /* one multishot receive, not a chain */
+      continue;
+    }
     if (list_empty(&sock->rxhold) || !list_empty(&sock->rxq) || sock->rx_wait > 0) continue;
     if (room == 0) {
       /* No room: this socket and the rest wait for the next submit. */
@@ -583,6 +605,7 @@ static int uring__recv(riox_sock *sock, req_t *req) {
   req->complete = uring__recv_done;
   req->post_failed = 0;
   req->ring_cut = 0;
+  if (sock->kind == SK_UDP && uring__of(sock->loop)->rx != NULL) return uring_rx_post(sock, req);
   if (sock->kind == SK_UDP) {
     if (req->ring_again) {
       /* A swallowed receive keeps its place: it is older than every
@@ -1191,6 +1214,8 @@ static void uring__wait(riox_loop *loop, uint32_t timeout_ms, uint32_t batch) {
         uring__cqe(loop, (req_t *)(uintptr_t)got[i].ud, got[i].res, got[i].flags);
       else if (uring_ud_is_watch(got[i].ud))
         uring_watch_cqe(loop, got[i].ud, got[i].res);
+      else if (uring_ud_is_sock(got[i].ud))
+        uring_rx_cqe(loop, got[i].ud, got[i].res, got[i].flags);
       else if (got[i].ud == URING_UD_WAKE)
         uring__wake_cqe(loop, got[i].res);
       /* else a cancel's own CQE, the wait's timeout: nothing to do */
