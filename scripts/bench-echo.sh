@@ -47,26 +47,12 @@ cmake --build "$out" --target riox-echo riox-perf riox-probe riox-scale echo-raw
 bin=$out/bin
 ncpu=$(nproc 2>/dev/null || echo 1)
 if [ "$ncpu" -ge 2 ]; then srv_cpu=0 cli_cpu=1; else srv_cpu=0 cli_cpu=0; fi
-pin() { if command -v taskset >/dev/null; then taskset -c "$1" "${@:2}"; else "${@:2}"; fi; }
+# exec: started in the background, the server is then $! itself (not a
+# subshell around it), so the kill below reaches it.
+pin() { if command -v taskset >/dev/null; then exec taskset -c "$1" "${@:2}"; else exec "${@:2}"; fi; }
 
-server_cmd() { # NAME -> the command line of that server (empty: not here)
-  case $1 in
-    riox-uring) "$bin/riox-probe" --json | grep -q '"uring":true' && echo "$bin/riox-echo --backend uring" ;;
-    riox-epoll) echo "$bin/riox-echo --backend epoll" ;;
-    raw-mmsg) echo "$bin/echo-raw-mmsg" ;;
-    raw-uring) echo "$bin/echo-raw-uring" ;;
-    libuv) echo "$bin/echo-libuv" ;;
-  esac
-}
-
-load_args() { # WORKLOAD -> riox-perf client arguments
-  case $1 in
-    udp-echo) echo "--mode udp-rr --conns 8 --depth 32 --size 64" ;;
-    ping-pong) echo "--mode udp-rr --conns 1 --depth 1 --size 64" ;;
-    tcp-rr) echo "--mode tcp-rr --conns 8 --depth 1 --size 64" ;;
-    *) echo "bench-echo.sh: unknown workload $1" >&2; exit 2 ;;
-  esac
-}
+# shellcheck source=scripts/echo-servers.sh
+. "$root/scripts/echo-servers.sh"
 
 results=$(mktemp)
 trap 'rm -f "$results" "${srv_out:-}" "${scale:-}"; [ -n "${spid:-}" ] && kill "$spid" 2>/dev/null || true' EXIT
@@ -75,7 +61,7 @@ IFS=, read -r -a wl <<<"$workloads"
 IFS=, read -r -a sv <<<"$servers"
 case $repeat in ''|*[!0-9]*|0) echo "bench-echo.sh: --repeat takes a count >= 1" >&2; exit 2 ;; esac
 for w in "${wl[@]}"; do
-  args=$(load_args "$w")
+  args=$(load_args "$w") || exit 2
   for round in $(seq 1 "$repeat"); do
   for s in "${sv[@]}"; do
     cmd=$(server_cmd "$s" || true)
@@ -95,8 +81,7 @@ for w in "${wl[@]}"; do
       kill "$spid" 2>/dev/null || true
       exit 1
     fi
-    port=$(sed -n 's/.* udp=\([0-9]*\).*/\1/p' <<<"$line")
-    [ "$w" = tcp-rr ] && port=$(sed -n 's/.* tcp=\([0-9]*\).*/\1/p' <<<"$line")
+    port=$(ready_port "$w" "$line")
     # shellcheck disable=SC2086
     json=$(pin "$cli_cpu" "$bin/riox-perf" --role client --echo-peer --target "127.0.0.1:$port" $args \
       --duration "$seconds" --warmup 1 --quiet --json) || {

@@ -275,6 +275,17 @@ int h_collect(riox_loop *loop, uint32_t type, int count, h_log *log, int timeout
   return got;
 }
 
+int h_closed_port(riox_loop *loop, riox_addr *out) {
+  riox_addr any = h_v4(0);
+  riox_sock *s;
+  riox_event ev;
+  H_OK(riox_udp_open(loop, &any, NULL, 0, NULL, &s));
+  H_OK(riox_sock_local(s, out));
+  H_OK(riox_close(s));
+  H_EQ(h_wait_for(loop, RIOX_EV_CLOSE, s, &ev, NULL, 5000), 0);
+  return 0;
+}
+
 int h_tcp_pair(riox_loop *cloop, riox_loop *sloop, int v6, riox_sock **cli, riox_sock **srv) {
   riox_addr la = v6 ? h_v6(0) : h_v4(0), addr;
   riox_sock *lis;

@@ -136,6 +136,10 @@ int h_tcp_pair(riox_loop *cloop, riox_loop *sloop, int v6, riox_sock **cli, riox
  * library's own, e.g. a listener's AcceptEx calls): the failed calls before
  * posted nothing. Returns 0, or 1 after printing a failure. */
 int h_nothing_posted(riox_loop *loop, uint64_t reqs);
+/* A UDP port on 127.0.0.1 nobody listens on: a socket is bound, its
+ * address noted, and it is closed again (its CLOSE consumed). Returns 0, or
+ * 1 after printing a failure. */
+int h_closed_port(riox_loop *loop, riox_addr *out);
 /* Fill a pool buffer with a pattern derived from seed. */
 void h_fill(char *buf, uint32_t len, uint32_t seed);
 /* 0 if buf holds the pattern of h_fill(seed); else the first wrong offset + 1. */

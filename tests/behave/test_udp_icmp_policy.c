@@ -37,18 +37,6 @@
 static int linux_kernel(void) { return h_under_wine() || !h_windows(); }
 static int under_wine(void) { return h_under_wine(); }
 
-/* A port nobody listens on: bind a socket, note its port, close it. */
-static int closed_port(riox_loop *loop, riox_addr *out) {
-  riox_addr any = h_v4(0);
-  riox_sock *s;
-  riox_event ev;
-  H_OK(riox_udp_open(loop, &any, NULL, 0, NULL, &s));
-  H_OK(riox_sock_local(s, out));
-  H_OK(riox_close(s));
-  H_EQ(h_wait_for(loop, RIOX_EV_CLOSE, s, &ev, NULL, 5000), 0);
-  return 0;
-}
-
 /* The RIO backend posts receives with RIO_MSG_DEFER and commits them in the
  * next riox_wait: run one (nothing happens yet) so the receive is in the
  * OS before the datagram whose ICMP answer it should see. (Wine loses an
@@ -101,7 +89,7 @@ static int default_policy(int connected) {
   char *rbuf, *sbuf;
   int i;
   H_OK(h_loop(&loop, NULL));
-  if (closed_port(loop, &closed) != 0) return 1;
+  if (h_closed_port(loop, &closed) != 0) return 1;
   H_OK(riox_udp_open(loop, &any, connected ? &closed : NULL, 0, NULL, &s));
   H_OK(riox_sock_local(s, &local));
   H_OK(riox_buf_get(loop, &rbuf));
@@ -151,7 +139,7 @@ static int report_policy(void) {
   char *rbuf, *sbuf;
   int i, reports = 0;
   H_OK(h_loop(&loop, NULL));
-  if (closed_port(loop, &closed) != 0) return 1;
+  if (h_closed_port(loop, &closed) != 0) return 1;
   H_OK(riox_udp_open(loop, &any, &closed, RIOX_UDP_REPORT_UNREACH, NULL, &s));
   H_OK(riox_sock_local(s, &local));
   H_OK(riox_buf_get(loop, &rbuf));

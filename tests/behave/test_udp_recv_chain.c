@@ -19,17 +19,6 @@
 
 #define DEPTH 8
 
-static int closed_port(riox_loop *loop, riox_addr *out) {
-  riox_addr any = h_v4(0);
-  riox_sock *s;
-  riox_event ev;
-  H_OK(riox_udp_open(loop, &any, NULL, 0, NULL, &s));
-  H_OK(riox_sock_local(s, out));
-  H_OK(riox_close(s));
-  H_EQ(h_wait_for(loop, RIOX_EV_CLOSE, s, &ev, NULL, 5000), 0);
-  return 0;
-}
-
 static int post(riox_loop *loop, riox_sock *s, uintptr_t ctx) {
   char *buf;
   H_OK(riox_buf_get(loop, &buf));
@@ -78,7 +67,7 @@ static int icmp_cut(int report) {
   int i, reports = 0;
   uintptr_t first = 1, last = 0;
   H_OK(h_loop(&loop, NULL));
-  if (closed_port(loop, &closed) != 0) return 1;
+  if (h_closed_port(loop, &closed) != 0) return 1;
   H_OK(riox_udp_open(loop, &any, &closed, report ? RIOX_UDP_REPORT_UNREACH : 0, NULL, &s));
   H_OK(riox_sock_local(s, &local));
   for (i = 1; i <= DEPTH; i++)
