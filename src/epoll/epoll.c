@@ -31,6 +31,7 @@
 
 #define EPOLL__EVENTS 256
 #define EPOLL__BATCH 64 /* datagrams per recvmmsg/sendmmsg */
+#define EPOLL__BATCH_FIRST 4 /* recvmmsg entries a socket starts with */
 
 typedef struct epoll_loop {
   struct epoll_event events[EPOLL__EVENTS];
@@ -139,7 +140,12 @@ static void epoll__rx_udp(riox_sock *sock) {
   while (sock->rd_ready && !list_empty(&sock->rxq) && sock->rx_wait == 0) {
     list_node_t *node = sock->rxq.next;
     int n = 0, got, i;
-    while (node != &sock->rxq && n < EPOLL__BATCH) {
+    /* As many entries as the last call suggests, not every posted receive:
+     * preparing 32 entries for the one datagram an edge brings cost more
+     * than the call itself (scripts/bench-instr.sh). Doubled while calls
+     * come back full, halved when they come back mostly empty. */
+    int want = sock->rx_batch != 0 ? sock->rx_batch : EPOLL__BATCH_FIRST;
+    while (node != &sock->rxq && n < want) {
       req_t *req = container_of(node, req_t, node);
       struct msghdr *m = &el->mm[n].msg_hdr;
       el->iov[n].iov_base = req->data;
@@ -174,6 +180,10 @@ static void epoll__rx_udp(riox_sock *sock) {
       req->has_addr = 1;
       epoll__done(loop, req, trunc ? RIOX_EMSGSIZE : 0, el->mm[i].msg_len);
     }
+    if (got == n && n == want && want < EPOLL__BATCH)
+      sock->rx_batch = (uint8_t)(want * 2);
+    else if (got * 4 <= n && want > EPOLL__BATCH_FIRST)
+      sock->rx_batch = (uint8_t)(want / 2);
     if (got < n) sock->rd_ready = 0; /* the queue ran dry before the slots did */
   }
 }

@@ -56,6 +56,7 @@ typedef struct os_packet os_packet_t;
   uint8_t wr_ready; /* the same for writable */                                \
   uint8_t in_epoll; /* registered with the loop's epoll instance */            \
   uint8_t dirty;    /* on the backend's work list (linux_loop.work) */         \
+  uint8_t rx_batch; /* epoll: recvmmsg entries the next call prepares */     \
   list_node_t rxq;  /* receives / accepts waiting for data, in order */        \
   list_node_t txq;  /* sends waiting to be written, in order */                \
   list_node_t rxhold; /* uring: receives behind the ones in the kernel */     \
