@@ -42,22 +42,8 @@ cmake --build "$out" --target riox-echo riox-perf riox-probe echo-raw-mmsg echo-
   -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
 bin=$out/bin
 
-server_cmd() {
-  case $1 in
-    riox-uring) "$bin/riox-probe" --json | grep -q '"uring":true' && echo "$bin/riox-echo --backend uring" ;;
-    riox-epoll) echo "$bin/riox-echo --backend epoll" ;;
-    raw-mmsg) echo "$bin/echo-raw-mmsg" ;;
-    raw-uring) echo "$bin/echo-raw-uring" ;;
-    libuv) echo "$bin/echo-libuv" ;;
-  esac
-}
-load_args() {
-  case $1 in
-    udp-echo) echo "--mode udp-rr --conns 8 --depth 32 --size 64" ;;
-    tcp-rr) echo "--mode tcp-rr --conns 8 --depth 1 --size 64" ;;
-    *) echo "bench-instr.sh: unknown workload $1 (udp-echo, tcp-rr)" >&2; exit 2 ;;
-  esac
-}
+# shellcheck source=scripts/echo-servers.sh
+. "$root/scripts/echo-servers.sh"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"; [ -n "${spid:-}" ] && kill "$spid" 2>/dev/null || true' EXIT
@@ -79,8 +65,7 @@ one_run() {
   for _ in $(seq 1 400); do grep -q '^ready ' "$srv" && break; sleep 0.05; done
   line=$(grep -m1 '^ready ' "$srv" || true)
   [ -n "$line" ] || { echo "bench-instr.sh: $cmd did not start:" >&2; cat "$srv" >&2; exit 1; }
-  if [ "$w" = tcp-rr ]; then port=$(sed -n 's/.* tcp=\([0-9]*\).*/\1/p' <<<"$line")
-  else port=$(sed -n 's/.* udp=\([0-9]*\).*/\1/p' <<<"$line"); fi
+  port=$(ready_port "$w" "$line")
   # shellcheck disable=SC2046
   json=$("$bin/riox-perf" --role client --echo-peer --target "127.0.0.1:$port" $(load_args "$w") \
     --rate "$rate" --duration "$secs" --warmup 0 --quiet --json)
@@ -102,7 +87,7 @@ IFS=, read -r -a wl <<<"$workloads"
 IFS=, read -r -a sv <<<"$servers"
 echo "bench-instr: callgrind, ${rate} echoes/s offered, runs of ${short}s and ${long}s per server"
 for w in "${wl[@]}"; do
-  load_args "$w" >/dev/null
+  load_args "$w" >/dev/null || exit 2
   for s in "${sv[@]}"; do
     cmd=$(server_cmd "$s" || true)
     [ -n "$cmd" ] || { echo "  $w / $s: not available on this host, skipped"; continue; }
