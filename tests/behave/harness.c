@@ -275,6 +275,30 @@ int h_collect(riox_loop *loop, uint32_t type, int count, h_log *log, int timeout
   return got;
 }
 
+int h_tcp_ready_pair(riox_loop *cloop, riox_loop *sloop, riox_sock **lst, riox_sock **cli,
+                     riox_sock **srv) {
+  riox_addr la = h_v4(0), at;
+  riox_event ev;
+  int i, rc;
+  *srv = NULL;
+  H_OK(riox_tcp_listen(sloop, &la, 8, RIOX_SOCK_READINESS, NULL, lst));
+  H_OK(riox_sock_local(*lst, &at));
+  H_OK(riox_tcp_connect(cloop, &at, NULL, RIOX_SOCK_READINESS, NULL, cli));
+  for (i = 0; i < 500 && *srv == NULL; i++) {
+    rc = riox_try_accept(*lst, srv, NULL);
+    if (rc == RIOX_EAGAIN)
+      h_sleep_ms(10);
+    else
+      H_OK(rc);
+  }
+  H_CHECK(*srv != NULL);
+  /* The client's connect settles once it can write. */
+  H_OK(riox_watch(*cli, RIOX_WRITABLE, NULL));
+  H_EQ(h_wait_for(cloop, RIOX_EV_READY, *cli, &ev, NULL, 5000), 0);
+  H_OK(riox_unwatch(*cli));
+  return 0;
+}
+
 int h_closed_port(riox_loop *loop, riox_addr *out) {
   riox_addr any = h_v4(0);
   riox_sock *s;

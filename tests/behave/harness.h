@@ -132,6 +132,13 @@ int h_collect(riox_loop *loop, uint32_t type, int count, h_log *log, int timeout
  * listener is closed again and its CLOSE event consumed. Other events are
  * kept as h_wait_for keeps them. Returns 0, or 1 after printing a failure. */
 int h_tcp_pair(riox_loop *cloop, riox_loop *sloop, int v6, riox_sock **cli, riox_sock **srv);
+/* The same in readiness style: a RIOX_SOCK_READINESS listener on sloop
+ * (left open, *lst) takes with riox_try_accept the connection a readiness
+ * socket on cloop starts, and the client's connect has settled (it was
+ * reported writable; its watch is gone again). Returns 0, or 1 after
+ * printing a failure. */
+int h_tcp_ready_pair(riox_loop *cloop, riox_loop *sloop, riox_sock **lst, riox_sock **cli,
+                     riox_sock **srv);
 /* No event within 200 ms and no more requests in use than `reqs` (the
  * library's own, e.g. a listener's AcceptEx calls): the failed calls before
  * posted nothing. Returns 0, or 1 after printing a failure. */

@@ -142,23 +142,9 @@ static int udp_ready(riox_loop *loop, riox_loop *peer) {
 }
 
 static int tcp_ready(riox_loop *loop, riox_loop *peer) {
-  riox_sock *lst, *cli, *srv = NULL;
-  riox_addr la = h_v4(0), at;
+  riox_sock *lst, *cli, *srv;
   riox_event ev;
-  int i, rc;
-  H_OK(riox_tcp_listen(loop, &la, 8, RIOX_SOCK_READINESS, NULL, &lst));
-  H_OK(riox_sock_local(lst, &at));
-  H_OK(riox_tcp_connect(peer, &at, NULL, RIOX_SOCK_READINESS, NULL, &cli));
-  for (i = 0; i < 500 && srv == NULL; i++) {
-    rc = riox_try_accept(lst, &srv, NULL);
-    if (rc == RIOX_EAGAIN) h_sleep_ms(10);
-    else H_OK(rc);
-  }
-  H_CHECK(srv != NULL);
-  /* The client's connect settles once it can write. */
-  H_OK(riox_watch(cli, RIOX_WRITABLE, NULL));
-  H_EQ(h_wait_for(peer, RIOX_EV_READY, cli, &ev, NULL, 5000), 0);
-  H_OK(riox_unwatch(cli));
+  if (h_tcp_ready_pair(peer, loop, &lst, &cli, &srv) != 0) return 1;
   if (ready_rounds("TCP readiness", loop, srv, cli, NULL) != 0) return 1;
   H_OK(riox_close(srv));
   H_OK(riox_close(lst));
