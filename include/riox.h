@@ -219,6 +219,9 @@ typedef struct riox_event {
   riox_addr addr;      /* RECV on UDP: source; ACCEPT: peer */
   riox_sock *accepted; /* ACCEPT: the new connection (owned by the app now) */
   uint64_t timer_id;   /* TIMER */
+  uint32_t seg_size;   /* RECV on UDP: bytes per datagram in data (RIOX_UDP_GRO) */
+  uint32_t ifindex;    /* RECV on UDP with RIOX_UDP_PKTINFO: arrival interface */
+  riox_addr local;     /* RECV on UDP with RIOX_UDP_PKTINFO: the datagram's destination */
 } riox_event;
 
 /* Issue deferred sends, wait up to timeout_ms (-1 = forever, 0 = poll) for
@@ -258,8 +261,47 @@ enum riox_sock_flags {
   RIOX_SOCK_V6ONLY = 1u << 1,        /* IPv6 socket, IPv6 only (the default) */
   RIOX_UDP_REPORT_UNREACH = 1u << 2, /* see "UDP and ICMP" below */
   RIOX_SOCK_REUSEADDR = 1u << 3,     /* allow binding a port in TIME_WAIT */
-  RIOX_SOCK_READINESS = 1u << 4      /* a readiness socket: riox_watch, riox_try_* (below) */
+  RIOX_SOCK_READINESS = 1u << 4,     /* a readiness socket: riox_watch, riox_try_* (below) */
+  RIOX_UDP_GRO = 1u << 5,            /* accept coalesced receives ("Segmentation offload") */
+  RIOX_UDP_PKTINFO = 1u << 6,        /* receives report their local address ("Local addresses") */
+  RIOX_SOCK_REUSEPORT = 1u << 7      /* share the port with other loops ("A loop per core") */
 };
+
+/* Segmentation offload
+ * --------------------
+ * Send: riox_sendmsg with msg.seg_size carries many datagrams of one size
+ * (the last may be shorter) to one destination in one operation, one
+ * event. riox issues it as one OS send with UDP_SEGMENT (Linux GSO) or
+ * UDP_SEND_MSG_SIZE (Windows USO) where the probe found them, and splits it
+ * into datagrams itself where not: the same datagrams reach the wire either
+ * way, in order. At most RIOX_MAX_SEGMENTS datagrams, len at most the UDP
+ * maximum (65507 on IPv4, 65527 on IPv6).
+ * Receive: a socket opened with RIOX_UDP_GRO lets the OS hand over several
+ * datagrams of one size from one source in one receive (UDP_GRO on Linux,
+ * UDP_RECV_MAX_COALESCED_SIZE on Windows URO); the RECV event's seg_size
+ * says where each datagram ends: data[0..len) holds datagrams of seg_size
+ * bytes, the last one possibly shorter. seg_size == len for a single
+ * datagram (and 0 for an empty one). Without RIOX_UDP_GRO nothing is
+ * coalesced, and seg_size == len always. Where the OS has no coalescing,
+ * RIOX_UDP_GRO is accepted and changes nothing (riox_probe tells).
+ *
+ * Local addresses
+ * ---------------
+ * A UDP socket opened with RIOX_UDP_PKTINFO reports on each RECV event the
+ * address the datagram was sent to (ev.local, port = the socket's port) and
+ * the interface it arrived on (ev.ifindex), so a server bound to 0.0.0.0
+ * or :: on a host with several addresses can answer from the address it
+ * was asked on: riox_sendmsg with msg.from = ev.local (and msg.ifindex) sends
+ * from it. Without the flag ev.local.family is RIOX_AF_UNSPEC.
+ *
+ * A loop per core
+ * ---------------
+ * RIOX_SOCK_REUSEPORT (UDP sockets, TCP listeners) lets N loops on N
+ * threads each open a socket on the same port; the OS spreads the
+ * datagrams and connections over them (Linux: SO_REUSEPORT, by a hash of
+ * the flow; Windows: see docs/design.md, "A loop per core"). Every socket
+ * sharing the port must be opened with the flag. */
+#define RIOX_MAX_SEGMENTS 64u
 
 /* UDP and ICMP: Windows reports an ICMP port-unreachable (the answer to a
  * datagram sent to a closed port) as a failed receive (WSAECONNRESET) on the
@@ -341,6 +383,21 @@ int riox_send(riox_sock *sock, char *data, uint32_t len, uint32_t flags, void *c
 /* Send one datagram to `to` on a UDP socket (len 0..65507). */
 int riox_sendto(riox_sock *sock, char *data, uint32_t len, const riox_addr *to,
                 uint32_t flags, void *ctx);
+/* How riox_sendmsg sends (zero it, then set what is needed). */
+typedef struct riox_msg {
+  const riox_addr *to;   /* destination; NULL on a connected socket */
+  const riox_addr *from; /* source address (its port is ignored), or NULL: the OS picks */
+  uint32_t ifindex;      /* with from: the outgoing interface, 0 = any */
+  uint32_t seg_size;     /* 0 (or >= len): one datagram; else datagrams of seg_size bytes */
+  uint32_t reserved[4];  /* zero */
+} riox_msg;
+/* Send data[0..len) on a UDP socket as msg says ("Segmentation offload",
+ * "Local addresses" above): one operation, one RIOX_EV_SEND (len = all the
+ * bytes). msg NULL = riox_send. More than RIOX_MAX_SEGMENTS datagrams, or
+ * len beyond the UDP maximum: RIOX_EMSGSIZE; a from of the other family
+ * than the socket's: RIOX_EAFNOSUPPORT. */
+int riox_sendmsg(riox_sock *sock, char *data, uint32_t len, const riox_msg *msg, uint32_t flags,
+                 void *ctx);
 /* TCP half-close: after every send posted before it has completed, send FIN.
  * Yields one RIOX_EV_SHUTDOWN; later sends fail with RIOX_ESHUTDOWN. Receives
  * keep working. */
@@ -467,7 +524,10 @@ typedef struct riox_stats {
   uint64_t completions;            /* OS completions processed */
   uint64_t waits;                  /* kernel waits (GetQueuedCompletionStatusEx) */
   uint64_t batches;                /* flushes that issued deferred sends */
-  uint64_t os_calls;               /* every OS call on the I/O path */
+  uint64_t os_calls;               /* every OS call on the I/O path: kernel_calls + ring_ops */
+  uint64_t kernel_calls;           /* of those, calls that enter the kernel (system calls) */
+  uint64_t ring_ops;               /* of those, user-mode ring work: RIODequeueCompletion, a
+                                      deferred RIO post, io_uring SQ/CQ ring reads and writes */
   uint64_t events;                 /* events returned by riox_wait */
   uint64_t drops;                  /* work the loop had to give up (below) */
   uint64_t icmp_errors;            /* UDP ICMP reports swallowed (see above) */
@@ -524,6 +584,9 @@ typedef struct riox_probe_report {
   int uring_fixed_bufs;    /* a default loop's pool can be registered (RLIMIT_MEMLOCK) */
   int udp_gso, udp_gro;    /* UDP_SEGMENT, UDP_GRO */
   int reuseport;           /* SO_REUSEPORT */
+  /* Windows (0 on Linux): UDP segmentation offload (UDP_SEND_MSG_SIZE) and
+   * receive coalescing (UDP_RECV_MAX_COALESCED_SIZE) accepted on a UDP socket. */
+  int uso, uro;
 } riox_probe_report;
 
 int riox_probe(riox_probe_report *out);

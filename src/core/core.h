@@ -64,6 +64,15 @@ struct req {
   int32_t status; /* inline (or, in order, waiting) completion result */
   uint32_t bytes;
   uint64_t backend_data; /* backend-private (e.g. RIO slot bookkeeping) */
+  /* UDP (riox.h, "Segmentation offload", "Local addresses").
+   * Send: seg_size is the datagram size of a segmented send (0: one
+   * datagram; never >= len), local (family != 0) the source address
+   * asked for, ifindex its interface. Receive: the backend writes what the
+   * OS reported: seg_size of a coalesced receive (0: not coalesced), the
+   * destination address and arrival interface (RIOX_UDP_PKTINFO). */
+  uint32_t seg_size;
+  uint32_t ifindex;
+  riox_addr local;
   OS_REQ_FIELDS
 };
 
@@ -237,12 +246,19 @@ uint64_t loop_now_ms(void);
 int loop_deadline_set(riox_sock *sock, uint64_t delay_ms);
 void loop_deadline_clear(riox_sock *sock);
 
-/* Count one OS call on the I/O path. */
-#define LOOP_OSCALL(loop) ((loop)->stats.os_calls++)
+/* Count one OS call on the I/O path: one that enters the kernel
+ * (LOOP_OSCALL), or user-mode ring work (LOOP_RINGOP: RIODequeueCompletion,
+ * a deferred RIO post, reading or writing an io_uring ring). Both count in
+ * stats.os_calls. */
+#define LOOP_OSCALL(loop) ((loop)->stats.os_calls++, (loop)->stats.kernel_calls++)
+#define LOOP_RINGOP(loop) ((loop)->stats.os_calls++, (loop)->stats.ring_ops++)
 
 /* sock.c */
 /* Largest UDP payload: 65535 minus the IP (v4 only) and UDP headers. */
 #define sock_udp_max(sock) ((sock)->family == AF_INET6 ? 65527u : 65507u)
+/* riox_udp_open/riox_tcp_listen/riox_tcp_connect: flags known and meant
+ * for a socket of `kind` (SK_*), else RIOX_EINVAL with a detail. */
+int sock_flags_check(int kind, uint32_t flags, const char *what);
 /* A fresh riox_sock, not yet on loop->socks, with no OS socket. */
 riox_sock *sock_alloc(riox_loop *loop, int kind, int family, uint32_t flags, void *ctx);
 /* The socket owes its RIOX_EV_CLOSE from now on: make room for it (loop.c,
@@ -282,6 +298,11 @@ int sock_udp_icmp_status(const riox_sock *sock, int status);
 /* a TCP send that moved only part of its bytes continues: returns 1 (and
  * advances req->done) when the caller should issue the rest. */
 int sock_send_continue(req_t *req, int status, uint32_t bytes);
+/* A UDP send split in software (a segmented send on a backend or OS
+ * without segmentation offload): the bytes of the next datagram, from
+ * req->data + req->done. sock_send_continue continues it the same way
+ * as a partial TCP send, datagram after datagram, one event at the end. */
+uint32_t sock_seg_next(const req_t *req);
 /* A TCP send's bytes are all in the stream but its completion comes later
  * (uring SEND_ZC: after the kernel's notification): the connection's next
  * send may go to the backend now (sock.c, "Stream order"). */

@@ -121,6 +121,21 @@ int sock_attach(riox_sock *sock) {
   return 0;
 }
 
+int sock_flags_check(int kind, uint32_t flags, const char *what) {
+  const uint32_t known = RIOX_SOCK_DUALSTACK | RIOX_SOCK_V6ONLY | RIOX_UDP_REPORT_UNREACH |
+                         RIOX_SOCK_REUSEADDR | RIOX_SOCK_READINESS | RIOX_UDP_GRO |
+                         RIOX_UDP_PKTINFO | RIOX_SOCK_REUSEPORT;
+  const uint32_t udp_only = RIOX_UDP_REPORT_UNREACH | RIOX_UDP_GRO | RIOX_UDP_PKTINFO;
+  if (flags & ~known) return error_detail(RIOX_EINVAL, "%s: unknown flags 0x%x", what, flags & ~known);
+  if (kind != SK_UDP && (flags & udp_only))
+    return error_detail(RIOX_EINVAL, "%s: flags 0x%x are for UDP sockets only", what,
+                        flags & udp_only);
+  if (kind == SK_TCP && (flags & RIOX_SOCK_REUSEPORT))
+    return error_detail(RIOX_EINVAL, "%s: RIOX_SOCK_REUSEPORT is for UDP sockets and listeners",
+                        what);
+  return 0;
+}
+
 /* ---------------------------------------------------- data transfer */
 
 static int sock__usable(const riox_sock *sock, const char *what) {
@@ -168,8 +183,36 @@ int riox_recv(riox_sock *sock, char *buf, uint32_t cap, void *ctx) {
   return rc;
 }
 
+/* riox_sendmsg's extras (riox.h, "Segmentation offload", "Local
+ * addresses"), checked before anything is taken; NULL for the plain calls. */
+static int sock__msg_check(const riox_sock *sock, uint32_t len, const riox_msg *msg,
+                           const char *what) {
+  uint32_t i;
+  if (msg == NULL) return 0;
+  for (i = 0; i < sizeof msg->reserved / sizeof msg->reserved[0]; i++)
+    if (msg->reserved[i] != 0) return error_detail(RIOX_EINVAL, "%s: msg.reserved is not zero", what);
+  if (msg->seg_size != 0 && msg->seg_size < len &&
+      (len + msg->seg_size - 1) / msg->seg_size > RIOX_MAX_SEGMENTS)
+    return error_detail(RIOX_EMSGSIZE, "%s: %u bytes in datagrams of %u make more than %u datagrams",
+                        what, len, msg->seg_size, RIOX_MAX_SEGMENTS);
+  if (msg->from != NULL) {
+    const riox_addr *f = msg->from;
+    if (f->family != RIOX_AF_INET && f->family != RIOX_AF_INET6)
+      return error_detail(RIOX_EINVAL, "%s: msg.from has address family %u", what,
+                          (unsigned)f->family);
+    /* A dual-stack socket sends from an IPv4 address too (as ::ffff:a.b.c.d). */
+    if ((f->family == RIOX_AF_INET6) != (sock->family == AF_INET6) &&
+        !(f->family == RIOX_AF_INET && (sock->flags & RIOX_SOCK_DUALSTACK)))
+      return error_detail(RIOX_EAFNOSUPPORT, "%s: msg.from is IPv%u, the socket IPv%u", what,
+                          (unsigned)f->family, sock->family == AF_INET6 ? 6u : 4u);
+  } else if (msg->ifindex != 0) {
+    return error_detail(RIOX_EINVAL, "%s: msg.ifindex without msg.from", what);
+  }
+  return 0;
+}
+
 static int sock__send(riox_sock *sock, char *data, uint32_t len, const riox_addr *to,
-                      uint32_t flags, void *ctx, const char *what) {
+                      const riox_msg *msg, uint32_t flags, void *ctx, const char *what) {
   req_t *req;
   int rc;
   uint32_t max = sock_udp_max(sock);
@@ -181,7 +224,8 @@ static int sock__send(riox_sock *sock, char *data, uint32_t len, const riox_addr
   } else if (len > max) {
     return error_detail(RIOX_EMSGSIZE, "%s: %u bytes exceed the UDP maximum of %u", what, len, max);
   }
-  rc = sock__check_buf(sock, data, len, what);
+  rc = sock__msg_check(sock, len, msg, what);
+  if (rc == 0) rc = sock__check_buf(sock, data, len, what);
   if (rc == 0) rc = sock_attach(sock);
   if (rc < 0) return rc;
   req = loop_req_alloc(sock->loop, sock, REQ_SEND, NULL);
@@ -190,6 +234,14 @@ static int sock__send(riox_sock *sock, char *data, uint32_t len, const riox_addr
   req->ctx = ctx;
   req->data = data;
   req->len = len;
+  if (msg != NULL) {
+    req->seg_size = msg->seg_size < len ? msg->seg_size : 0;
+    if (msg->from != NULL) {
+      req->local = *msg->from;
+      req->local.port = 0;
+      req->ifindex = msg->ifindex;
+    }
+  }
   if (to != NULL) {
     rc = os_req_set_addr(req, to, sock->family);
     if (rc < 0) {
@@ -221,7 +273,21 @@ int riox_send(riox_sock *sock, char *data, uint32_t len, uint32_t flags, void *c
   if (rc < 0) return rc;
   if (sock->kind == SK_UDP && !sock->connected)
     return error_detail(RIOX_ENOTCONN, "riox_send: UDP socket is not connected; use riox_sendto");
-  return sock__send(sock, data, len, NULL, flags, ctx, "riox_send");
+  return sock__send(sock, data, len, NULL, NULL, flags, ctx, "riox_send");
+}
+
+int riox_sendmsg(riox_sock *sock, char *data, uint32_t len, const riox_msg *msg, uint32_t flags,
+                 void *ctx) {
+  int rc = sock__usable(sock, "riox_sendmsg");
+  if (rc < 0) return rc;
+  if (sock->kind != SK_UDP) return error_detail(RIOX_EPROTO, "riox_sendmsg: not a UDP socket");
+  if (msg != NULL && msg->to != NULL) {
+    if (msg->to->port == 0) return error_detail(RIOX_EINVAL, "riox_sendmsg: destination port 0");
+  } else if (!sock->connected) {
+    return error_detail(RIOX_ENOTCONN,
+                        "riox_sendmsg: UDP socket is not connected and msg.to is NULL");
+  }
+  return sock__send(sock, data, len, msg != NULL ? msg->to : NULL, msg, flags, ctx, "riox_sendmsg");
 }
 
 int riox_sendto(riox_sock *sock, char *data, uint32_t len, const riox_addr *to, uint32_t flags,
@@ -231,7 +297,7 @@ int riox_sendto(riox_sock *sock, char *data, uint32_t len, const riox_addr *to, 
   if (sock->kind != SK_UDP) return error_detail(RIOX_EPROTO, "riox_sendto: not a UDP socket");
   if (to == NULL) return error_detail(RIOX_EINVAL, "riox_sendto: destination is NULL");
   if (to->port == 0) return error_detail(RIOX_EINVAL, "riox_sendto: destination port 0");
-  return sock__send(sock, data, len, to, flags, ctx, "riox_sendto");
+  return sock__send(sock, data, len, to, NULL, flags, ctx, "riox_sendto");
 }
 
 int sock_icmp_report(const riox_sock *sock, int status) {
@@ -294,13 +360,24 @@ int sock_udp_icmp_status(const riox_sock *sock, int status) {
   return sock->kind == SK_UDP && status == RIOX_ECONNREFUSED ? RIOX_ECONNRESET : status;
 }
 
+/* A partial TCP send, or one datagram of a UDP send split in software
+ * (req->seg_size): the rest goes next. A closing socket's rest is not sent:
+ * the event reports the bytes that went (TCP) or, for UDP, the datagrams. */
 int sock_send_continue(req_t *req, int status, uint32_t bytes) {
   riox_sock *sock = req->sock;
-  if (sock->kind != SK_TCP || status != 0 || bytes == 0 || req->done + bytes >= req->len ||
-      sock->state == SK_CLOSING)
-    return 0;
+  if (status != 0 || req->done + bytes >= req->len || sock->state == SK_CLOSING) return 0;
+  if (sock->kind == SK_TCP) {
+    if (bytes == 0) return 0;
+  } else if (req->seg_size == 0 || bytes != sock_seg_next(req)) {
+    return 0; /* one datagram, or the OS took the whole (offloaded) send */
+  }
   req->done += bytes;
   return 1;
+}
+
+uint32_t sock_seg_next(const req_t *req) {
+  uint32_t left = req->len - req->done;
+  return req->seg_size != 0 && req->seg_size < left ? req->seg_size : left;
 }
 
 /* --------------------------------------------------------- stream order
@@ -359,6 +436,11 @@ static void sock__event(riox_loop *loop, req_t *req, int status, uint32_t bytes)
       os_req_addr(req, &ev->addr);
     else if (sock->connected)
       ev->addr = sock->peer;
+    if (sock->kind == SK_UDP && (status == 0 || status == RIOX_EMSGSIZE)) {
+      ev->seg_size = req->seg_size != 0 && req->seg_size < bytes ? req->seg_size : bytes;
+      ev->local = req->local;
+      ev->ifindex = req->ifindex;
+    }
     if (status == 0 || status == RIOX_EMSGSIZE) {
       loop->stats.recv_ops++;
       loop->stats.recv_bytes += bytes;
@@ -605,7 +687,8 @@ int riox_udp_open(riox_loop *loop, const riox_addr *local, const riox_addr *remo
   if (loop->closing) return error_detail(RIOX_ECLOSING, "riox_udp_open: the loop is closing");
   if (remote != NULL && remote->port == 0)
     return error_detail(RIOX_EINVAL, "riox_udp_open: remote port 0");
-  rc = sock_family_for(local, remote, flags, &family);
+  rc = sock_flags_check(SK_UDP, flags, "riox_udp_open");
+  if (rc == 0) rc = sock_family_for(local, remote, flags, &family);
   if (rc < 0) return rc;
   rc = sock_create(loop, SK_UDP, family, flags, ctx, &sock);
   if (rc < 0) return rc;

@@ -188,6 +188,8 @@ int riox_tcp_listen(riox_loop *loop, const riox_addr *local, int backlog, uint32
   if (local->family != RIOX_AF_INET && local->family != RIOX_AF_INET6)
     return error_detail(RIOX_EINVAL, "riox_tcp_listen: address family %u is not valid",
                         (unsigned)local->family);
+  rc = sock_flags_check(SK_TCP_LISTEN, flags, "riox_tcp_listen");
+  if (rc < 0) return rc;
   family = (local->family == RIOX_AF_INET6 || (flags & RIOX_SOCK_DUALSTACK)) ? AF_INET6 : AF_INET;
   rc = sock_create(loop, SK_TCP_LISTEN, family, flags, ctx, &sock);
   if (rc < 0) return rc;
@@ -237,6 +239,7 @@ int tcp_connect_check(riox_loop *loop, const riox_addr *remote, const riox_addr 
     return error_detail(RIOX_EINVAL, "riox_tcp_connect: address family %u is not valid",
                         (unsigned)remote->family);
   if (remote->port == 0) return error_detail(RIOX_EINVAL, "riox_tcp_connect: remote port 0");
+  if (sock_flags_check(SK_TCP, flags, "riox_tcp_connect") < 0) return RIOX_EINVAL;
   *family = (remote->family == RIOX_AF_INET6 || (flags & RIOX_SOCK_DUALSTACK)) ? AF_INET6 : AF_INET;
   if (local != NULL && local->family == RIOX_AF_INET6 && *family == AF_INET)
     return error_detail(RIOX_EAFNOSUPPORT, "riox_tcp_connect: IPv6 local address, IPv4 remote");
