@@ -42,7 +42,12 @@ set(RIOX_BEHAVE_URING_VARIANT_TESTS test_tcp_echo test_tcp_half_close test_tcp_p
 # receives (RIOX_URING_NO_MULTISHOT=1) UDP receives go out as linked chains
 # (src/uring/uring.c) instead of one multishot RECVMSG (src/uring/udp_rx.c).
 set(RIOX_BEHAVE_URING_UDP_TESTS test_udp_deep_recv test_udp_recv_chain test_udp_icmp_policy
-    test_udp_roundtrip test_udp_many_sockets test_udp_emsgsize test_udp_dualstack test_ready_mixed)
+    test_udp_roundtrip test_udp_many_sockets test_udp_emsgsize test_udp_dualstack test_ready_mixed
+    test_udp_segments test_udp_gro test_udp_pktinfo)
+# The offload programs run once more per Linux backend as <backend>-nooffload
+# with RIOX_UDP_OFFLOAD=0: riox then splits segmented sends itself and asks
+# for no coalescing, the path every host without UDP_SEGMENT/UDP_GRO takes.
+set(RIOX_BEHAVE_OFFLOAD_TESTS test_udp_segments test_udp_gro test_udp_pktinfo)
 
 file(GLOB RIOX_BEHAVE_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/behave/test_*.c)
 foreach(src ${RIOX_BEHAVE_TESTS})
@@ -58,6 +63,14 @@ foreach(src ${RIOX_BEHAVE_TESTS})
       set_tests_properties(behave/${name}/${backend} PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77
                            ENVIRONMENT "RIOX_TEST_BACKEND=${backend}")
     endforeach()
+    if(name IN_LIST RIOX_BEHAVE_OFFLOAD_TESTS)
+      foreach(backend ${RIOX_BEHAVE_LINUX_BACKENDS})
+        add_test(NAME behave/${name}/${backend}-nooffload COMMAND ${name})
+        set_tests_properties(behave/${name}/${backend}-nooffload PROPERTIES TIMEOUT 120
+                             SKIP_RETURN_CODE 77
+                             ENVIRONMENT "RIOX_TEST_BACKEND=${backend};RIOX_UDP_OFFLOAD=0")
+      endforeach()
+    endif()
     if(name IN_LIST RIOX_BEHAVE_URING_VARIANT_TESTS)
       add_test(NAME behave/${name}/uring-zc COMMAND ${name})
       set_tests_properties(behave/${name}/uring-zc PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77
