@@ -147,6 +147,21 @@ if(TARGET echo_client)
   set_tests_properties(e2e/native-echo-epoll e2e/native-echo-uring e2e/native-echo-readiness-epoll
                        e2e/native-echo-readiness-uring PROPERTIES TIMEOUT 300)
 endif()
+# riox-echo --offload on (issue 11): bursts sent as UDP_SEGMENT sends by a
+# raw client come back datagram for datagram, each as one segmented send;
+# -nooffload: the same with RIOX_UDP_OFFLOAD=0 (riox splits, no coalescing).
+add_executable(gso_echo_client ${CMAKE_SOURCE_DIR}/tests/tools/gso_echo_client.c)
+foreach(backend epoll uring)
+  add_test(NAME e2e/native-echo-offload-${backend} COMMAND ${CMAKE_SOURCE_DIR}/tests/e2e/echo_offload.sh
+           $<TARGET_FILE:gso_echo_client> $<TARGET_FILE:riox-echo> ${backend})
+  add_test(NAME e2e/native-echo-offload-${backend}-nooffload
+           COMMAND ${CMAKE_SOURCE_DIR}/tests/e2e/echo_offload.sh $<TARGET_FILE:gso_echo_client>
+           $<TARGET_FILE:riox-echo> ${backend})
+  set_tests_properties(e2e/native-echo-offload-${backend} e2e/native-echo-offload-${backend}-nooffload
+                       PROPERTIES TIMEOUT 180 SKIP_RETURN_CODE 77)
+  set_tests_properties(e2e/native-echo-offload-${backend}-nooffload PROPERTIES ENVIRONMENT
+                       "RIOX_UDP_OFFLOAD=0")
+endforeach()
 # Backend choice without io_uring (RIOX_URING_DISABLE=1): the probe says so,
 # auto runs epoll, uring asked for by name fails with the reason.
 add_test(NAME e2e/native-uring-unavailable COMMAND ${CMAKE_SOURCE_DIR}/tests/e2e/uring_unavailable.sh

@@ -2,7 +2,7 @@
  *
  *   riox-echo [--udp PORT] [--tcp PORT] [--bind ADDR] [--backend NAME]
  *             [--mode completion|readiness] [--seconds N] [--udp-depth N]
- *             [--buf-count N] [--quiet]
+ *             [--buf-count N] [--offload on|off] [--quiet]
  *
  * Prints exactly one line when listening: "ready backend=<name> udp=<port>
  * tcp=<port>" (0 for a protocol not served). Every UDP datagram goes back to
@@ -41,6 +41,7 @@ typedef struct echo_opts {
   long buf_count;
   int quiet;
   int readiness;
+  int offload; /* --offload on: RIOX_UDP_GRO, coalesced receives echoed as one segmented send */
 } echo_opts;
 
 typedef struct conn {
@@ -57,7 +58,7 @@ static void usage(FILE *f) {
   fprintf(f,
           "usage: riox-echo [--udp PORT] [--tcp PORT] [--bind ADDR] [--backend NAME]\n"
           "                 [--mode completion|readiness] [--seconds N] [--udp-depth N]\n"
-          "                 [--buf-count N] [--quiet]\n"
+          "                 [--buf-count N] [--offload on|off] [--quiet]\n"
           "  --udp PORT      serve UDP echo on PORT (0 = ephemeral)\n"
           "  --tcp PORT      serve TCP echo on PORT (0 = ephemeral)\n"
           "  --bind ADDR     local IP (default 0.0.0.0; \"::\" serves IPv6 and IPv4)\n"
@@ -67,7 +68,11 @@ static void usage(FILE *f) {
           "                  readiness (watch sockets, read/write them non-blocking)\n"
           "  --seconds N     exit after N seconds (default: run until killed)\n"
           "  --udp-depth N   UDP receives kept posted (default 64)\n"
-          "  --buf-count N   pool buffers of 64 KiB (default 1024)\n");
+          "  --buf-count N   pool buffers of 64 KiB (default 1024)\n"
+          "  --offload on|off  on: the UDP socket takes coalesced receives (RIOX_UDP_GRO)\n"
+          "                  and echoes each as one segmented send (riox_sendmsg with\n"
+          "                  seg_size), every datagram's boundary and bytes kept;\n"
+          "                  completion mode only (default off)\n");
 }
 
 static int parse_long(const char *opt, const char *v, long lo, long hi, long *out) {
@@ -113,6 +118,13 @@ static int parse_args(int argc, char **argv, echo_opts *o) {
       rc = parse_long(a, v, 1, 4096, &o->udp_depth);
     } else if (strcmp(a, "--buf-count") == 0) {
       rc = parse_long(a, v, 16, 65536, &o->buf_count);
+    } else if (strcmp(a, "--offload") == 0) {
+      if (v != NULL && (strcmp(v, "on") == 0 || strcmp(v, "off") == 0)) {
+        o->offload = v[1] == 'n';
+      } else {
+        fprintf(stderr, "riox-echo: --offload '%s': expected on or off\n", v != NULL ? v : "");
+        return -1;
+      }
     } else if (strcmp(a, "--mode") == 0) {
       if (v != NULL && strcmp(v, "completion") == 0) {
         o->readiness = 0;
@@ -137,6 +149,11 @@ static int parse_args(int argc, char **argv, echo_opts *o) {
     if (rc < 0) return -1;
     i++;
   }
+  if (o->offload && o->readiness) {
+    fprintf(stderr, "riox-echo: --offload on is for --mode completion (riox_try_recv reads one "
+                    "datagram at a time)\n");
+    return -1;
+  }
   if (o->udp_port < 0 && o->tcp_port < 0) {
     fprintf(stderr, "riox-echo: nothing to serve: give --udp PORT and/or --tcp PORT\n");
     return -1;
@@ -160,7 +177,17 @@ static void udp_event(const riox_event *ev) {
       /* Echo in place: the buffer travels with the reply. Deferred: the
        * replies to one batch of events go out together at the next
        * riox_wait (one sendmmsg, one ring submit, one RIO commit). */
-      if (riox_sendto(ev->sock, ev->data, ev->len, &ev->addr, RIOX_SEND_DEFER, NULL) == 0) return;
+      if (ev->seg_size < ev->len) {
+        /* Coalesced (--offload on): datagrams of seg_size bytes, the last
+         * maybe shorter; one segmented send puts the same ones back. */
+        riox_msg msg;
+        memset(&msg, 0, sizeof msg);
+        msg.to = &ev->addr;
+        msg.seg_size = ev->seg_size;
+        if (riox_sendmsg(ev->sock, ev->data, ev->len, &msg, RIOX_SEND_DEFER, NULL) == 0) return;
+      } else if (riox_sendto(ev->sock, ev->data, ev->len, &ev->addr, RIOX_SEND_DEFER, NULL) == 0) {
+        return;
+      }
       udp_repost(ev->sock, ev->data); /* out of request slots: drop it */
     } else if (ev->status == RIOX_ECANCELED || ev->status == RIOX_ECLOSING) {
       riox_buf_put(g_loop, ev->data);
@@ -433,7 +460,8 @@ int main(int argc, char **argv) {
   if (o.readiness) flags |= RIOX_SOCK_READINESS;
   if (o.udp_port >= 0) {
     bind_addr.port = (uint16_t)o.udp_port;
-    rc = riox_udp_open(g_loop, &bind_addr, NULL, flags, NULL, &udp);
+    rc = riox_udp_open(g_loop, &bind_addr, NULL, flags | (o.offload ? RIOX_UDP_GRO : 0u), NULL,
+                       &udp);
     if (rc == 0 && o.readiness) rc = riox_watch(udp, RIOX_READABLE, NULL);
     if (rc < 0) {
       fail("cannot open the UDP socket", rc);

@@ -68,6 +68,8 @@ static void perf__server_thread(void *arg) {
   const perf_opts *o = b->o;
   int udp = perf_mode_is_udp(o->mode);
   uint32_t bufsz = o->size < 2048u ? 2048u : (o->size + 63u) & ~63u;
+  /* --offload on: coalesced receives need slots of 64 KiB (riox.h). */
+  if (o->mode == PERF_MODE_UDP_FLOOD && perf_offload_on(o)) bufsz = PERF__SERVER_BUF;
   riox_addr ua, ta;
   b->open_rc = perf_server_open(o, udp, !udp, bufsz, &b->srv, b->err, sizeof b->err);
   if (b->open_rc == PERF_EXIT_OK) {

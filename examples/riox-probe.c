@@ -52,10 +52,11 @@ int main(int argc, char **argv) {
       printf("{\"uring\":%s,\"epoll\":%s,\"ipv6\":%s,\"auto\":\"%s\","
              "\"uring_single_issuer\":%s,\"uring_defer_taskrun\":%s,\"uring_send_zc\":%s,"
              "\"uring_multishot\":%s,\"uring_fixed_bufs\":%s,\"udp_gso\":%s,\"udp_gro\":%s,"
-             "\"reuseport\":%s,\"detail\":\"%s\"}\n",
+             "\"reuseport\":%s,\"uso\":%s,\"uro\":%s,\"detail\":\"%s\"}\n",
              tf(r.uring), tf(r.epoll), tf(r.ipv6), r.auto_backend, tf(r.uring_single_issuer),
              tf(r.uring_defer_taskrun), tf(r.uring_send_zc), tf(r.uring_multishot),
-             tf(r.uring_fixed_bufs), tf(r.udp_gso), tf(r.udp_gro), tf(r.reuseport), detail);
+             tf(r.uring_fixed_bufs), tf(r.udp_gso), tf(r.udp_gro), tf(r.reuseport), tf(r.uso),
+             tf(r.uro), detail);
       return 0;
     }
     printf("{\"winsock\":%s,\"rio\":%s,\"rio_table\":%s,\"rio_emulated\":%s,\"rio_error\":%d,"
@@ -80,6 +81,7 @@ int main(int argc, char **argv) {
     printf("  epoll                 %s\n", yn(r.epoll));
     printf("  IPv6                  %s\n", yn(r.ipv6));
     printf("  UDP GSO / GRO         %s / %s\n", yn(r.udp_gso), yn(r.udp_gro));
+    printf("  UDP USO / URO         %s / %s (Windows offloads)\n", yn(r.uso), yn(r.uro));
     printf("  SO_REUSEPORT          %s\n", yn(r.reuseport));
     printf("  backend \"auto\" picks  %s\n", r.auto_backend);
     printf("  %s\n", r.detail);

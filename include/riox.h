@@ -284,6 +284,19 @@ enum riox_sock_flags {
  * datagram (and 0 for an empty one). Without RIOX_UDP_GRO nothing is
  * coalesced, and seg_size == len always. Where the OS has no coalescing,
  * RIOX_UDP_GRO is accepted and changes nothing (riox_probe tells).
+ * A coalesced receive can hold up to 65535 bytes: on a RIOX_UDP_GRO socket
+ * post receives of at least 65535 bytes (cfg.buf_size >= 65536). A
+ * receive smaller than what arrived completes as a too-large datagram
+ * does: RIOX_EMSGSIZE with the bytes that fit (seg_size still marks the
+ * datagrams in them; the whole ones are intact), the rest is lost.
+ * The environment variable RIOX_UDP_OFFLOAD=0 (read when a loop is
+ * created) turns both offloads off for that loop: segmented sends are
+ * split by riox, nothing is coalesced. A send the OS refuses to segment
+ * (Linux: a segment beyond the route's MTU, no checksum offload) is split
+ * by riox too, never failed. On Linux readiness sockets
+ * (RIOX_SOCK_READINESS) take neither: riox_try_recv reads one datagram,
+ * riox_try_send sends one, and RIOX_UDP_GRO / RIOX_UDP_PKTINFO change
+ * nothing on them.
  *
  * Local addresses
  * ---------------

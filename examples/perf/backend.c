@@ -31,6 +31,14 @@ int perf_backend_prepare(const perf_opts *o, char *err, size_t errlen) {
 #endif
 }
 
+int perf_offload_on(const perf_opts *o) {
+  riox_probe_report r;
+  if (o->offload != PERF_OFFLOAD_DEFAULT) return o->offload == PERF_OFFLOAD_ON;
+  /* "on where available": where the OS segments; elsewhere riox would only
+   * split in software what one send per datagram does as well. */
+  return riox_probe(&r) == 0 && (r.udp_gso || r.uso);
+}
+
 int perf_loop_open(const perf_opts *o, uint32_t buf_size, uint32_t buf_count, riox_loop **out,
                    char *err, size_t errlen) {
   static const char *const cfg_names[] = {"auto", "iocp", "rio", "rio", "uring", "epoll"};

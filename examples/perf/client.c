@@ -353,13 +353,22 @@ int perf_client_run(const perf_opts *o, const riox_addr *target, perf_server_t *
   c.target = *target;
   (void)riox_addr_format(target, c.target_text, sizeof c.target_text);
   c.nconns = o->conns;
+  /* udp-flood with --offload on: each send carries as many datagrams of
+   * --size as one segmented send may (RIOX_MAX_SEGMENTS, the UDP maximum). */
+  c.batch = 1;
+  if (o->mode == PERF_MODE_UDP_FLOOD && perf_offload_on(o)) {
+    c.batch = PERF_UDP_SIZE_MAX / o->size;
+    if (c.batch > RIOX_MAX_SEGMENTS) c.batch = RIOX_MAX_SEGMENTS;
+    if (c.batch == 0) c.batch = 1;
+  }
   /* Slots hold one payload (at least a few hundred bytes), 64-byte aligned. */
-  c.bufsz = (o->size < 256u ? 256u : o->size);
+  c.bufsz = (o->size * c.batch < 256u ? 256u : o->size * c.batch);
   c.bufsz = (c.bufsz + 63u) & ~63u;
   /* Per connection: depth + 1 send buffers, up to depth + 2 receives. */
   count = o->conns * (2u * o->depth + 4u) + 64u;
   c.progress = !o->quiet && o->warmup_s + o->duration_s > 2.0;
   c.interval_ns = o->rate > 0 ? (uint64_t)(1e9 * (double)o->conns / o->rate) : 0;
+  c.interval_ns *= c.batch; /* --rate counts datagrams */
   if (o->rate > 0 && c.interval_ns == 0) c.interval_ns = 1;
   c.session = (plat_now_ns() * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)o->mode << 56) ^ 0x5851F42D4C957F2Dull;
   if (c.session == 0) c.session = 1;

@@ -95,6 +95,7 @@ struct client {
   client_conn_t *conns;
   uint32_t nconns;
   uint32_t bufsz;
+  uint32_t batch; /* udp-flood: datagrams per send (--offload on: one segmented send) */
   uint64_t session;
   int phase;
   uint64_t t_begin;       /* handshake done: warm-up starts, schedule starts */

@@ -191,7 +191,7 @@ static void udp__event(client_t *c, const riox_event *ev, uint64_t now) {
   if (ev->ctx == &udp__ctl_tag) return;
   /* A data send: the header we wrote is still in the buffer. */
   if (perf_hdr_read(ev->data, PERF_HDR_LEN, &h) < 0) memset(&h, 0, sizeof h);
-  if (ev->status == 0) c->sent++;
+  if (ev->status == 0) c->sent += c->batch > 1 ? ev->len / c->o->size : 1u; /* datagrams */
   if (c->o->mode == PERF_MODE_UDP_FLOOD) {
     k->inflight--;
     if (ev->status == 0) client_op_done(c, h.stamp, now);
@@ -222,6 +222,23 @@ static int udp__send_one(client_t *c, client_conn_t *k, uint64_t stamp) {
     h.slot = slot;
   }
   perf_hdr_write(buf, &h);
+  if (c->batch > 1) {
+    /* --offload on: c->batch datagrams of --size in one segmented send,
+     * each with its own header (seq), so the server counts datagrams. */
+    riox_msg msg;
+    uint32_t i;
+    for (i = 1; i < c->batch; i++) {
+      h.seq = ++k->seq;
+      perf_hdr_write(buf + (size_t)i * c->o->size, &h);
+    }
+    memset(&msg, 0, sizeof msg);
+    msg.seg_size = c->o->size;
+    if (riox_sendmsg(k->sock, buf, c->o->size * c->batch, &msg, RIOX_SEND_DEFER, NULL) < 0) {
+      client_buf_push(k, buf);
+      return -1;
+    }
+    return 0;
+  }
   /* Deferred: everything due in this turn goes out in one flush. */
   if (riox_send(k->sock, buf, c->o->size, RIOX_SEND_DEFER, NULL) < 0) {
     client_buf_push(k, buf);

@@ -55,6 +55,12 @@ void perf_opts_usage(FILE *f) {
           "  --depth N          operations outstanding per socket, 1..%u (default: 1 for\n"
           "                     the rr modes, 32 for udp-flood, 4 for tcp-stream); sends\n"
           "                     that are due together are issued as one deferred batch\n"
+          "  --offload on|off   UDP modes: on (default where the OS has UDP segmentation\n"
+          "                     offload: Linux GSO, Windows USO) = a udp-flood client sends\n"
+          "                     each batch of up to 64 datagrams of --size as one segmented\n"
+          "                     send, and the server takes coalesced receives (GRO/URO)\n"
+          "                     and counts their datagrams; off = one datagram per send,\n"
+          "                     no coalescing. Operations are datagrams either way.\n"
           "  --rate OPS         fixed total rate in operations/s (k and M suffixes, e.g.\n"
           "                     20k); latency is then measured from each operation's\n"
           "                     intended send time, so a stall is not hidden (no\n"
@@ -160,7 +166,7 @@ static int perf__takes_value(const char *name) {
   static const char *const valued[] = {"--role",     "--mode",   "--backend", "--rio-notify",
                                        "--size",     "--conns",  "--depth",   "--duration",
                                        "--warmup",   "--rate",   "--target",  "--bind",
-                                       "--connect-timeout"};
+                                       "--connect-timeout", "--offload"};
   size_t i;
   for (i = 0; i < PERF__COUNT(valued); i++)
     if (strcmp(name, valued[i]) == 0) return 1;
@@ -272,6 +278,10 @@ int perf_opts_parse(int argc, char **argv, perf_opts *o, char *err, size_t errle
     } else if (strcmp(name, "--connect-timeout") == 0) {
       if (perf__number(v, NULL, NULL, 0.1, 60.0, &o->connect_timeout_s) < 0)
         return perf__fail(err, errlen, "--connect-timeout '%.40s': expected seconds in 0.1..60", v);
+    } else if (strcmp(name, "--offload") == 0) {
+      if (strcmp(v, "on") == 0) o->offload = PERF_OFFLOAD_ON;
+      else if (strcmp(v, "off") == 0) o->offload = PERF_OFFLOAD_OFF;
+      else return perf__fail(err, errlen, "--offload '%.40s': expected on or off", v);
     } else if (strcmp(name, "--target") == 0) {
       if (perf__endpoint(v, (uint16_t)PERF_DEFAULT_PORT, &o->target) < 0 || o->target.port == 0)
         return perf__fail(err, errlen,

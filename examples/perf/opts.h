@@ -45,9 +45,13 @@ typedef struct perf_opts {
   int json;          /* one JSON object on stdout instead of the table */
   int quiet;         /* no progress lines */
   int echo_peer;     /* client: the server is a plain echo server (--echo-peer) */
+  int offload;       /* enum perf_offload (--offload); perf_offload_on resolves the default */
   /* Set when the option was given, so role-dependent defaults can apply. */
   int have_duration, have_bind, have_depth;
 } perf_opts;
+
+/* --offload: UDP segmentation offload (riox.h, "Segmentation offload"). */
+enum perf_offload { PERF_OFFLOAD_DEFAULT = 0, PERF_OFFLOAD_ON, PERF_OFFLOAD_OFF };
 
 enum { PERF_OPTS_OK = 0, PERF_OPTS_HELP = 1, PERF_OPTS_ERROR = -1 };
 

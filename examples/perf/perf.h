@@ -25,6 +25,10 @@ int perf_backend_prepare(const perf_opts *o, char *err, size_t errlen);
  * build lacks it) or PERF_EXIT_FAIL, with err set. */
 int perf_loop_open(const perf_opts *o, uint32_t buf_size, uint32_t buf_count, riox_loop **out,
                    char *err, size_t errlen);
+/* --offload resolved: 1 when segmented sends / coalesced receives are
+ * used (on, or the default where riox_probe finds UDP_SEGMENT or USO), else
+ * 0. Only the UDP modes use it. */
+int perf_offload_on(const perf_opts *o);
 /* The run's rio_notify name when the loop runs RIO, else NULL. */
 const char *perf_loop_notify_name(const perf_opts *o, riox_loop *loop);
 

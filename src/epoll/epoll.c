@@ -7,7 +7,10 @@
  *    datagram into the next posted slot;
  *  - UDP sends are written by sendmmsg batches: a send without
  *    RIOX_SEND_DEFER at once, deferred ones at the next flush (riox_flush,
- *    or the start of riox_wait);
+ *    or the start of riox_wait); a segmented send (riox_sendmsg) is one
+ *    entry with UDP_SEGMENT, or one entry per datagram where riox splits it
+ *    (src/linux/udp_msg.c); receives and sends carry their control messages
+ *    (UDP_GRO, PKTINFO) in req->ctl;
  *  - TCP receives and the one TCP send the core lets out at a time
  *    (src/core/sock.c, "Stream order") use recv/send;
  *  - a listener's accept requests take connections with accept4, a
@@ -104,7 +107,11 @@ static void epoll__cancel_queue(riox_loop *loop, list_node_t *q, int held_only) 
     req_t *req = container_of(node, req_t, node);
     if (held_only && !(req->backend_data & EPOLL__HELD)) continue;
     list_remove(node);
-    loop_complete_inline(loop, req, RIOX_ECANCELED, 0);
+    /* A UDP send riox was splitting reports the datagrams that went. */
+    loop_complete_inline(loop, req, RIOX_ECANCELED,
+                         req->kind == REQ_SEND && req->sock->kind == SK_UDP
+                             ? (uint32_t)(req->backend_data & ~EPOLL__HELD)
+                             : 0u);
   }
 }
 
@@ -155,6 +162,10 @@ static void epoll__rx_udp(riox_sock *sock) {
       m->msg_namelen = sizeof req->addr;
       m->msg_iov = &el->iov[n];
       m->msg_iovlen = 1;
+      if (sock->udp_cmsg) { /* UDP_GRO, PKTINFO: linux_udp_ctl_recv */
+        m->msg_control = req->ctl;
+        m->msg_controllen = sizeof req->ctl;
+      }
       el->reqs[n++] = req;
       node = node->next;
     }
@@ -178,6 +189,8 @@ static void epoll__rx_udp(riox_sock *sock) {
       int trunc = (el->mm[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
       list_remove(&req->node);
       req->has_addr = 1;
+      if (sock->udp_cmsg)
+        linux_udp_ctl_recv(sock, req, req->ctl, el->mm[i].msg_hdr.msg_controllen);
       epoll__done(loop, req, trunc ? RIOX_EMSGSIZE : 0, el->mm[i].msg_len);
     }
     if (got == n && n == want && want < EPOLL__BATCH)
@@ -240,7 +253,28 @@ static void epoll__rx_accept(riox_sock *listener) {
 
 /* ---------------------------------------------------------------- send */
 
-static void epoll__tx_udp(riox_sock *sock, int flushing) {
+/* UDP sends: each request is one entry of a sendmmsg batch -- one
+ * datagram, or a segmented send with UDP_SEGMENT (the kernel cuts it) --
+ * or, split by riox (no GSO here, RIOX_UDP_OFFLOAD=0, or the kernel refused
+ * this one: linux_udp_gso_refused), one entry per datagram, so a split
+ * send still costs one call per batch, not one per datagram. The bytes of
+ * a request already sent are in backend_data's low bits (as for TCP); its
+ * event comes when the last datagram went, with every byte. `inline_done`:
+ * called from the post (riox_send/riox_sendmsg), whose completions wait for
+ * the next riox_wait (loop_complete_inline). */
+static void epoll__tx_finish(riox_loop *loop, req_t *req, int status, uint32_t bytes,
+                             int inline_done) {
+  list_remove(&req->node);
+  req->backend_data = 0;
+  if (inline_done) {
+    loop->stats.completions++;
+    loop_complete_inline(loop, req, status, bytes);
+  } else {
+    epoll__done(loop, req, status, bytes);
+  }
+}
+
+static void epoll__tx_udp(riox_sock *sock, int flushing, int inline_done) {
   riox_loop *loop = sock->loop;
   epoll_loop_t *el = epoll__of(loop);
   while (sock->wr_ready && !list_empty(&sock->txq)) {
@@ -248,18 +282,31 @@ static void epoll__tx_udp(riox_sock *sock, int flushing) {
     int n = 0, sent, i;
     while (node != &sock->txq && n < EPOLL__BATCH) {
       req_t *req = container_of(node, req_t, node);
-      struct msghdr *m = &el->mm[n].msg_hdr;
+      uint32_t off = (uint32_t)(req->backend_data & ~EPOLL__HELD);
+      int gso = linux_udp_gso(sock, req);
+      size_t ctl;
       if ((req->backend_data & EPOLL__HELD) && !flushing) break;
-      el->iov[n].iov_base = req->data;
-      el->iov[n].iov_len = req->len;
-      memset(m, 0, sizeof *m);
-      if (req->has_addr) {
-        m->msg_name = &req->addr;
-        m->msg_namelen = req->addrlen;
-      }
-      m->msg_iov = &el->iov[n];
-      m->msg_iovlen = 1;
-      el->reqs[n++] = req;
+      ctl = req->local.family != 0 || gso ? linux_udp_ctl_send(sock, req, gso) : 0;
+      do { /* one entry, or one per datagram left when riox splits it */
+        struct msghdr *m = &el->mm[n].msg_hdr;
+        uint32_t part = req->len - off;
+        if (!gso && req->seg_size != 0 && part > req->seg_size) part = req->seg_size;
+        el->iov[n].iov_base = req->data + off;
+        el->iov[n].iov_len = part;
+        memset(m, 0, sizeof *m);
+        if (req->has_addr) {
+          m->msg_name = &req->addr;
+          m->msg_namelen = req->addrlen;
+        }
+        m->msg_iov = &el->iov[n];
+        m->msg_iovlen = 1;
+        if (ctl != 0) {
+          m->msg_control = req->ctl;
+          m->msg_controllen = ctl;
+        }
+        el->reqs[n++] = req;
+        off += part;
+      } while (off < req->len && n < EPOLL__BATCH);
       node = node->next;
     }
     if (n == 0) return;
@@ -267,20 +314,29 @@ static void epoll__tx_udp(riox_sock *sock, int flushing) {
     sent = sendmmsg(sock->s, el->mm, (unsigned)n, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (sent < 0) {
       int e = errno;
+      req_t *req = el->reqs[0];
       if (e == EINTR) continue;
       if (e == EAGAIN || e == EWOULDBLOCK) {
         sock->wr_ready = 0;
         return;
       }
+      if (linux_udp_gso(sock, req) && linux_udp_gso_refused(e)) {
+        req->udp_soft = 1; /* again, split by riox */
+        continue;
+      }
       /* This datagram failed (e.g. an ICMP report on a connected socket);
        * the rest go on. */
-      list_remove(&el->reqs[0]->node);
-      epoll__done(loop, el->reqs[0], error_detail(error_from_errno(e), "sendmmsg: errno %d", e), 0);
+      epoll__tx_finish(loop, req, error_detail(error_from_errno(e), "sendmmsg: errno %d", e),
+                       (uint32_t)(req->backend_data & ~EPOLL__HELD), inline_done);
       continue;
     }
     for (i = 0; i < sent; i++) {
-      list_remove(&el->reqs[i]->node);
-      epoll__done(loop, el->reqs[i], 0, el->mm[i].msg_len);
+      req_t *req = el->reqs[i];
+      uint64_t done = (req->backend_data & ~EPOLL__HELD) + el->mm[i].msg_len;
+      req->backend_data = done;
+      /* A UDP send takes all of its bytes or fails: the request's last
+       * entry brings done to len (an empty datagram: at once). */
+      if (done >= req->len) epoll__tx_finish(loop, req, 0, (uint32_t)done, inline_done);
     }
   }
 }
@@ -331,7 +387,7 @@ static void epoll__io(riox_sock *sock, int flushing) {
   if (sock->s < 0) return;
   if (sock->kind == SK_UDP) {
     epoll__rx_udp(sock);
-    epoll__tx_udp(sock, flushing);
+    epoll__tx_udp(sock, flushing, 0);
   } else if (sock->kind == SK_TCP_LISTEN) {
     epoll__rx_accept(sock);
   } else {
@@ -386,45 +442,20 @@ static int epoll__recv(riox_sock *sock, req_t *req) {
 /* A UDP send without RIOX_SEND_DEFER goes out in the call that posts it,
  * as on IOCP (riox.h: only deferred sends wait for riox_flush or the next
  * riox_wait), unless earlier sends are still queued (datagram order) or the
- * socket cannot write. Its completion is still delivered by riox_wait
- * (loop_complete_inline). 1 when it was sent (or failed), 0 to queue it. */
-static int epoll__send_now(riox_sock *sock, req_t *req) {
-  struct msghdr m;
-  struct iovec iov;
-  ssize_t n;
-  int e;
-  if (sock->kind != SK_UDP || !sock->wr_ready || !list_empty(&sock->txq)) return 0;
-  iov.iov_base = req->data;
-  iov.iov_len = req->len;
-  memset(&m, 0, sizeof m);
-  if (req->has_addr) {
-    m.msg_name = &req->addr;
-    m.msg_namelen = req->addrlen;
-  }
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  do {
-    LOOP_OSCALL(sock->loop);
-    n = sendmsg(sock->s, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  e = errno;
-  if (n < 0 && (e == EAGAIN || e == EWOULDBLOCK)) {
-    sock->wr_ready = 0;
-    return 0;
-  }
-  sock->loop->stats.completions++;
-  if (n < 0) {
-    loop_complete_inline(sock->loop, req, error_detail(error_from_errno(e), "sendmsg: errno %d", e), 0);
-  } else {
-    loop_complete_inline(sock->loop, req, 0, (uint32_t)n);
-  }
-  return 1;
-}
-
+ * socket cannot write; what the kernel did not take yet (EAGAIN) waits on
+ * txq for the socket to be writable. Its completion is still delivered by
+ * riox_wait (loop_complete_inline). */
 static int epoll__send(riox_sock *sock, req_t *req, uint32_t flags) {
   req->complete = sock_io_complete;
   req->backend_data = (flags & RIOX_SEND_DEFER) ? EPOLL__HELD : 0;
-  if (!(flags & RIOX_SEND_DEFER) && epoll__send_now(sock, req)) return 0;
+  if (!(flags & RIOX_SEND_DEFER) && sock->kind == SK_UDP && sock->wr_ready &&
+      list_empty(&sock->txq)) {
+    list_insert_tail(&sock->txq, &req->node);
+    epoll__tx_udp(sock, 0, 1);
+    if (list_empty(&sock->txq)) return 0;
+    linux_work_add(sock);
+    return 0;
+  }
   list_insert_tail(&sock->txq, &req->node);
   /* Both go on the work list; a plain send is tried before the next wait,
    * held ones at the flush that lets them out. */

@@ -29,6 +29,25 @@ void linux_work_add(riox_sock *sock);
 void ready_event(riox_sock *sock, uint32_t events);
 void ready_queue(poll_watch_t *w);
 
+/* udp_msg.c: UDP ancillary data (riox.h, "Segmentation offload", "Local
+ * addresses"). linux_udp_offload_init: loop->udp_gso/udp_gro from the
+ * kernel and RIOX_UDP_OFFLOAD (os_loop_init). linux_udp_sock_opts: a new UDP
+ * socket's UDP_GRO / PKTINFO options (sets sock->udp_cmsg). linux_udp_gso:
+ * req (a send) goes as one UDP_SEGMENT send; else linux_udp_nsegs datagrams
+ * of req->seg_size. linux_udp_gso_refused: errno of a UDP_SEGMENT send that
+ * riox re-sends split (req->udp_soft). linux_udp_ctl_send: req->ctl filled
+ * for a send (UDP_SEGMENT when gso, PKTINFO when req->local is set), returns
+ * its length (0: none). linux_udp_ctl_recv: a receive's control messages
+ * (ctl, len: what the kernel wrote; NULL/0 for none) into req->seg_size,
+ * req->local (with the socket's port) and req->ifindex. */
+void linux_udp_offload_init(riox_loop *loop);
+int linux_udp_sock_opts(riox_sock *sock);
+int linux_udp_gso(const riox_sock *sock, const req_t *req);
+uint32_t linux_udp_nsegs(const req_t *req);
+int linux_udp_gso_refused(int err);
+size_t linux_udp_ctl_send(const riox_sock *sock, req_t *req, int gso);
+void linux_udp_ctl_recv(riox_sock *sock, req_t *req, const void *ctl, size_t len);
+
 /* Backends. */
 extern const backend_ops_t epoll_backend;
 

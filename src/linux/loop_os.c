@@ -32,6 +32,7 @@ int os_loop_init(riox_loop *loop) {
     return rc;
   }
   loop->wake_lock_ok = 1;
+  linux_udp_offload_init(loop);
   return 0;
 }
 

@@ -18,6 +18,10 @@
 #include <sys/uio.h>
 
 typedef int os_socket_t;
+/* Room for a UDP request's ancillary data: a receive's UDP_GRO (24 bytes)
+ * with IPV6_PKTINFO (40) and, on a dual-stack socket, IP_PKTINFO (32); a
+ * send's UDP_SEGMENT (24) with one PKTINFO (<= 40). src/linux/udp_msg.c. */
+#define LINUX_UDP_CTL 128
 typedef socklen_t os_socklen_t;
 #define OS_INVALID_SOCKET (-1)
 /* A UDP receive re-posted after a swallowed ICMP report keeps its place
@@ -45,7 +49,11 @@ typedef struct os_packet os_packet_t;
   uint8_t ring_ended; /* uring: a SEND_ZC send's outcome is in ring_status */   \
   uint8_t ring_ms;    /* uring: a listener's multishot accept (the backend's) */ \
   int16_t ring_notifs; /* uring: SEND_ZC notifications still to come */         \
-  int32_t ring_status; /* uring: the outcome held until they came */
+  int32_t ring_status; /* uring: the outcome held until they came */           \
+  uint8_t udp_soft;   /* UDP segmented send split by riox (no GSO, or refused) */ \
+  /* UDP: the ancillary data of a send (UDP_SEGMENT, IP(V6)_PKTINFO) or of a  \
+   * receive the kernel fills later (uring); it lives as long as the request. */ \
+  uint64_t ctl[LINUX_UDP_CTL / 8];
 
 #define OS_REQ_INIT(req) ((req)->accept_fd = -1)
 
@@ -64,6 +72,9 @@ typedef struct os_packet os_packet_t;
   uint8_t rx_wait;  /* a swallowed UDP receive is still to come back */   \
   uint32_t ring_zc_notifs; /* uring: SEND_ZC notifications still to come */    \
   uint8_t ring_zc_reset; /* uring: closed while they were: reset (uring.c) */  \
+  uint8_t udp_cmsg; /* UDP completion socket: receives ask for ancillary data  \
+                       (UDP_GRO set, or RIOX_UDP_PKTINFO): udp_msg.c */        \
+  uint16_t udp_port; /* its bound port, once a PKTINFO receive asked (udp_msg.c) */ \
   list_node_t work;
 
 /* A backend of this OS also waits, accepts, connects, and ends every
@@ -113,6 +124,9 @@ typedef struct os_packet os_packet_t;
   int wake_lock_ok;                                                            \
   uint8_t wake_left; /* a drain left contexts queued (no room) */              \
   list_node_t work; /* sockets with I/O to try (OS_SOCK_FIELDS.work) */        \
-  list_node_t ready_updates; /* readiness watches to (re)arm (ready.c) */
+  list_node_t ready_updates; /* readiness watches to (re)arm (ready.c) */      \
+  /* UDP offloads this loop uses (os_loop_init: what the kernel takes, unless \
+   * RIOX_UDP_OFFLOAD=0): UDP_SEGMENT sends, UDP_GRO on RIOX_UDP_GRO sockets. */ \
+  uint8_t udp_gso, udp_gro;
 
 #endif

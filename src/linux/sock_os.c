@@ -54,6 +54,7 @@ int sock_create(riox_loop *loop, int kind, int family, uint32_t flags, void *ctx
   if (rc == 0 && (kind == SK_TCP_LISTEN || (flags & RIOX_SOCK_REUSEADDR)))
     (void)setsockopt(sock->s, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
   if (rc == 0 && kind == SK_TCP) (void)setsockopt(sock->s, IPPROTO_TCP, 1 /* TCP_NODELAY */, &on, sizeof on);
+  if (rc == 0 && kind == SK_UDP) rc = linux_udp_sock_opts(sock);
   if (rc == 0) rc = sock_hold_close(sock);
   if (rc < 0) {
     close(sock->s);

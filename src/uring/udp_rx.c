@@ -46,7 +46,7 @@ struct uring_rx {
   char *mem;          /* the buffers: n of `size` bytes */
   size_t mem_len;
   uint32_t n, size;
-  struct msghdr msg;  /* the multishot template: name room, no control */
+  struct msghdr msg;  /* the multishot template: name and control room */
   int starved;        /* a multishot ended with -ENOBUFS: re-arm when a buffer is back */
 };
 
@@ -64,8 +64,13 @@ uring_rx_t *uring_rx_init(struct io_uring *ring, uint32_t slot_size) {
   struct io_uring_buf_reg reg;
   uint32_t i, n;
   if (rx == NULL) return NULL;
-  /* Header, the sender's address, then the datagram: a full pool slot. */
-  rx->size = (uint32_t)(sizeof(struct io_uring_recvmsg_out) + sizeof(struct sockaddr_storage)) + slot_size;
+  /* Header, the sender's address, the control messages (UDP_GRO, PKTINFO:
+   * udp_msg.c), then the datagram: a full pool slot (a coalesced receive
+   * that does not fit one is truncated, as a posted receive of that size
+   * would be: riox.h, "Segmentation offload"). */
+  rx->size = (uint32_t)(sizeof(struct io_uring_recvmsg_out) + sizeof(struct sockaddr_storage) +
+                        LINUX_UDP_CTL) +
+             slot_size;
   for (n = 1024; n > 16 && (size_t)n * rx->size > URING_RX__MEM; n /= 2) {
   }
   rx->n = n;
@@ -86,6 +91,7 @@ uring_rx_t *uring_rx_init(struct io_uring *ring, uint32_t slot_size) {
                           io_uring_buf_ring_mask(n), (int)i);
   io_uring_buf_ring_advance(rx->br, (int)n);
   rx->msg.msg_namelen = sizeof(struct sockaddr_storage);
+  rx->msg.msg_controllen = LINUX_UDP_CTL; /* sockets that ask for none get none */
   return rx;
 fail:
   if (rx->br != MAP_FAILED && rx->br != NULL) munmap(rx->br, rx->br_len);
@@ -128,6 +134,8 @@ static void rx__fill(riox_loop *loop, uring_rx_t *rx, req_t *req, uint32_t bid, 
     memcpy(&req->addr, io_uring_recvmsg_name(o), nl);
     req->addrlen = nl;
     req->has_addr = 1;
+    if (req->sock->udp_cmsg)
+      linux_udp_ctl_recv(req->sock, req, (const char *)(o + 1) + rx->msg.msg_namelen, o->controllen);
     if ((o->flags & MSG_TRUNC) || plen > req->len) status = RIOX_EMSGSIZE;
   }
   rx__give_back(rx, bid);

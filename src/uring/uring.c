@@ -44,7 +44,11 @@
  *    accepts, oldest first (see "Multishot accept"); single-shot ACCEPT per
  *    request where the kernel lacks it (uring_caps()->multishot) or
  *    RIOX_URING_NO_MULTISHOT=1 (the test switch) asks for it.
- *  - UDP: RECVMSG / SENDMSG through the request's own msghdr.
+ *  - UDP: RECVMSG / SENDMSG through the request's own msghdr, with its
+ *    control messages in req->ctl (UDP_SEGMENT, PKTINFO, UDP_GRO:
+ *    src/linux/udp_msg.c). A segmented send is one SENDMSG with
+ *    UDP_SEGMENT, or, where riox splits it, one SENDMSG per datagram, each
+ *    issued by the CQE of the one before (uring__udp_send_cqe).
  *  - Cancel, close: held receives end at once; the socket's SQEs not yet
  *    read by the kernel become NOPs that complete as cancelled; the rest
  *    are cancelled on the ring
@@ -205,6 +209,7 @@ static int uring__sq_full(void) {
 static int uring__status(int res, const char *what);
 static void uring__done(riox_loop *loop, req_t *req, int status, uint32_t bytes);
 static void uring__zc_closing(riox_sock *sock);
+static void uring__prep_udp_send(riox_sock *sock, req_t *req, struct io_uring_sqe *sqe);
 
 /* ----------------------------------------------------------- lifecycle */
 
@@ -547,6 +552,11 @@ static void uring__chains(riox_loop *loop) {
       req->msg.msg_namelen = sizeof req->addr;
       req->msg.msg_iov = &req->iov;
       req->msg.msg_iovlen = 1;
+      if (sock->udp_cmsg) { /* UDP_GRO, PKTINFO (udp_msg.c); zeroed: the end is found */
+        memset(req->ctl, 0, sizeof req->ctl);
+        req->msg.msg_control = req->ctl;
+        req->msg.msg_controllen = sizeof req->ctl;
+      }
       io_uring_prep_recvmsg(sqe, sock->s, &req->msg, 0);
       io_uring_sqe_set_data(sqe, req);
       /* Linked to the next one, if any: the last SQE of a chain has no link. */
@@ -595,6 +605,7 @@ static void uring__udp_recv_cqe(riox_loop *loop, riox_sock *sock, req_t *req, in
   } else {
     req->has_addr = 1;
     req->addrlen = req->msg.msg_namelen;
+    if (sock->udp_cmsg) linux_udp_ctl_recv(sock, req, req->ctl, req->msg.msg_controllen);
     uring__done(loop, req, (req->msg.msg_flags & MSG_TRUNC) ? RIOX_EMSGSIZE : 0, (uint32_t)res);
   }
   /* req may be gone; the socket lives on (freed from loop->dead). */
@@ -661,6 +672,34 @@ static void uring__prep_tcp_send(riox_sock *sock, req_t *req, struct io_uring_sq
   io_uring_sqe_set_data(sqe, req);
 }
 
+/* A UDP send from byte req->backend_data on: the whole of it (one
+ * datagram, or with UDP_SEGMENT the kernel cuts it), or, split by riox (no
+ * GSO, RIOX_UDP_OFFLOAD=0, or the kernel refused this one with it), its
+ * next datagram; each CQE of a split send issues the next datagram
+ * (uring__udp_send_cqe), so they reach the wire in order, one event at the
+ * end. The msghdr, address and control data live in req until the CQE. */
+static void uring__prep_udp_send(riox_sock *sock, req_t *req, struct io_uring_sqe *sqe) {
+  uint32_t off = (uint32_t)req->backend_data, part = req->len - off;
+  int gso = linux_udp_gso(sock, req);
+  size_t ctl = req->local.family != 0 || gso ? linux_udp_ctl_send(sock, req, gso) : 0;
+  if (!gso && req->seg_size != 0 && part > req->seg_size) part = req->seg_size;
+  req->iov.iov_base = req->data + off;
+  req->iov.iov_len = part;
+  memset(&req->msg, 0, sizeof req->msg);
+  if (req->has_addr) {
+    req->msg.msg_name = &req->addr;
+    req->msg.msg_namelen = req->addrlen;
+  }
+  req->msg.msg_iov = &req->iov;
+  req->msg.msg_iovlen = 1;
+  if (ctl != 0) {
+    req->msg.msg_control = req->ctl;
+    req->msg.msg_controllen = ctl;
+  }
+  io_uring_prep_sendmsg(sqe, sock->s, &req->msg, MSG_NOSIGNAL);
+  io_uring_sqe_set_data(sqe, req);
+}
+
 static int uring__send(riox_sock *sock, req_t *req, uint32_t flags) {
   struct io_uring_sqe *sqe = uring__req_sqe(sock->loop, req, &sock->txq);
   if (sqe == NULL) return uring__sq_full();
@@ -669,17 +708,7 @@ static int uring__send(riox_sock *sock, req_t *req, uint32_t flags) {
   req->ring_zc = sock->kind == SK_TCP && uring__of(sock->loop)->zc_min > 0 &&
                  req->len >= uring__of(sock->loop)->zc_min;
   if (sock->kind == SK_UDP) {
-    req->iov.iov_base = req->data;
-    req->iov.iov_len = req->len;
-    memset(&req->msg, 0, sizeof req->msg);
-    if (req->has_addr) {
-      req->msg.msg_name = &req->addr;
-      req->msg.msg_namelen = req->addrlen;
-    }
-    req->msg.msg_iov = &req->iov;
-    req->msg.msg_iovlen = 1;
-    io_uring_prep_sendmsg(sqe, sock->s, &req->msg, MSG_NOSIGNAL);
-    io_uring_sqe_set_data(sqe, req);
+    uring__prep_udp_send(sock, req, sqe);
   } else {
     uring__prep_tcp_send(sock, req, sqe);
   }
@@ -1015,7 +1044,9 @@ static void uring__reissue(riox_sock *sock, req_t *req, int tx) {
       uring__done(sock->loop, req, uring__sq_full(), 0);
     return;
   }
-  if (tx)
+  if (tx && sock->kind == SK_UDP)
+    uring__prep_udp_send(sock, req, sqe);
+  else if (tx)
     uring__prep_tcp_send(sock, req, sqe);
   else
     uring__prep_accept(sock, req, sqe);
@@ -1039,6 +1070,30 @@ static void uring__recv_next(riox_sock *sock) {
     }
     uring__done(loop, req, uring__sq_full(), 0);
   }
+}
+
+/* A UDP send's CQE: done, or (a send riox splits) the next datagram; a
+ * UDP_SEGMENT send the kernel refused (linux_udp_gso_refused) goes again,
+ * split. A failure, or a socket riox_cancel/close ended, stops it: the
+ * event reports the bytes of the datagrams that went. */
+static void uring__udp_send_cqe(riox_loop *loop, riox_sock *sock, req_t *req, int res) {
+  int alive = sock->s >= 0 && sock->state != SK_CLOSING && !req->ring_nop;
+  if (res < 0 && alive && linux_udp_gso(sock, req) && linux_udp_gso_refused(-res)) {
+    req->udp_soft = 1;
+    uring__reissue(sock, req, 1);
+    return;
+  }
+  if (res < 0) {
+    uring__done(loop, req, uring__status(res, "sendmsg"), (uint32_t)req->backend_data);
+    return;
+  }
+  req->backend_data += (uint32_t)res;
+  if (req->backend_data < req->len && alive) {
+    uring__reissue(sock, req, 1);
+    return;
+  }
+  uring__done(loop, req, req->backend_data < req->len ? RIOX_ECANCELED : 0,
+              (uint32_t)req->backend_data);
 }
 
 static void uring__cqe(riox_loop *loop, req_t *req, int res, unsigned flags) {
@@ -1081,9 +1136,11 @@ static void uring__cqe(riox_loop *loop, req_t *req, int res, unsigned flags) {
         /* No zero-copy on this socket (io_uring_enter(2): copy instead). */
         req->ring_zc = 0;
         uring__reissue(sock, req, 1);
+      } else if (sock->kind == SK_UDP) {
+        uring__udp_send_cqe(loop, sock, req, res);
       } else if (res < 0) {
         uring__send_end(loop, req, uring__status(res, "send"), (uint32_t)req->backend_data);
-      } else if (sock->kind == SK_TCP) {
+      } else {
         /* A stream send may take part of the bytes: the tail goes before
          * anything else of the socket (only this send is out); each issue
          * of a SEND_ZC has its own notification. */
@@ -1093,8 +1150,6 @@ static void uring__cqe(riox_loop *loop, req_t *req, int res, unsigned flags) {
           break;
         }
         uring__send_end(loop, req, 0, (uint32_t)req->backend_data);
-      } else {
-        uring__done(loop, req, 0, (uint32_t)res);
       }
       break;
     case REQ_ACCEPT:

@@ -283,3 +283,16 @@ Test(perf_opts_echo_peer, client_rr_modes_only) {
   expect_error(PARSE("--echo-peer"), "--echo-peer is for --role client");
   expect_error(PARSE("--role", "client", "--echo-peer=1"), "takes no value");
 }
+
+/* --offload (issue 11): on, off, or left to the default ("on where
+ * available", resolved at run time by perf_offload_on). */
+Test(perf_opts_choices, offload_on_off_default) {
+  expect_ok(parse_none());
+  cr_expect_eq(o.offload, PERF_OFFLOAD_DEFAULT);
+  expect_ok(PARSE("--mode", "udp-flood", "--offload", "on"));
+  cr_expect_eq(o.offload, PERF_OFFLOAD_ON);
+  expect_ok(PARSE("--offload=off"));
+  cr_expect_eq(o.offload, PERF_OFFLOAD_OFF);
+  expect_error(PARSE("--offload", "yes"), "--offload");
+  expect_error(PARSE("--offload"), "--offload");
+}
