@@ -93,6 +93,12 @@ static int sock__opt_on(riox_sock *sock, int level, int name, DWORD value, const
  * control buffer (rx_ctrl). */
 static int sock__udp_options(riox_sock *sock) {
   int rc = 0;
+  /* IOCP reads control data with WSARecvMsg only (RIO: RIOReceiveEx). */
+  if ((sock->flags & RIOX_UDP_PKTINFO) && sock->loop->ext.WSARecvMsg == NULL &&
+      !(sock->loop->be->os_sock_flags & WSA_FLAG_REGISTERED_IO))
+    return error_detail(RIOX_ENOTSUP,
+                        "RIOX_UDP_PKTINFO: the Winsock provider has no WSARecvMsg to report "
+                        "local addresses with");
   if (sock->flags & RIOX_UDP_PKTINFO) {
     if (sock->family == AF_INET6)
       rc = sock__opt_on(sock, IPPROTO_IPV6, IPV6_PKTINFO, 1, "setsockopt(IPV6_PKTINFO)");
