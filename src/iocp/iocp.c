@@ -67,14 +67,33 @@ static int iocp__post_recv(riox_sock *sock, req_t *req) {
   req->complete = iocp__recv_done;
   req->post_failed = 0;
   req->flags = 0;
+  req->use_msg = 0;
   req->wsabuf.buf = req->data;
   req->wsabuf.len = req->len;
   LOOP_OSCALL(sock->loop);
   if (sock->kind == SK_UDP) {
     req->has_addr = 1;
     req->addrlen = (INT)sizeof req->u.addr;
-    rc = ws_wsa_recvfrom(sock->s, &req->wsabuf, 1, &bytes, &req->flags,
-                         (struct sockaddr *)&req->u.addr, &req->addrlen, &req->ov);
+    win_cmsg_recv_reset(req); /* a re-posted receive reports only its own datagram */
+    if (win_sock_rx_ctrl(sock)) {
+      /* PKTINFO or URO: the destination address, interface and segment
+       * size come as control data, which only WSARecvMsg returns. The
+       * WSAMSG lives in the request: the OS writes name length, control
+       * length and flags back into it at completion. */
+      req->use_msg = 1;
+      memset(&req->msg, 0, sizeof req->msg);
+      memset(req->ctrl, 0, sizeof req->ctrl);
+      req->msg.name = (LPSOCKADDR)&req->u.addr;
+      req->msg.namelen = req->addrlen;
+      req->msg.lpBuffers = &req->wsabuf;
+      req->msg.dwBufferCount = 1;
+      req->msg.Control.buf = req->ctrl;
+      req->msg.Control.len = (ULONG)sizeof req->ctrl;
+      rc = ws_wsa_recvmsg(sock->loop->ext.WSARecvMsg, sock->s, &req->msg, &bytes, &req->ov);
+    } else {
+      rc = ws_wsa_recvfrom(sock->s, &req->wsabuf, 1, &bytes, &req->flags,
+                           (struct sockaddr *)&req->u.addr, &req->addrlen, &req->ov);
+    }
   } else {
     rc = ws_wsa_recv(sock->s, &req->wsabuf, 1, &bytes, &req->flags, &req->ov);
   }
@@ -84,6 +103,11 @@ static int iocp__post_recv(riox_sock *sock, req_t *req) {
 static void iocp__recv_done(riox_loop *loop, req_t *req, int status, uint32_t bytes) {
   /* A swallowed ICMP report: the receive is re-posted at the next wait. */
   if (sock_recv_swallow(req, status)) return;
+  if (req->use_msg && (status == 0 || status == RIOX_EMSGSIZE)) {
+    uint32_t n = req->msg.Control.len < sizeof req->ctrl ? (uint32_t)req->msg.Control.len
+                                                         : (uint32_t)sizeof req->ctrl;
+    win_cmsg_recv(req->sock, req, req->ctrl, n);
+  }
   sock_io_complete(loop, req, status, bytes);
 }
 
@@ -91,17 +115,51 @@ static int iocp__recv(riox_sock *sock, req_t *req) { return iocp__post_recv(sock
 
 static void iocp__send_done(riox_loop *loop, req_t *req, int status, uint32_t bytes);
 
+/* A UDP send: one datagram per call, or -- a segmented send where the loop
+ * uses USO -- all of them in one WSASendMsg with UDP_SEND_MSG_SIZE, which
+ * the OS cuts into seg_size datagrams (riox.h, "Segmentation offload").
+ * Without USO the datagrams go one after the other (sock_seg_next,
+ * continued by iocp__send_done through sock_send_continue): only one is in
+ * the OS at a time, so they reach the wire in order, and the request yields
+ * one event when the last is sent. A source address (msg.from) rides along
+ * as IN_PKTINFO / IN6_PKTINFO, which WSASendMsg alone carries. */
+static int iocp__issue_udp(riox_sock *sock, req_t *req, DWORD *bytes) {
+  uint32_t seg = sock->loop->ext.uso && req->seg_size != 0 ? req->seg_size : 0;
+  uint32_t clen;
+  req->wsabuf.len = seg != 0 ? req->len - req->done : sock_seg_next(req);
+  if (seg == 0 && req->local.family == 0) {
+    if (req->has_addr)
+      return ws_wsa_sendto(sock->s, &req->wsabuf, 1, bytes, 0, (struct sockaddr *)&req->u.addr,
+                           req->addrlen, &req->ov);
+    return ws_wsa_send(sock->s, &req->wsabuf, 1, bytes, 0, &req->ov);
+  }
+  if (sock->loop->ext.WSASendMsg == NULL) {
+    WSASetLastError(WSAEOPNOTSUPP); /* no source address without WSASendMsg */
+    return SOCKET_ERROR;
+  }
+  clen = win_cmsg_send(req->ctrl, (uint32_t)sizeof req->ctrl, sock, req, seg);
+  memset(&req->msg, 0, sizeof req->msg);
+  req->msg.name = req->has_addr ? (LPSOCKADDR)&req->u.addr : NULL;
+  req->msg.namelen = req->has_addr ? req->addrlen : 0;
+  req->msg.lpBuffers = &req->wsabuf;
+  req->msg.dwBufferCount = 1;
+  req->msg.Control.buf = clen != 0 ? req->ctrl : NULL;
+  req->msg.Control.len = clen;
+  req->use_msg = 1;
+  return ws_wsa_sendmsg(sock->loop->ext.WSASendMsg, sock->s, &req->msg, 0, bytes, &req->ov);
+}
+
 static int iocp__issue_send(riox_sock *sock, req_t *req) {
   DWORD bytes = 0;
   int rc;
   memset(&req->ov, 0, sizeof req->ov);
   req->complete = iocp__send_done;
+  req->use_msg = 0;
   req->wsabuf.buf = req->data + req->done;
   req->wsabuf.len = req->len - req->done;
   LOOP_OSCALL(sock->loop);
-  if (sock->kind == SK_UDP && req->has_addr)
-    rc = ws_wsa_sendto(sock->s, &req->wsabuf, 1, &bytes, 0, (struct sockaddr *)&req->u.addr,
-                       req->addrlen, &req->ov);
+  if (sock->kind == SK_UDP)
+    rc = iocp__issue_udp(sock, req, &bytes);
   else
     rc = ws_wsa_send(sock->s, &req->wsabuf, 1, &bytes, 0, &req->ov);
   return iocp__issued(sock, req, rc, bytes);

@@ -31,6 +31,7 @@ static int rio__loop_init(riox_loop *loop) {
   rl->fn = loop->ext.rio;
   rl->cq = RIO_INVALID_CQ;
   rl->addr_id = RIO_INVALID_BUFFERID;
+  rl->ctrl_id = RIO_INVALID_BUFFERID;
   list_init(&rl->dirty);
   list_init(&rl->posted);
   for (i = 0; i < loop->pool.nregions; i++)
@@ -97,6 +98,8 @@ static int rio__loop_fini(riox_loop *loop) {
   }
   if (rl->addr_id != RIO_INVALID_BUFFERID) rl->fn.RIODeregisterBuffer(rl->addr_id);
   if (rl->addrs != NULL) VirtualFree(rl->addrs, 0, MEM_RELEASE);
+  if (rl->ctrl_id != RIO_INVALID_BUFFERID) rl->fn.RIODeregisterBuffer(rl->ctrl_id);
+  if (rl->ctrls != NULL) VirtualFree(rl->ctrls, 0, MEM_RELEASE);
   free(rl->addr_free);
   free(rl);
   loop->be_data = NULL;

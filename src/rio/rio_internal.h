@@ -18,6 +18,11 @@
 #define RIO_DEQUEUE_MAX 256
 #define RIO_CQ_INITIAL 1024u
 #define RIO_RQ_MAX 65536u
+/* RIO_CMSG_BUFFER (mswsockdef.h): a ULONG TotalLength, the control messages
+ * after it at RIO_CMSG_BASE_SIZE (the header rounded up to WSACMSGHDR's
+ * alignment). A slot holds that and WIN_CTRL_SIZE bytes of messages. */
+#define RIO_CMSG_BASE ((sizeof(ULONG) + _Alignof(WSACMSGHDR) - 1) & ~(size_t)(_Alignof(WSACMSGHDR) - 1))
+#define RIO_CTRL_SLOT ((uint32_t)(RIO_CMSG_BASE + WIN_CTRL_SIZE))
 
 typedef struct rio_rq {
   RIO_RQ rq;
@@ -43,6 +48,12 @@ typedef struct rio_loop {
   RIO_BUFFERID addr_id;
   uint32_t *addr_free;
   uint32_t addr_nfree, naddrs;
+  /* Control-data slots (RIO_CMSG_BUFFER + WSACMSGHDRs: PKTINFO, the USO
+   * segment size, the URO coalescing report), one per address slot and
+   * indexed the same, registered the first time a request needs one
+   * (rio_rq.c); NULL until then. */
+  char *ctrls;
+  RIO_BUFFERID ctrl_id;
   list_node_t dirty;
   /* req_t.node of every request RIO holds: accepted by a post (deferred
    * or not) and not yet dequeued. The node is free meanwhile: only requests

@@ -111,15 +111,55 @@ static int rio__slice(riox_loop *loop, const char *data, uint32_t len, RIO_BUF *
   return 0;
 }
 
-static int rio__addr_slot(rio_loop_t *rl, req_t *req, RIO_BUF *buf) {
-  uint32_t idx;
+/* A request's slot: an index into the registered address array and, when
+ * needed, the control array (one slot per request: max_requests of each). */
+static int rio__slot(rio_loop_t *rl, req_t *req) {
+  if (req->backend_data != 0) return 0;
   if (rl->addr_nfree == 0) return error_detail(RIOX_ENOBUFS, "RIO: no address slot free");
-  idx = rl->addr_free[--rl->addr_nfree];
-  req->backend_data = (uint64_t)idx + 1;
+  req->backend_data = (uint64_t)rl->addr_free[--rl->addr_nfree] + 1;
+  return 0;
+}
+
+static int rio__addr_slot(rio_loop_t *rl, req_t *req, RIO_BUF *buf) {
+  int rc = rio__slot(rl, req);
+  if (rc < 0) return rc;
   buf->BufferId = rl->addr_id;
-  buf->Offset = idx * (ULONG)sizeof(SOCKADDR_INET);
+  buf->Offset = (ULONG)(req->backend_data - 1) * (ULONG)sizeof(SOCKADDR_INET);
   buf->Length = (ULONG)sizeof(SOCKADDR_INET);
   return 0;
+}
+
+/* The control array, registered once, the first time a socket needs it:
+ * loops that never ask for PKTINFO or offloads pay nothing. Control data
+ * must be in registered memory like every RIO_BUF (RIOReceiveEx: "a buffer
+ * slice"), hence not in the request itself as on IOCP. */
+static int rio__ctrl_region(riox_loop *loop) {
+  rio_loop_t *rl = rio_loop_of(loop);
+  SIZE_T size = (SIZE_T)rl->naddrs * RIO_CTRL_SLOT;
+  if (rl->ctrls != NULL) return 0;
+  rl->ctrls = (char *)VirtualAlloc(NULL, size, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+  if (rl->ctrls == NULL)
+    return error_detail(RIOX_ENOMEM, "no memory for %u RIO control slots", rl->naddrs);
+  LOOP_OSCALL(loop);
+  rl->ctrl_id = rl->fn.RIORegisterBuffer(rl->ctrls, (DWORD)size);
+  if (rl->ctrl_id == RIO_INVALID_BUFFERID) {
+    int err = WSAGetLastError();
+    VirtualFree(rl->ctrls, 0, MEM_RELEASE);
+    rl->ctrls = NULL;
+    return error_detail(error_from_win32((uint32_t)err),
+                        "RIORegisterBuffer(control slots) failed: WSA error %d", err);
+  }
+  return 0;
+}
+
+/* The request's control slot (its slot taken already) as a RIO_BUF of len
+ * bytes; returns its RIO_CMSG_BUFFER. */
+static char *rio__ctrl_slot(rio_loop_t *rl, const req_t *req, uint32_t len, RIO_BUF *buf) {
+  uint32_t idx = (uint32_t)(req->backend_data - 1);
+  buf->BufferId = rl->ctrl_id;
+  buf->Offset = idx * RIO_CTRL_SLOT;
+  buf->Length = len;
+  return rl->ctrls + (size_t)idx * RIO_CTRL_SLOT;
 }
 
 static void rio__addr_free(rio_loop_t *rl, req_t *req) {
@@ -136,6 +176,17 @@ void rio_rq_dequeued(riox_loop *loop, req_t *req) {
     q->recv_out--;
     if (req->backend_data != 0)
       memcpy(&req->u.addr, &rl->addrs[req->backend_data - 1], sizeof(SOCKADDR_INET));
+    if (req->backend_data != 0 && win_sock_rx_ctrl(req->sock) && rl->ctrls != NULL) {
+      /* What RIO wrote into the RIO_CMSG_BUFFER: TotalLength bytes, the
+       * control messages after the header (bounded by the slot, whatever
+       * it says). */
+      const char *c = rl->ctrls + (size_t)(req->backend_data - 1) * RIO_CTRL_SLOT;
+      ULONG total;
+      memcpy(&total, c, sizeof total);
+      if (total > RIO_CTRL_SLOT) total = RIO_CTRL_SLOT;
+      if (total > RIO_CMSG_BASE)
+        win_cmsg_recv(req->sock, req, c + RIO_CMSG_BASE, (uint32_t)(total - RIO_CMSG_BASE));
+    }
   } else {
     q->send_out--;
   }
@@ -211,20 +262,33 @@ int rio_rq_recv(riox_sock *sock, req_t *req) {
   riox_loop *loop = sock->loop;
   rio_loop_t *rl = rio_loop_of(loop);
   rio_rq_t *q = (rio_rq_t *)sock->backend;
-  RIO_BUF data, addr;
+  RIO_BUF data, addr, ctrl;
+  PRIO_BUF pctrl = NULL;
   BOOL ok;
   int rc;
   if (rl->dead) return rio_dead_error("riox_recv");
   rc = rio__reserve(sock, q, 1);
   if (rc == 0) rc = rio__slice(loop, req->data, req->len, &data);
+  if (rc == 0 && sock->kind == SK_UDP && win_sock_rx_ctrl(sock)) rc = rio__ctrl_region(loop);
   if (rc == 0 && sock->kind == SK_UDP) rc = rio__addr_slot(rl, req, &addr);
   if (rc < 0) return rc;
   req->complete = rio__recv_done;
   req->post_failed = 0;
   req->has_addr = (uint8_t)(sock->kind == SK_UDP);
+  if (sock->kind == SK_UDP) win_cmsg_recv_reset(req);
+  if (sock->kind == SK_UDP && win_sock_rx_ctrl(sock)) {
+    /* PKTINFO / URO: RIO returns the control messages WSARecvMsg would, in
+     * the RIO_CMSG_BUFFER of pControlContext (the way msquic's RIO path
+     * read IN_PKTINFO and UDP_COALESCED_INFO). Zeroed, so a completion
+     * that wrote none reads as empty. pLocalAddress stays NULL: IN_PKTINFO
+     * also names the interface, which riox reports. */
+    char *c = rio__ctrl_slot(rl, req, RIO_CTRL_SLOT, &ctrl);
+    memset(c, 0, RIO_CTRL_SLOT);
+    pctrl = &ctrl;
+  }
   /* Deferred: costs no kernel call; committed at the next flush. */
   if (sock->kind == SK_UDP)
-    ok = rl->fn.RIOReceiveEx(q->rq, &data, 1, NULL, &addr, NULL, NULL, RIO_MSG_DEFER, req);
+    ok = rl->fn.RIOReceiveEx(q->rq, &data, 1, NULL, &addr, pctrl, NULL, RIO_MSG_DEFER, req);
   else
     ok = rl->fn.RIOReceive(q->rq, &data, 1, RIO_MSG_DEFER, req);
   if (!rio__accepted(ok)) return rio__refused(loop, req, "RIOReceive");
@@ -242,35 +306,69 @@ static void rio__recv_done(riox_loop *loop, req_t *req, int status, uint32_t byt
 
 static void rio__send_done(riox_loop *loop, req_t *req, int status, uint32_t bytes);
 
+/* A UDP send is one datagram per RIOSendEx, or -- a segmented send where
+ * the loop uses USO -- all of them in one, with UDP_SEND_MSG_SIZE in its
+ * control data (riox.h, "Segmentation offload"). Without USO the datagrams
+ * go one after the other: the next is issued when the previous one's result
+ * is dequeued (rio__send_done, sock_send_continue), so one send slot of the
+ * request queue is used at a time, the wire order is the buffer's, and the
+ * request yields one event at the end. A source address (msg.from) rides
+ * as IN_PKTINFO / IN6_PKTINFO in the same control data: RIOSendEx's
+ * pLocalAddress "is reserved and must be NULL", and msquic's RIO path sent
+ * its source address and segment size this way (a RIO_CMSG_BUFFER whose
+ * TotalLength covers the messages, in pControlContext). */
 static int rio__issue_send(riox_sock *sock, req_t *req, uint32_t flags) {
   riox_loop *loop = sock->loop;
   rio_loop_t *rl = rio_loop_of(loop);
   rio_rq_t *q = (rio_rq_t *)sock->backend;
-  RIO_BUF data, addr;
-  PRIO_BUF pdata = &data;
+  RIO_BUF data, addr, ctrl;
+  PRIO_BUF pdata = &data, paddr = NULL, pctrl = NULL;
   ULONG count = 1;
   DWORD rflags = (flags & RIOX_SEND_DEFER) ? RIO_MSG_DEFER : 0;
+  uint32_t len = req->len - req->done, seg = 0;
   BOOL ok;
   int rc;
   if (rl->dead) return rio_dead_error(req->has_addr ? "riox_sendto" : "riox_send");
   rc = rio__reserve(sock, q, 0);
   if (rc < 0) return rc;
-  if (req->len - req->done == 0) {
+  if (sock->kind == SK_UDP) {
+    seg = loop->ext.uso && req->seg_size != 0 ? req->seg_size : 0;
+    if (seg == 0) len = sock_seg_next(req);
+  }
+  if (len == 0) {
     pdata = NULL; /* an empty datagram: no data buffer (UDP only) */
     count = 0;
   } else {
-    rc = rio__slice(loop, req->data + req->done, req->len - req->done, &data);
+    rc = rio__slice(loop, req->data + req->done, len, &data);
     if (rc < 0) return rc;
   }
   req->complete = rio__send_done;
+  if (sock->kind == SK_UDP && (seg != 0 || req->local.family != 0)) {
+    char *c;
+    ULONG total;
+    rc = rio__ctrl_region(loop);
+    if (rc == 0) rc = rio__slot(rl, req);
+    if (rc < 0) return rc;
+    c = rio__ctrl_slot(rl, req, 0, &ctrl);
+    total = (ULONG)(RIO_CMSG_BASE + win_cmsg_send(c + RIO_CMSG_BASE, WIN_CTRL_SIZE, sock, req, seg));
+    memcpy(c, &total, sizeof total);
+    ctrl.Length = total;
+    pctrl = &ctrl;
+  }
   if (sock->kind == SK_UDP && req->has_addr) {
     rc = rio__addr_slot(rl, req, &addr);
-    if (rc < 0) return rc;
+    if (rc < 0) {
+      rio__addr_free(rl, req);
+      return rc;
+    }
     memset(&rl->addrs[req->backend_data - 1], 0, sizeof(SOCKADDR_INET));
     memcpy(&rl->addrs[req->backend_data - 1], &req->u.addr,
            (size_t)req->addrlen < sizeof(SOCKADDR_INET) ? (size_t)req->addrlen : sizeof(SOCKADDR_INET));
+    paddr = &addr;
+  }
+  if (paddr != NULL || pctrl != NULL) {
     if (!rflags) LOOP_OSCALL(loop);
-    ok = rl->fn.RIOSendEx(q->rq, pdata, count, NULL, &addr, NULL, NULL, rflags, req);
+    ok = rl->fn.RIOSendEx(q->rq, pdata, count, NULL, paddr, pctrl, NULL, rflags, req);
   } else {
     if (!rflags) LOOP_OSCALL(loop);
     ok = rl->fn.RIOSend(q->rq, pdata, count, rflags, req);

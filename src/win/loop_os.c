@@ -25,6 +25,7 @@ int os_loop_init(riox_loop *loop) {
   if (rc == 0 && (loop->ext.AcceptEx == NULL || loop->ext.ConnectEx == NULL ||
                   loop->ext.GetAcceptExSockaddrs == NULL))
     rc = error_detail(RIOX_ENOTSUP, "the Winsock provider lacks AcceptEx/ConnectEx");
+  if (rc == 0) win_offload_select(loop);
   if (rc == 0) {
     loop->nentries = LOOP__ENTRIES;
     loop->entries = (OVERLAPPED_ENTRY *)calloc(loop->nentries, sizeof *loop->entries);
@@ -54,6 +55,17 @@ void os_loop_fini(riox_loop *loop) {
 int os_getenv(const char *name, char *buf, size_t len) {
   DWORD n = GetEnvironmentVariableA(name, buf, (DWORD)len);
   return n > 0 && n < len;
+}
+
+/* The offloads this loop uses: what the probe found, with WSASendMsg /
+ * WSARecvMsg to carry them, unless RIOX_UDP_OFFLOAD=0 (as on Linux: the
+ * software path on a host that has the offloads). */
+void win_offload_select(riox_loop *loop) {
+  char v[8];
+  if (loop->ext.WSASendMsg == NULL) loop->ext.uso = 0;
+  if (loop->ext.WSARecvMsg == NULL) loop->ext.uro = 0;
+  if (os_getenv("RIOX_UDP_OFFLOAD", v, sizeof v) && strcmp(v, "0") == 0)
+    loop->ext.uso = loop->ext.uro = 0;
 }
 
 /* "auto" is RIO when the probe found it usable (probe.c), else IOCP;

@@ -13,6 +13,8 @@
 #include "ws.h"
 
 typedef SOCKET os_socket_t;
+/* cmsg.c: room for the control data of one UDP request (win.h). */
+#define WIN_CTRL_SIZE 128u
 typedef int os_socklen_t;
 #define OS_INVALID_SOCKET INVALID_SOCKET
 /* A UDP receive re-posted after a swallowed ICMP report keeps its place
@@ -44,7 +46,12 @@ enum {
     char accept_buf[2 * (sizeof(SOCKADDR_STORAGE) + 16)];                      \
     afd_poll_info_t poll; /* readiness: the AFD poll in flight */              \
   } u;                                                                         \
-  SOCKET accept_sock;
+  SOCKET accept_sock;                                                          \
+  /* IOCP UDP with control data (WSARecvMsg/WSASendMsg): the message and its  \
+   * control buffer live as long as the operation (win.h, cmsg.c). */         \
+  uint8_t use_msg;                                                             \
+  WSAMSG msg;                                                                  \
+  char ctrl[WIN_CTRL_SIZE];
 
 /* A request just taken from the slab (loop_req_alloc). */
 #define OS_REQ_INIT(req) ((req)->accept_sock = INVALID_SOCKET)
@@ -55,7 +62,10 @@ enum {
   uint8_t ifs;       /* the provider's handles are IFS handles */              \
   DWORD wsa_flags;   /* WSASocketW flags (riox_test_sock_wsa_flags) */         \
   SOCKET base;       /* non-IFS layered provider: the base provider's socket,  \
-                        when it is another handle; else INVALID_SOCKET */
+                        when it is another handle; else INVALID_SOCKET */      \
+  uint8_t rx_ctrl;   /* UDP receives take control data (win_sock_rx_ctrl) */   \
+  uint8_t port_known; /* port: the bound port, read once (cmsg.c) */          \
+  uint16_t port;
 
 /* Backends: accepts, connects and the wait are shared on Windows (the
  * completion port), so a backend adds nothing. */

@@ -90,6 +90,24 @@ static int probe__rio_works(const RIO_EXTENSION_FUNCTION_TABLE *rio, const char 
   return err;
 }
 
+/* USO and URO: whether a UDP socket takes the options at all. Reading them
+ * is enough (msquic's probe does the same): Windows before 10 2004 and Wine
+ * refuse both with WSAENOPROTOOPT/WSAEINVAL, while a Windows that has them
+ * answers for every UDP socket, with or without offload-capable hardware
+ * (docs/design.md, "Segmentation offload and local addresses on Windows":
+ * what the NIC does is not visible here). */
+static void probe__udp_offload(win_ext_t *ext) {
+  SOCKET s = ws_open(AF_INET, SOCK_DGRAM, IPPROTO_UDP, WSA_FLAG_OVERLAPPED);
+  DWORD v = 0;
+  int len = sizeof v;
+  if (s == INVALID_SOCKET) return;
+  ext->uso = ws_getsockopt(s, IPPROTO_UDP, UDP_SEND_MSG_SIZE, (char *)&v, &len) == 0;
+  v = 0;
+  len = sizeof v;
+  ext->uro = ws_getsockopt(s, IPPROTO_UDP, UDP_RECV_MAX_COALESCED_SIZE, (char *)&v, &len) == 0;
+  ws_close(s);
+}
+
 int win_ext_load(win_ext_t *ext) {
   GUID g_accept = WSAID_ACCEPTEX, g_connect = WSAID_CONNECTEX;
   GUID g_sockaddrs = WSAID_GETACCEPTEXSOCKADDRS, g_disconnect = WSAID_DISCONNECTEX;
@@ -110,6 +128,7 @@ int win_ext_load(win_ext_t *ext) {
   (void)probe__fn(s, g_sendmsg, &ext->WSASendMsg, sizeof ext->WSASendMsg);
   ext->rio_error = probe__rio(s, &ext->rio);
   ws_close(s);
+  probe__udp_offload(ext);
   /* The test emulator stands in only where the OS has no RIO of its own. */
   if (ext->rio.cbSize == 0 && probe__injected_rio != NULL) {
     ext->rio = *probe__injected_rio;
@@ -173,6 +192,10 @@ int riox_probe(riox_probe_report *out) {
   out->disconnectex = ext.DisconnectEx != NULL;
   out->wsarecvmsg = ext.WSARecvMsg != NULL;
   out->wsasendmsg = ext.WSASendMsg != NULL;
+  /* What the OS offers (RIOX_UDP_OFFLOAD=0 turns its use off per loop, not
+   * this report). Segmented sends go through WSASendMsg (IOCP). */
+  out->uso = ext.uso && ext.WSASendMsg != NULL;
+  out->uro = ext.uro && ext.WSARecvMsg != NULL;
   out->skip_on_success = probe__skip_ok(SOCK_STREAM, IPPROTO_TCP) && probe__skip_ok(SOCK_DGRAM, IPPROTO_UDP);
   s6 = ws_open(AF_INET6, SOCK_DGRAM, IPPROTO_UDP, WSA_FLAG_OVERLAPPED);
   out->ipv6 = s6 != INVALID_SOCKET;

@@ -69,6 +69,55 @@ static int sock__setup(riox_sock *sock) {
   return 0;
 }
 
+static int sock__opt_on(riox_sock *sock, int level, int name, DWORD value, const char *what) {
+  LOOP_OSCALL(sock->loop);
+  if (ws_setsockopt(sock->s, level, name, (const char *)&value, (int)sizeof value) != 0)
+    return sock_wsa_error(what);
+  return 0;
+}
+
+/* riox.h, "Local addresses" and "Segmentation offload": the options a UDP
+ * socket's flags ask for, set before its first receive, so every datagram
+ * carries what was promised. A socket whose option is refused is not made:
+ * the flag's promise could not be kept.
+ *  - RIOX_UDP_PKTINFO: IP_PKTINFO (IPv4), IPV6_PKTINFO (IPv6); a dual-stack
+ *    socket gets both, as IPv4 datagrams reach it too (msquic sets both on
+ *    its dual-stack sockets for the same reason).
+ *  - RIOX_UDP_GRO where the loop uses URO: UDP_RECV_MAX_COALESCED_SIZE at
+ *    the pool's slot size (at most the largest UDP payload): a receive is
+ *    posted into a slot, so a coalesced one that the OS caps there is never
+ *    truncated by riox's own choice of buffers (the option page: the value
+ *    is "the maximum message size in bytes for coalesced messages").
+ *    Elsewhere the flag changes nothing.
+ * Either way the receives go through WSARecvMsg / RIOReceiveEx with a
+ * control buffer (rx_ctrl). */
+static int sock__udp_options(riox_sock *sock) {
+  int rc = 0;
+  /* IOCP reads control data with WSARecvMsg only (RIO: RIOReceiveEx). */
+  if ((sock->flags & RIOX_UDP_PKTINFO) && sock->loop->ext.WSARecvMsg == NULL &&
+      !(sock->loop->be->os_sock_flags & WSA_FLAG_REGISTERED_IO))
+    return error_detail(RIOX_ENOTSUP,
+                        "RIOX_UDP_PKTINFO: the Winsock provider has no WSARecvMsg to report "
+                        "local addresses with");
+  if (sock->flags & RIOX_UDP_PKTINFO) {
+    if (sock->family == AF_INET6)
+      rc = sock__opt_on(sock, IPPROTO_IPV6, IPV6_PKTINFO, 1, "setsockopt(IPV6_PKTINFO)");
+    if (rc == 0 && (sock->family == AF_INET || (sock->flags & RIOX_SOCK_DUALSTACK)))
+      rc = sock__opt_on(sock, IPPROTO_IP, IP_PKTINFO, 1, "setsockopt(IP_PKTINFO)");
+    if (rc < 0) return rc;
+    sock->rx_ctrl = 1;
+  }
+  if ((sock->flags & RIOX_UDP_GRO) && sock->loop->ext.uro) {
+    DWORD max = sock->loop->cfg.buf_size < sock_udp_max(sock) ? sock->loop->cfg.buf_size
+                                                              : sock_udp_max(sock);
+    rc = sock__opt_on(sock, IPPROTO_UDP, UDP_RECV_MAX_COALESCED_SIZE, max,
+                      "setsockopt(UDP_RECV_MAX_COALESCED_SIZE)");
+    if (rc < 0) return rc;
+    sock->rx_ctrl = 1;
+  }
+  return 0;
+}
+
 /* The one rule for WSA_FLAG_REGISTERED_IO: completion sockets of a RIO loop
  * get it (RIOCreateRequestQueue needs it), readiness sockets never do: field
  * reports say a registered-I/O socket is for RIO only (FIONBIO fails with
@@ -114,6 +163,10 @@ int sock_create(riox_loop *loop, int kind, int family, uint32_t flags, void *ctx
   if (flags & RIOX_SOCK_REUSEADDR) {
     BOOL on = TRUE;
     (void)setsockopt(sock->s, SOL_SOCKET, SO_REUSEADDR, (const char *)&on, sizeof on);
+  }
+  if (kind == SK_UDP) {
+    rc = sock__udp_options(sock);
+    if (rc < 0) goto fail;
   }
   rc = sock__setup(sock);
   if (rc == 0) rc = sock_hold_close(sock);

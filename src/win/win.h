@@ -16,6 +16,29 @@ DWORD sock_wsa_flags(const riox_loop *loop, int mode);
 int sock_adopt(riox_loop *loop, SOCKET s, int family, int mode, DWORD wsa_flags,
                riox_sock **out);
 
+/* loop_os.c: the UDP offloads this loop uses (loop->ext.uso/uro): the
+ * probe's, unless RIOX_UDP_OFFLOAD=0. */
+void win_offload_select(riox_loop *loop);
+
+/* cmsg.c: UDP control data (riox.h, "Segmentation offload", "Local
+ * addresses"). WIN_CTRL_SIZE holds every control message riox sends or
+ * asks for (PKTINFO of either family, UDP_SEND_MSG_SIZE or
+ * UDP_COALESCED_INFO), with RIO's RIO_CMSG_BUFFER header in front.
+ * win_cmsg_send: the control messages of a send -- its source address
+ * (req->local, req->ifindex) when asked, its segment size when seg != 0 --
+ * into buf; returns their length (0: none).
+ * win_cmsg_recv: what a receive's control data says, into req->local
+ * (port = the socket's), req->ifindex and req->seg_size; buf[0..len) may be
+ * anything the OS wrote (it is walked with bounds checks).
+ * win_cmsg_recv_reset: before a receive is posted (again). */
+uint32_t win_cmsg_send(char *buf, uint32_t cap, const riox_sock *sock, const req_t *req,
+                       uint32_t seg);
+void win_cmsg_recv(riox_sock *sock, req_t *req, const char *buf, uint32_t len);
+void win_cmsg_recv_reset(req_t *req);
+/* A UDP receive of this socket needs control data: PKTINFO asked, or
+ * coalescing asked where the loop uses URO. */
+#define win_sock_rx_ctrl(sock) ((sock)->rx_ctrl != 0)
+
 /* Backends. */
 extern const backend_ops_t iocp_backend;
 extern const backend_ops_t rio_backend;

@@ -46,6 +46,21 @@
 #define SIO_BSP_HANDLE_POLL _WSAIOR(IOC_WS2, 29)
 #endif
 
+/* UDP segmentation offload (USO) and receive coalescing (URO): the
+ * IPPROTO_UDP options of ws2ipdef.h ("IPPROTO_UDP socket options",
+ * Windows 10 2004 and later), which mingw-w64's and Wine's headers lack.
+ * UDP_COALESCED_INFO is the control message type of a coalesced receive
+ * (its DWORD is the segment size). */
+#ifndef UDP_SEND_MSG_SIZE
+#define UDP_SEND_MSG_SIZE 2
+#endif
+#ifndef UDP_RECV_MAX_COALESCED_SIZE
+#define UDP_RECV_MAX_COALESCED_SIZE 3
+#endif
+#ifndef UDP_COALESCED_INFO
+#define UDP_COALESCED_INFO 3
+#endif
+
 /* Extension functions, loaded once per loop (and by riox_probe). */
 typedef struct win_ext {
   LPFN_ACCEPTEX AcceptEx;
@@ -59,6 +74,10 @@ typedef struct win_ext {
   int rio_emulated;                 /* the table came from riox_test_set_rio_table */
   int rio_usable;                   /* the table works: a request queue could be made */
   char rio_why[160];                /* why RIO is not usable, when it is not */
+  /* A UDP socket accepts UDP_SEND_MSG_SIZE / UDP_RECV_MAX_COALESCED_SIZE
+   * (probe.c). A loop's copy is what it uses: both 0 with
+   * RIOX_UDP_OFFLOAD=0 (loop_os.c). */
+  int uso, uro;
 } win_ext_t;
 
 /* probe.c: load every extension (RIO may be absent: rio.cbSize 0).

@@ -67,6 +67,14 @@ typedef struct ws_api {
   /* AcceptEx, found at run time (win_ext_t.AcceptEx): a listener's posts. */
   BOOL(WINAPI *accept_ex)(SOCKET listener, SOCKET accept_sock, PVOID buf, DWORD recv_len,
                           DWORD local_len, DWORD remote_len, LPDWORD bytes, LPOVERLAPPED ov);
+  /* Socket options riox sets on its sockets (PKTINFO, URO; the probe's
+   * USO/URO check), and the control-data transfers of the IOCP backend
+   * (WSARecvMsg/WSASendMsg, found at run time: win_ext_t). */
+  int(WINAPI *setsockopt)(SOCKET s, int level, int name, const char *val, int len);
+  int(WINAPI *wsa_recvmsg)(SOCKET s, LPWSAMSG msg, LPDWORD bytes, LPWSAOVERLAPPED ov,
+                           LPWSAOVERLAPPED_COMPLETION_ROUTINE done);
+  int(WINAPI *wsa_sendmsg)(SOCKET s, LPWSAMSG msg, DWORD flags, LPDWORD bytes, LPWSAOVERLAPPED ov,
+                           LPWSAOVERLAPPED_COMPLETION_ROUTINE done);
 } ws_api_t;
 
 #ifdef RIOX_TEST_HOOKS
@@ -106,6 +114,11 @@ extern const ws_api_t *ws_hook; /* NULL: the OS */
 /* os: the loaded extension function (loop->ext.AcceptEx). */
 #define ws_accept_ex(os, l, a, buf, rlen, llen, rmlen, bytes, ov) \
   WS__CALL(accept_ex, os, (l, a, buf, rlen, llen, rmlen, bytes, ov))
+
+#define ws_setsockopt(s, lvl, name, val, len) WS__CALL(setsockopt, setsockopt, (s, lvl, name, val, len))
+/* os: the loaded extension function (loop->ext.WSARecvMsg / WSASendMsg). */
+#define ws_wsa_recvmsg(os, s, msg, bytes, ov) WS__CALL(wsa_recvmsg, os, (s, msg, bytes, ov, NULL))
+#define ws_wsa_sendmsg(os, s, msg, fl, bytes, ov) WS__CALL(wsa_sendmsg, os, (s, msg, fl, bytes, ov, NULL))
 
 /* ws.c. A socket no child process inherits: WSASocketW with `flags` plus
  * WSA_FLAG_NO_HANDLE_INHERIT, so a child cannot keep a port open or a

@@ -19,6 +19,17 @@ static int same_ip(const riox_addr *x, const riox_addr *y) {
   return x->family == y->family && memcmp(x->ip, y->ip, x->family == RIOX_AF_INET ? 4 : 16) == 0;
 }
 
+/* What Wine 8 cannot show (docs/design.md, "Segmentation offload and local
+ * addresses on Windows"), checked everywhere else: its WSASendMsg drops the
+ * control data (IOCTL_AFD_WINE_SENDMSG carries none), so a reply leaves
+ * from the OS's choice of source whatever msg.from says. Under Wine the
+ * test checks the rest, says which check it could not make, and
+ * tests/win/test_udp_pktinfo_ctrl checks that riox hands the OS the
+ * IN_PKTINFO / IN6_PKTINFO that make the reply leave from the address
+ * asked on Windows. */
+static int wine_no_send_pktinfo(void) { return h_windows() && h_under_wine(); }
+static int wine_said;
+
 /* server s (bound to any, port ps); client c bound to cli_ip. The client
  * asks `dst`; the server's event must name dst; its reply with
  * msg.from = ev.local must come from dst; a reply without from must come
@@ -69,7 +80,15 @@ static int ask(riox_loop *loop, riox_sock *s, riox_sock *c, const riox_addr *dst
   H_EQ(ev.len, 50);
   H_EQ(h_verify(ev.data, 50, seed + 1), 0);
   (void)riox_addr_format(&ev.addr, name, sizeof name);
-  if (!same_ip(&ev.addr, pktinfo ? dst : dflt)) {
+  /* Under Wine the OS picks the source: on loopback, the client's own
+   * address. */
+  if (pktinfo && wine_no_send_pktinfo() && !same_ip(&ev.addr, dst) && same_ip(&ev.addr, &pc)) {
+    if (!wine_said)
+      printf("udp_pktinfo [%s]: not checkable under Wine: the reply's source address (Wine's "
+             "WSASendMsg drops IN_PKTINFO; the OS chose %s)\n",
+             h_backend, name);
+    wine_said = 1;
+  } else if (!same_ip(&ev.addr, pktinfo ? dst : dflt)) {
     H_FAIL("the reply came from %s (seed %u, pktinfo %d)", name, seed, pktinfo);
     return 1;
   }
@@ -111,6 +130,7 @@ static int run(const char *any_ip, const char *cli_ip, uint32_t flags, const cha
 }
 
 static int test(void) {
+  wine_said = 0;
   /* IPv4: the server on 0.0.0.0, asked on 127.0.0.1 and 127.0.0.2; without
    * from, the OS answers a client on 127.0.0.1 from 127.0.0.1. */
   if (run("0.0.0.0", "127.0.0.1", 0, "127.0.0.1", "127.0.0.2", "127.0.0.1", 1) != 0) return 1;

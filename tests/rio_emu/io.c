@@ -97,7 +97,13 @@ void rio_emu_io_start(rio_emu_req_t *req) {
   req->wsabuf.len = req->len - req->accum;
   if (req->cap != 0 && req->wsabuf.len > req->cap) req->wsabuf.len = req->cap;
   req->wsaflags = 0;
-  if (req->dir == RIO_EMU_SEND) {
+  req->use_msg = 0;
+  if (req->dir == RIO_EMU_SEND && req->control != NULL && rq->type == SOCK_DGRAM) {
+    rc = rio_emu_ctrl_io(req, &bytes); /* WSASendMsg with the caller's messages */
+  } else if (req->dir == RIO_EMU_RECV && rq->type == SOCK_DGRAM &&
+             (req->control != NULL || req->local != NULL)) {
+    rc = rio_emu_ctrl_io(req, &bytes); /* WSARecvMsg: PKTINFO and the like */
+  } else if (req->dir == RIO_EMU_SEND) {
     if (req->remote != NULL) {
       const SOCKADDR *to = (const SOCKADDR *)req->remote;
       int tolen = to->sa_family == AF_INET ? (int)sizeof(SOCKADDR_IN) : (int)sizeof(SOCKADDR_IN6);
@@ -157,9 +163,9 @@ void rio_emu_io_finish(rio_emu_req_t *req, LONG status, ULONG bytes) {
   req->result.BytesTransferred = req->accum + bytes;
   if (recv && (status == 0 || status == WSAEMSGSIZE)) {
     if (req->remote != NULL) io__put_addr(req->remote, &req->addr);
-    if (req->local != NULL) {
-      /* Approximation: the socket's bound address (RIO reports the address
-       * the datagram arrived on, which differs only for wildcard binds). */
+    if (req->use_msg) {
+      rio_emu_ctrl_deliver(req); /* control messages and local address (ctrl.c) */
+    } else if (req->local != NULL) {
       SOCKADDR_STORAGE ss;
       int len = sizeof ss;
       memset(&ss, 0, sizeof ss);
@@ -167,13 +173,15 @@ void rio_emu_io_finish(rio_emu_req_t *req, LONG status, ULONG bytes) {
       io__put_addr(req->local, &ss);
     }
   }
-  if (recv && req->control != NULL) {
-    /* An RIO_CMSG_BUFFER holding no control message. */
+  if (recv && req->control != NULL && !(req->use_msg && (status == 0 || status == WSAEMSGSIZE))) {
+    /* A failed receive, or a stream's: an RIO_CMSG_BUFFER holding no
+     * control message. */
     ULONG total = RIO_EMU_CMSG_BASE_SIZE;
     memcpy(req->control, &total, sizeof total);
   }
   if (req->pflags != NULL) {
     ULONG f = status == WSAEMSGSIZE ? (ULONG)MSG_TRUNC : 0;
+    if (recv && req->ctrunc) f |= (ULONG)MSG_CTRUNC;
     memcpy(req->pflags, &f, sizeof f);
   }
   req->done = 1;

@@ -137,6 +137,9 @@ static BOOL post__do(enum rio_emu_fn fn, int dir, RIO_RQ h, PRIO_BUF data, ULONG
     err = post__slice(control, dir == RIO_EMU_RECV ? RIO_EMU_CMSG_BASE_SIZE : 0, refs, &nref,
                       &pcontrol);
   if (err == 0) err = post__slice(pflags, sizeof(ULONG), refs, &nref, &ppflags);
+  /* A send's control data is input (ctrl.c): checked now. */
+  if (err == 0 && dir == RIO_EMU_SEND && pcontrol != NULL)
+    err = rio_emu_ctrl_check_send(pcontrol, control->Length);
   if (err == 0 && cq->closed) err = WSAEINVAL; /* "integrity of the CQ compromised" */
   /* Over the RQ's outstanding limit, or the CQ full: WSAENOBUFS. */
   if (err == 0 && (rq->out[dir] >= rq->max[dir] || cq->used >= cq->size)) err = WSAENOBUFS;
@@ -174,6 +177,9 @@ static BOOL post__do(enum rio_emu_fn fn, int dir, RIO_RQ h, PRIO_BUF data, ULONG
   req->local = plocal;
   req->remote = premote;
   req->control = pcontrol;
+  req->control_len = control != NULL ? control->Length : 0;
+  req->ctrunc = 0;
+  req->use_msg = 0;
   req->pflags = ppflags;
   memset(&req->result, 0, sizeof req->result);
   req->result.SocketContext = rq->ctx;

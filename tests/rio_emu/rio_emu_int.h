@@ -175,12 +175,33 @@ typedef struct rio_emu_req {
   ULONG len, accum; /* accum: bytes done by earlier parts (RIO_MSG_WAITALL) */
   ULONG cap;        /* sends: most bytes the I/O moves (rio_emu_partial_nth); 0 = all */
   char *local, *remote, *control, *pflags;
+  ULONG control_len; /* the control slice's length */
+  int ctrunc;        /* control messages did not all fit the caller's slice */
   /* Winsock state that must outlive the call starting the I/O. */
   WSABUF wsabuf;
   DWORD wsaflags;
   SOCKADDR_STORAGE addr;
   INT addrlen;
+  /* UDP with control data (ctrl.c): WSARecvMsg / WSASendMsg. */
+  int use_msg;
+  WSAMSG msg;
+  char cbuf[256];
 } rio_emu_req_t;
+
+/* ctrl.c: the control data of RIOSendEx / RIOReceiveEx (pControlContext,
+ * a RIO_CMSG_BUFFER: TotalLength, then WSACMSGHDRs at
+ * RIO_EMU_CMSG_BASE_SIZE). A send's is input (msquic's use: IN_PKTINFO /
+ * IN6_PKTINFO, UDP_SEND_MSG_SIZE), checked at the post: 0 or the WSA
+ * error. A receive's is output: what the OS returned, as WSARecvMsg would.
+ * Lock held for all. */
+int rio_emu_ctrl_check_send(const char *control, ULONG len);
+/* Start the I/O of a UDP request that carries or wants control data (or a
+ * local address): WSASendMsg / WSARecvMsg. Returns the call's result as
+ * WSASend does (0 or SOCKET_ERROR). */
+int rio_emu_ctrl_io(rio_emu_req_t *req, DWORD *bytes);
+/* A receive with control data ended well: fill the caller's control and
+ * local-address slices. */
+void rio_emu_ctrl_deliver(rio_emu_req_t *req);
 
 /* post.c: uncharge a request (RQ quota, CQ slot, buffers, RQ reference) and
  * recycle it. Lock held. */

@@ -14,8 +14,8 @@
  *    other close), and a queue still holding RIO_MSG_DEFER requests that
  *    were never committed is reported as misuse, with the count: nothing
  *    documents what Windows does with them.
- *  - ioctlsocket(FIONBIO), plain recv/send/recvfrom/sendto and AFD polls on a
- *    flagged socket fail (field reports: such a socket is for RIO only) and
+ *  - ioctlsocket(FIONBIO), plain recv/send/recvfrom/sendto, WSARecvMsg /
+ *    WSASendMsg and AFD polls on a flagged socket fail (field reports: such a socket is for RIO only) and
  *    are reported as misuse, so a test that does it cannot pass. */
 #include "rio_emu_int.h"
 
@@ -166,6 +166,45 @@ static int WINAPI sock__sendto(SOCKET s, const char *buf, int len, int flags,
   return sock__plain_refused(s, "sendto") ? SOCKET_ERROR : sendto(s, buf, len, flags, to, to_len);
 }
 
+/* WSARecvMsg / WSASendMsg on a RIO socket: refused like the plain
+ * transfers (riox's RIO backend must carry control data in RIOReceiveEx /
+ * RIOSendEx, never fall back to overlapped calls on the socket). */
+static LPFN_WSARECVMSG sock__recvmsg_os;
+static LPFN_WSASENDMSG sock__sendmsg_os;
+
+static void sock__msg_load(SOCKET s) {
+  GUID grecv = WSAID_WSARECVMSG, gsend = WSAID_WSASENDMSG;
+  DWORD bytes = 0;
+  if (sock__recvmsg_os == NULL)
+    (void)WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &grecv, sizeof grecv, &sock__recvmsg_os,
+                   sizeof sock__recvmsg_os, &bytes, NULL, NULL);
+  if (sock__sendmsg_os == NULL)
+    (void)WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &gsend, sizeof gsend, &sock__sendmsg_os,
+                   sizeof sock__sendmsg_os, &bytes, NULL, NULL);
+}
+
+static int WINAPI sock__wsa_recvmsg(SOCKET s, LPWSAMSG msg, LPDWORD bytes, LPWSAOVERLAPPED ov,
+                                    LPWSAOVERLAPPED_COMPLETION_ROUTINE done) {
+  if (sock__plain_refused(s, "WSARecvMsg")) return SOCKET_ERROR;
+  sock__msg_load(s);
+  if (sock__recvmsg_os == NULL) {
+    WSASetLastError(WSAEOPNOTSUPP);
+    return SOCKET_ERROR;
+  }
+  return sock__recvmsg_os(s, msg, bytes, ov, done);
+}
+
+static int WINAPI sock__wsa_sendmsg(SOCKET s, LPWSAMSG msg, DWORD flags, LPDWORD bytes,
+                                    LPWSAOVERLAPPED ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE done) {
+  if (sock__plain_refused(s, "WSASendMsg")) return SOCKET_ERROR;
+  sock__msg_load(s);
+  if (sock__sendmsg_os == NULL) {
+    WSASetLastError(WSAEOPNOTSUPP);
+    return SOCKET_ERROR;
+  }
+  return sock__sendmsg_os(s, msg, flags, bytes, ov, done);
+}
+
 static ws_nt_ioctl_fn sock__nt_ioctl_os;
 
 static LONG NTAPI sock__nt_ioctl(HANDLE file, HANDLE event, PVOID apc, PVOID apc_ctx, PVOID iosb,
@@ -201,6 +240,8 @@ static BOOL CALLBACK sock__init(PINIT_ONCE once, PVOID param, PVOID *ctx) {
   sock__api.recvfrom = sock__recvfrom;
   sock__api.send = sock__send;
   sock__api.sendto = sock__sendto;
+  sock__api.wsa_recvmsg = sock__wsa_recvmsg;
+  sock__api.wsa_sendmsg = sock__wsa_sendmsg;
   sock__api.cancel_io = NULL; /* the OS's: it cancels the emulator's own I/O, as it would RIO's */
   if (ntdll != NULL)
     sock__nt_ioctl_os = (ws_nt_ioctl_fn)(void (*)(void))GetProcAddress(ntdll, "NtDeviceIoControlFile");
