@@ -87,7 +87,11 @@ int rio_cq_drain(riox_loop *loop) {
   if (rl->dead) return 0;
   for (;;) {
     ULONG n, i;
-    LOOP_OSCALL(loop);
+    /* User mode: the CQ is a ring shared with the kernel ("completion
+     * operations, such as polling, can be performed entirely in user-mode
+     * and without making system calls": Microsoft, "Registered Input/Output
+     * (RIO) API Extensions", Windows Server 2012). */
+    LOOP_RINGOP(loop);
     n = rl->fn.RIODequeueCompletion(rl->cq, rl->results, RIO_DEQUEUE_MAX);
     if (n == RIO_CORRUPT_CQ) {
       rl->dead = 1;
@@ -186,6 +190,8 @@ int rio_cq_before_wait(riox_loop *loop, uint32_t *timeout_ms) {
   }
   if (!rl->armed) {
     int rc;
+    /* A kernel entry: arming asks the kernel to post a packet or set an
+     * event when the CQ turns non-empty (LPFN_RIONOTIFY). */
     LOOP_OSCALL(loop);
     rc = rl->fn.RIONotify(rl->cq);
     if (rc == 0 || rc == WSAEALREADY) {

@@ -222,7 +222,10 @@ int rio_rq_recv(riox_sock *sock, req_t *req) {
   req->complete = rio__recv_done;
   req->post_failed = 0;
   req->has_addr = (uint8_t)(sock->kind == SK_UDP);
-  /* Deferred: costs no kernel call; committed at the next flush. */
+  /* Deferred: a ring operation, no kernel call (RIO_MSG_DEFER only inserts
+   * the request into the queue: LPFN_RIORECEIVE); committed at the next
+   * flush. */
+  LOOP_RINGOP(loop);
   if (sock->kind == SK_UDP)
     ok = rl->fn.RIOReceiveEx(q->rq, &data, 1, NULL, &addr, NULL, NULL, RIO_MSG_DEFER, req);
   else
@@ -241,6 +244,15 @@ static void rio__recv_done(riox_loop *loop, req_t *req, int status, uint32_t byt
 }
 
 static void rio__send_done(riox_loop *loop, req_t *req, int status, uint32_t bytes);
+
+/* A post with RIO_MSG_DEFER only inserts the request into the request queue
+ * ("does not need to be executed immediately": LPFN_RIOSEND), a user-mode
+ * ring operation; without it the call starts the queue's sends, a kernel
+ * entry. */
+static void rio__count_post(riox_loop *loop, DWORD rflags) {
+  if (rflags & RIO_MSG_DEFER) LOOP_RINGOP(loop);
+  else LOOP_OSCALL(loop);
+}
 
 static int rio__issue_send(riox_sock *sock, req_t *req, uint32_t flags) {
   riox_loop *loop = sock->loop;
@@ -269,10 +281,10 @@ static int rio__issue_send(riox_sock *sock, req_t *req, uint32_t flags) {
     memset(&rl->addrs[req->backend_data - 1], 0, sizeof(SOCKADDR_INET));
     memcpy(&rl->addrs[req->backend_data - 1], &req->u.addr,
            (size_t)req->addrlen < sizeof(SOCKADDR_INET) ? (size_t)req->addrlen : sizeof(SOCKADDR_INET));
-    if (!rflags) LOOP_OSCALL(loop);
+    rio__count_post(loop, rflags);
     ok = rl->fn.RIOSendEx(q->rq, pdata, count, NULL, &addr, NULL, NULL, rflags, req);
   } else {
-    if (!rflags) LOOP_OSCALL(loop);
+    rio__count_post(loop, rflags);
     ok = rl->fn.RIOSend(q->rq, pdata, count, rflags, req);
   }
   if (!rio__accepted(ok)) return rio__refused(loop, req, "RIOSend");
@@ -307,6 +319,8 @@ static void rio__send_done(riox_loop *loop, req_t *req, int status, uint32_t byt
 static int rio__commit(riox_loop *loop, rio_rq_t *q) {
   rio_loop_t *rl = rio_loop_of(loop);
   int n = 0;
+  /* Each commit is a kernel entry: it hands the deferred requests to the
+   * kernel for execution (RIO_MSG_COMMIT_ONLY, LPFN_RIOSEND/LPFN_RIORECEIVE). */
   if (q->defer_recv) {
     LOOP_OSCALL(loop);
     if (rio__accepted(rl->fn.RIOReceive(q->rq, NULL, 0, RIO_MSG_COMMIT_ONLY, NULL)))
