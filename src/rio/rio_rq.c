@@ -148,7 +148,7 @@ static void rio__posted(riox_loop *loop, req_t *req) {
   list_insert_tail(&rio_loop_of(loop)->posted, &req->node);
 }
 
-static int rio__commit(riox_loop *loop, rio_rq_t *q);
+static int rio__commit(riox_loop *loop, rio_rq_t *q, int all);
 
 void rio_rq_abandon_all(riox_loop *loop) {
   rio_loop_t *rl = rio_loop_of(loop);
@@ -159,7 +159,7 @@ void rio_rq_abandon_all(riox_loop *loop) {
    * the rest. Nothing is committed on the dead loop after this. */
   while ((node = list_pop_front(&rl->dirty)) != NULL) {
     rio_rq_t *q = container_of(node, rio_rq_t, dirty);
-    (void)rio__commit(loop, q);
+    (void)rio__commit(loop, q, 1);
     q->defer_recv = q->defer_send = 0;
   }
   /* RIO may still own these buffers (a corrupt CQ says nothing about the
@@ -314,30 +314,49 @@ static void rio__send_done(riox_loop *loop, req_t *req, int status, uint32_t byt
   sock_io_complete(loop, req, status, bytes);
 }
 
-/* One queue's deferred posts, per direction; returns the sends committed.
- * A direction whose commit failed keeps its count. */
-static int rio__commit(riox_loop *loop, rio_rq_t *q) {
+/* Must the queue's deferred receives be committed now? Receives the kernel
+ * already has (committed, not yet dequeued) keep the socket served, and the
+ * first of them to complete wakes the loop (none is posted with
+ * RIO_MSG_DONT_NOTIFY), which then decides again; so deferred receives wait
+ * while they are no more than the committed ones, and one commit then
+ * starts several (a server that keeps many receives posted commits about
+ * once per half of them instead of once per datagram). With none committed
+ * they go at once: the loop never sleeps on a socket the kernel has no
+ * receive for. A closing socket (rio_rq_commit_closing) commits them all. */
+static int rio__recv_commit_due(const rio_rq_t *q) {
+  uint32_t committed = q->recv_out - q->defer_recv;
+  return q->defer_recv > 0 && (committed == 0 || q->defer_recv > committed);
+}
+
+/* One queue's deferred posts, per direction (receives only when due, unless
+ * `all`); returns the sends committed. A direction whose commit failed keeps
+ * its count and sets commit_failed. */
+static int rio__commit(riox_loop *loop, rio_rq_t *q, int all) {
   rio_loop_t *rl = rio_loop_of(loop);
   int n = 0;
   /* Each commit is a kernel entry: it hands the deferred requests to the
    * kernel for execution (RIO_MSG_COMMIT_ONLY, LPFN_RIOSEND/LPFN_RIORECEIVE). */
-  if (q->defer_recv) {
+  if (q->defer_recv && (all || rio__recv_commit_due(q))) {
     LOOP_OSCALL(loop);
     if (rio__accepted(rl->fn.RIOReceive(q->rq, NULL, 0, RIO_MSG_COMMIT_ONLY, NULL)))
       q->defer_recv = 0;
+    else
+      rl->commit_failed = 1;
   }
   if (q->defer_send) {
     LOOP_OSCALL(loop);
     if (rio__accepted(rl->fn.RIOSend(q->rq, NULL, 0, RIO_MSG_COMMIT_ONLY, NULL))) {
       n = (int)q->defer_send;
       q->defer_send = 0;
+    } else {
+      rl->commit_failed = 1;
     }
   }
   return n;
 }
 
 void rio_rq_commit_closing(riox_loop *loop, rio_rq_t *q) {
-  if (q->defer_recv || q->defer_send) (void)rio__commit(loop, q);
+  if (q->defer_recv || q->defer_send) (void)rio__commit(loop, q, 1);
   if (q->defer_recv || q->defer_send)
     /* The commit failed: the close still aborts what RIO holds, but say so. */
     error_detail(RIOX_EIO, "RIO commit before close failed: WSA error %d", WSAGetLastError());
@@ -350,12 +369,15 @@ int rio_rq_commit_all(riox_loop *loop) {
   list_node_t *node, retry;
   int n = 0;
   list_init(&retry);
+  rl->commit_failed = 0;
   while ((node = list_pop_front(&rl->dirty)) != NULL) {
     rio_rq_t *q = container_of(node, rio_rq_t, dirty);
-    n += rio__commit(loop, q);
+    n += rio__commit(loop, q, 0);
     /* A failed commit leaves the requests queued in RIO, charged and
      * unstarted: try again at the next flush (rio_cq_before_wait keeps the
-     * wait short meanwhile). A closed socket is never listed here. */
+     * wait short meanwhile, commit_failed). Receives held back (not due)
+     * wait on the list for a later flush. A closed socket is never listed
+     * here. */
     if (q->defer_recv || q->defer_send) list_insert_tail(&retry, &q->dirty);
   }
   while ((node = list_pop_front(&retry)) != NULL) list_insert_tail(&rl->dirty, node);

@@ -19,5 +19,7 @@ int sock_adopt(riox_loop *loop, SOCKET s, int family, int mode, DWORD wsa_flags,
 /* Backends. */
 extern const backend_ops_t iocp_backend;
 extern const backend_ops_t rio_backend;
+/* RIO: os_wait skips its kernel wait when this answers 1 (src/rio/rio_cq.c). */
+int rio_cq_skip_port(riox_loop *loop, uint32_t timeout_ms);
 
 #endif

@@ -2,17 +2,17 @@
  *
  * riox_stats splits os_calls into kernel_calls (system calls) and ring_ops
  * (user-mode work on a ring shared with the kernel: RIODequeueCompletion, a
- * RIO_MSG_DEFER post). Two workloads on one loop with two UDP sockets, a
- * (client) and b (server), each run on iocp and then on rio(-emulated):
- *   request/response: ROUNDS rounds of a -> b (64 bytes), b answers b -> a,
- *     one request in flight, every send and receive waited for as an
- *     application would (the demo's "udp-rr 64B" in one loop);
- *   burst: 64 receives posted, 64 deferred sends flushed at once, a pause so
- *     the burst lands, then drained (as in test_rio_batching).
- * Required: kernel_calls + ring_ops == os_calls on every pass; RIO's kernel
- * calls per operation <= IOCP's on both workloads; the burst below 0.05
- * kernel calls per datagram on RIO. The figures are printed. A warm-up round
- * trip first keeps one-time costs (request queues, CQ growth) out. */
+ * RIO_MSG_DEFER post). Two workloads, each run on iocp and then on
+ * rio(-emulated):
+ *   request/response: the demo's "udp-rr 64B" -- a client loop and a server
+ *     loop on two threads, ROUNDS requests of 64 bytes, one in flight, the
+ *     client waiting for each send and each answer as an application would;
+ *     kernel calls of both loops per round trip;
+ *   burst: one loop, 64 receives posted, 64 deferred sends flushed at once,
+ *     a pause so the burst lands, then drained (as in test_rio_batching).
+ * Required: kernel_calls + ring_ops == os_calls on every loop; RIO's kernel
+ * calls per operation <= IOCP's on both workloads; the burst at or below
+ * 0.05 kernel calls per datagram on RIO. The figures are printed. */
 #include "rioconf.h"
 
 #define ROUNDS 200
@@ -31,74 +31,132 @@ static int split_ok(const riox_stats *st) {
   return 0;
 }
 
-/* Wait until `want` events arrived: a RECV on `rs` and a SEND on `ss`
- * (either order), all successful. 0, or 1 after a failure. */
-static int await_pair(riox_loop *loop, riox_sock *rs, riox_sock *ss) {
-  int got_recv = 0, got_send = 0, i;
-  uint64_t until = h_now_ms() + 10000;
-  while ((!got_recv || !got_send) && h_now_ms() < until) {
-    riox_event evs[16];
-    int n = riox_wait(loop, evs, 16, 1000);
-    H_CHECK(n >= 0);
+/* The server: its own loop on its own thread, as riox-perf --role both
+ * runs it. SERVER_RECVS receives stay posted; each request is answered with
+ * a deferred send of the same buffer, which becomes a receive again when the
+ * send completes (riox-perf's server does the same). Runs until woken. */
+#define SERVER_RECVS 8
+
+typedef struct server {
+  riox_loop *loop;
+  riox_sock *sock;
+  riox_stats st0, st1;
+  int failed;
+  uint64_t answered;
+} server_t;
+
+static DWORD WINAPI server_main(LPVOID arg) {
+  server_t *sv = (server_t *)arg;
+  uint32_t cap = riox_loop_buf_size(sv->loop);
+  riox_loop_stats(sv->loop, &sv->st0);
+  for (;;) {
+    riox_event evs[64];
+    int n = riox_wait(sv->loop, evs, 64, -1), i;
+    if (n < 0) {
+      sv->failed = 1;
+      break;
+    }
     for (i = 0; i < n; i++) {
-      if (evs[i].status != 0) {
-        H_FAIL("event type %u failed: %d %s", evs[i].type, evs[i].status,
-               riox_err_name(evs[i].status));
-        return 1;
+      const riox_event *ev = &evs[i];
+      if (ev->type == RIOX_EV_WAKE) {
+        riox_loop_stats(sv->loop, &sv->st1);
+        return 0;
       }
-      if (evs[i].type == RIOX_EV_RECV && evs[i].sock == rs && evs[i].len == SIZE) got_recv++;
-      else if (evs[i].type == RIOX_EV_SEND && evs[i].sock == ss) got_send++;
-      else {
-        H_FAIL("unexpected event type %u (len %u)", evs[i].type, evs[i].len);
-        return 1;
+      if (ev->status != 0) sv->failed = 1;
+      else if (ev->type == RIOX_EV_RECV) {
+        sv->answered++;
+        if (riox_sendto(sv->sock, ev->data, ev->len, &ev->addr, RIOX_SEND_DEFER, NULL) < 0)
+          sv->failed = 1;
+      } else if (ev->type == RIOX_EV_SEND) {
+        if (riox_recv(sv->sock, ev->data, cap, NULL) < 0) sv->failed = 1;
       }
     }
   }
-  if (got_recv != 1 || got_send != 1) {
-    H_FAIL("expected one receive and one send, got %d and %d", got_recv, got_send);
-    return 1;
-  }
+  riox_loop_stats(sv->loop, &sv->st1);
   return 0;
 }
 
-static int rr(riox_loop *loop, riox_sock *a, const riox_addr *aa, riox_sock *b,
-              const riox_addr *ba) {
-  char *arx, *brx, *atx, *btx;
+/* The client: one request in flight, two receives posted (riox-perf posts
+ * depth + 1); each round waits for its send and its answer. */
+static int rr(void) {
+  riox_loop *loop;
+  riox_sock *a;
+  riox_addr aa, ba;
+  server_t sv;
+  HANDLE th;
+  char *tx, *rx;
   riox_stats st0, st1;
-  uint32_t cap = riox_loop_buf_size(loop);
+  uint32_t cap;
   double per;
   int i, r = rt_is_rio();
-  H_OK(riox_buf_get(loop, &arx));
-  H_OK(riox_buf_get(loop, &brx));
-  H_OK(riox_buf_get(loop, &atx));
-  H_OK(riox_buf_get(loop, &btx));
-  h_fill(atx, SIZE, 1);
-  h_fill(btx, SIZE, 2);
+  memset(&sv, 0, sizeof sv);
+  H_OK(h_loop(&loop, NULL));
+  H_OK(h_loop(&sv.loop, NULL));
+  if (rt_udp(loop, &a, &aa) != 0 || rt_udp(sv.loop, &sv.sock, &ba) != 0) return 1;
+  cap = riox_loop_buf_size(loop);
+  for (i = 0; i < SERVER_RECVS; i++) {
+    H_OK(riox_buf_get(sv.loop, &rx));
+    H_OK(riox_recv(sv.sock, rx, cap, NULL));
+  }
+  th = CreateThread(NULL, 0, server_main, &sv, 0, NULL);
+  H_CHECK(th != NULL);
+  for (i = 0; i < 2; i++) {
+    H_OK(riox_buf_get(loop, &rx));
+    H_OK(riox_recv(a, rx, cap, NULL));
+  }
+  H_OK(riox_buf_get(loop, &tx));
+  h_fill(tx, SIZE, 1);
   riox_loop_stats(loop, &st0);
-  H_OK(riox_recv(b, brx, cap, NULL)); /* the server always has a receive posted */
   for (i = 0; i < ROUNDS; i++) {
-    /* client: its receive for the answer, then the request */
-    H_OK(riox_recv(a, arx, cap, NULL));
-    H_OK(riox_sendto(a, atx, SIZE, ba, 0, NULL));
-    if (await_pair(loop, b, a) != 0) return 1;
-    /* server: the next receive, then the answer */
-    if (i + 1 < ROUNDS) H_OK(riox_recv(b, brx, cap, NULL));
-    H_OK(riox_sendto(b, btx, SIZE, aa, 0, NULL));
-    if (await_pair(loop, a, b) != 0) return 1;
+    int got_recv = 0, got_send = 0, j;
+    uint64_t until = h_now_ms() + 10000;
+    H_OK(riox_sendto(a, tx, SIZE, &ba, 0, NULL));
+    while ((!got_recv || !got_send) && h_now_ms() < until) {
+      riox_event evs[16];
+      int n = riox_wait(loop, evs, 16, 1000);
+      H_CHECK(n >= 0);
+      for (j = 0; j < n; j++) {
+        if (evs[j].status != 0) {
+          H_FAIL("round %d: event type %u failed: %d %s", i, evs[j].type, evs[j].status,
+                 riox_err_name(evs[j].status));
+          return 1;
+        }
+        if (evs[j].type == RIOX_EV_RECV) {
+          if (evs[j].len != SIZE || h_verify(evs[j].data, SIZE, 1) != 0) {
+            H_FAIL("round %d: answer of %u bytes or wrong data", i, evs[j].len);
+            return 1;
+          }
+          got_recv++;
+          H_OK(riox_recv(a, evs[j].data, cap, NULL));
+        } else if (evs[j].type == RIOX_EV_SEND) {
+          got_send++;
+        }
+      }
+    }
+    if (got_recv != 1 || got_send != 1) {
+      H_FAIL("round %d: %d answers and %d send events (expected one each)", i, got_recv, got_send);
+      return 1;
+    }
   }
   riox_loop_stats(loop, &st1);
-  if (split_ok(&st1) != 0) return 1;
-  per = (double)(st1.kernel_calls - st0.kernel_calls) / ROUNDS;
+  H_OK(riox_wake(sv.loop, NULL));
+  H_CHECK(WaitForSingleObject(th, 10000) == WAIT_OBJECT_0);
+  CloseHandle(th);
+  H_CHECK(!sv.failed);
+  H_EQ(sv.answered, (uint64_t)ROUNDS);
+  if (split_ok(&st1) != 0 || split_ok(&sv.st1) != 0) return 1;
+  per = (double)(st1.kernel_calls - st0.kernel_calls + sv.st1.kernel_calls - sv.st0.kernel_calls) /
+        ROUNDS;
   rr_fig[r] = per;
-  printf("request/response on %s: %.3f kernel calls and %.3f ring ops per round trip "
-         "(%llu waits over %d rounds)\n",
-         h_backend, per, (double)(st1.ring_ops - st0.ring_ops) / ROUNDS,
-         (unsigned long long)(st1.waits - st0.waits), ROUNDS);
+  printf("request/response on %s: %.3f kernel calls per round trip (client %.3f + server %.3f), "
+         "%.3f ring ops\n",
+         h_backend, per, (double)(st1.kernel_calls - st0.kernel_calls) / ROUNDS,
+         (double)(sv.st1.kernel_calls - sv.st0.kernel_calls) / ROUNDS,
+         (double)(st1.ring_ops - st0.ring_ops + sv.st1.ring_ops - sv.st0.ring_ops) / ROUNDS);
   fflush(stdout);
-  H_OK(riox_buf_put(loop, arx));
-  H_OK(riox_buf_put(loop, brx));
-  H_OK(riox_buf_put(loop, atx));
-  H_OK(riox_buf_put(loop, btx));
+  if (rt_close(loop, a) != 0 || rt_close(sv.loop, sv.sock) != 0) return 1;
+  riox_loop_close(loop);
+  riox_loop_close(sv.loop);
   return 0;
 }
 
@@ -156,10 +214,10 @@ static int kernel_calls(void) {
   riox_sock *a, *b;
   riox_addr aa, ba;
   riox_stats st;
+  if (rr() != 0) return 1;
   H_OK(h_loop(&loop, NULL));
   if (rt_udp(loop, &a, &aa) != 0 || rt_udp(loop, &b, &ba) != 0) return 1;
   if (rt_ping(loop, a, &ba, b, 1) != 0) return 1; /* warm-up: attach both */
-  if (rr(loop, a, &aa, b, &ba) != 0) return 1;
   if (burst(loop, a, b, &ba) != 0) return 1;
   riox_loop_stats(loop, &st);
   if (split_ok(&st) != 0) return 1;
