@@ -191,6 +191,9 @@ int rio_cq_before_wait(riox_loop *loop, uint32_t *timeout_ms) {
   }
   /* A commit that failed is retried soon. */
   if (rl->commit_failed && *timeout_ms > 1) *timeout_ms = 1;
+  /* A quiet send (rio_rq.c) may still complete without firing RIONotify:
+   * poll, never sleep, until every UDP send has been dequeued. */
+  if (rl->quiet) *timeout_ms = 0;
   if (loop->cfg.rio_notify == RIOX_RIO_NOTIFY_POLL) {
     *timeout_ms = 0;
     return 0;

@@ -45,6 +45,11 @@ typedef struct rio_loop {
    * wakes, polls) are still read under steady RIO traffic. */
   int skip_port;
   uint32_t port_skips;
+  /* UDP sends posted with RIO_MSG_DONT_NOTIFY (rio_rq.c, "Quiet sends"):
+   * `quiet` is set while one may be outstanding, cleared when no UDP send
+   * is (udp_sends_out, posted and not yet dequeued). */
+  int quiet;
+  uint32_t udp_sends_out;
   OVERLAPPED notify_ov;
   HANDLE event, wait; /* RIOX_RIO_NOTIFY_EVENT */
   SOCKADDR_INET *addrs; /* registered address slots */

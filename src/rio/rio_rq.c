@@ -138,6 +138,7 @@ void rio_rq_dequeued(riox_loop *loop, req_t *req) {
       memcpy(&req->u.addr, &rl->addrs[req->backend_data - 1], sizeof(SOCKADDR_INET));
   } else {
     q->send_out--;
+    if (req->sock->kind == SK_UDP && --rl->udp_sends_out == 0) rl->quiet = 0;
   }
   rio__addr_free(rl, req);
 }
@@ -175,6 +176,7 @@ void rio_rq_abandon_all(riox_loop *loop) {
     rio_rq_t *q = (rio_rq_t *)req->sock->backend;
     if (req->kind == REQ_RECV) q->recv_out--;
     else q->send_out--;
+    if (req->kind != REQ_RECV && req->sock->kind == SK_UDP && --rl->udp_sends_out == 0) rl->quiet = 0;
     req->backend_data = 0; /* its address slot is never reused either */
     rl->abandoned++;
     loop_complete_inline(loop, req, RIOX_ELOOP, 0);
@@ -264,6 +266,19 @@ static int rio__issue_send(riox_sock *sock, req_t *req, uint32_t flags) {
   DWORD rflags = (flags & RIOX_SEND_DEFER) ? RIO_MSG_DEFER : 0;
   BOOL ok;
   int rc;
+  /* Quiet sends. A UDP send posted while a RIONotify is armed would fire
+   * it with its own completion (a send completes in microseconds), and the
+   * loop, waiting for the answer to that send, would wake once for nothing
+   * and arm again: two kernel calls per send. Posted with
+   * RIO_MSG_DONT_NOTIFY ("the request should not trigger the RIONotify
+   * function when the request completion is inserted into its completion
+   * queue": LPFN_RIOSEND), it leaves the notification to the receives.
+   * Such a completion never wakes a wait, so no wait may sleep while one
+   * can be outstanding: rio_cq_before_wait does not sleep (timeout 0)
+   * while `quiet` is set, i.e. until every UDP send of the loop has been
+   * dequeued. UDP only: a TCP send can stay pending as long as the peer
+   * does not read, and the loop must not poll meanwhile. */
+  if (sock->kind == SK_UDP && rl->armed) rflags |= RIO_MSG_DONT_NOTIFY;
   if (rl->dead) return rio_dead_error(req->has_addr ? "riox_sendto" : "riox_send");
   rc = rio__reserve(sock, q, 0);
   if (rc < 0) return rc;
@@ -290,7 +305,9 @@ static int rio__issue_send(riox_sock *sock, req_t *req, uint32_t flags) {
   if (!rio__accepted(ok)) return rio__refused(loop, req, "RIOSend");
   rio__posted(loop, req);
   q->send_out++;
-  if (rflags) {
+  if (sock->kind == SK_UDP) rl->udp_sends_out++;
+  if (rflags & RIO_MSG_DONT_NOTIFY) rl->quiet = 1; /* taken: one completion will come */
+  if (rflags & RIO_MSG_DEFER) {
     rio__mark_dirty(loop, q, 0);
   } else {
     /* This send committed the queue's deferred sends (not its receives). */
