@@ -41,10 +41,11 @@ static int perf__run_server(const perf_opts *o) {
   if (!o->quiet)
     fprintf(stderr,
             "riox-perf: server: received %llu ops (%llu bytes), sent %llu, accepts %llu, OS calls "
-            "%llu, errors %llu, drops %llu\n",
+            "%llu (kernel %llu + ring %llu), errors %llu, drops %llu\n",
             (unsigned long long)st.recv_ops, (unsigned long long)st.recv_bytes,
             (unsigned long long)st.send_ops, (unsigned long long)st.accepts,
-            (unsigned long long)st.os_calls, (unsigned long long)st.errors,
+            (unsigned long long)st.os_calls, (unsigned long long)st.kernel_calls,
+            (unsigned long long)st.ring_ops, (unsigned long long)st.errors,
             (unsigned long long)st.drops);
   perf_server_close(srv);
   return rc;

@@ -11,8 +11,8 @@
 #   4. for each: one table (a column per backend), build/demo/<os>/results.json
 #      (a JSON list, one riox-perf object per run, plus the workload's label)
 #      and build/demo/<os>/chart.svg (gnuplot), <os> = native or windows.
-# Under Wine the numbers measure Wine, not Windows: compare OS calls per
-# operation, not speed (docs/perf.md).
+# Under Wine the numbers measure Wine, not Windows: compare kernel calls per
+# operation, not speed (docs/perf.md, "Kernel calls and ring operations").
 #
 # Environment: RIOX_DEMO_SECONDS (measured seconds per run, default 2),
 # RIOX_DEMO_BIN (use the Windows programs in this directory instead of
@@ -78,7 +78,7 @@ for b in "${backends[@]}"; do
     fi
     python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r["workload"]=sys.argv[2]; print(json.dumps(r))' \
       "$line" "$label" >>"$runs"
-    python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print("%10.0f ops/s  p99 %8.1f us  %5.2f OS calls/op" % (r["ops_per_sec"], r["latency_us"]["p99"], r["os_calls_per_op"]))' "$line"
+    python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print("%10.0f ops/s  p99 %8.1f us  %5.2f kernel calls/op  %5.2f ring ops/op" % (r["ops_per_sec"], r["latency_us"]["p99"], r["kernel_calls_per_op"], r["ring_ops_per_op"]))' "$line"
   done
 done
 
@@ -99,8 +99,13 @@ rows = [
     ("latency p99 us", lambda r: f"{r['latency_us']['p99']:,.1f}"),
     ("latency p99.9 us", lambda r: f"{r['latency_us']['p999']:,.1f}"),
     ("latency max us", lambda r: f"{r['latency_us']['max']:,.1f}"),
-    ("OS calls/op", lambda r: f"{r['os_calls_per_op']:.2f}"),
-    ("  client+server", lambda r: f"{r['os_calls_per_op_client']:.2f}+{r['os_calls_per_op_server']:.2f}"),
+    # The comparison row: calls that enter the kernel (riox_stats.kernel_calls);
+    # ring ops are user-mode work on rings shared with the kernel
+    # (RIODequeueCompletion, deferred RIO posts, io_uring SQEs and CQEs).
+    ("kernel calls/op", lambda r: f"{r['kernel_calls_per_op']:.2f}"),
+    ("  client+server", lambda r: f"{r['kernel_calls_per_op_client']:.2f}+{r['kernel_calls_per_op_server']:.2f}"),
+    ("ring ops/op", lambda r: f"{r['ring_ops_per_op']:.2f}"),
+    ("OS calls/op (kernel+ring)", lambda r: f"{r['os_calls_per_op']:.2f}"),
     ("CPU us/op", lambda r: f"{r['cpu_us_per_op']:,.1f}"),
     ("errors/drops", lambda r: f"{r['errors']}/{r['drops']}"),
 ]
@@ -108,7 +113,7 @@ width = max([len(b) for b in backends] + [14]) + 2
 print()
 wine = any(r.get("under_wine") for r in runs)
 print("== comparison" + (" (under Wine: these numbers measure Wine, not Windows;"
-                         " OS calls/op is the figure that carries over)" if wine else ""))
+                         " kernel calls/op is the figure that carries over)" if wine else ""))
 print(f"{'':<38}" + "".join(f"{b:>{width}}" for b in backends))
 for w in workloads:
     kind = next(r for r in runs if r["workload"] == w)["latency_kind"]
@@ -118,7 +123,7 @@ for w in workloads:
         print(f"  {name:<36}" + "".join(f"{c:>{width}}" for c in cells))
 # Data for the chart: one file per metric, a row per workload, a column per backend.
 for key, get in (("ops", lambda r: r["ops_per_sec"]), ("p99", lambda r: r["latency_us"]["p99"]),
-                 ("calls", lambda r: r["os_calls_per_op"]), ("cpu", lambda r: r["cpu_us_per_op"])):
+                 ("calls", lambda r: r["kernel_calls_per_op"]), ("cpu", lambda r: r["cpu_us_per_op"])):
     with open(f"{out}/chart-{key}.dat", "w") as f:
         f.write("workload " + " ".join(f'"{b}"' for b in backends) + "\n")
         for w in workloads:
@@ -132,7 +137,7 @@ if command -v gnuplot >/dev/null 2>&1 && [ -s "$out/chart-ops.dat" ]; then
   ncols=$(cat "$out/chart.ncols")
   title="riox-perf, --role both over loopback, $title"
   if grep -q '"under_wine": *true' "$out/results.json"; then
-    title="$title, under Wine (numbers measure Wine; OS calls per op carry over)"
+    title="$title, under Wine (numbers measure Wine; kernel calls per op carry over)"
   fi
   (cd "$out" && gnuplot <<EOF
 set terminal svg size 1100,1300 dynamic font "sans,11" background rgb "white"
@@ -154,7 +159,7 @@ set yrange [*:*]
 plot for [i=2:$((ncols + 1))] "chart-p99.dat" using i:xtic(1) title columnheader(i)
 unset logscale y
 set yrange [0:*]
-set title "OS calls per operation, client + server (lower is better; meaningful under Wine too)"
+set title "kernel calls per operation, client + server (lower is better; meaningful under Wine too)"
 plot for [i=2:$((ncols + 1))] "chart-calls.dat" using i:xtic(1) title columnheader(i)
 set title "process CPU microseconds per operation (lower is better)"
 plot for [i=2:$((ncols + 1))] "chart-cpu.dat" using i:xtic(1) title columnheader(i)

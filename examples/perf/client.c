@@ -268,6 +268,8 @@ static void client__close_all(client_t *c) {
 static void client__result(client_t *c, perf_result_t *r) {
   static const double pct[PERF_LAT_COUNT] = {50.0, 90.0, 99.0, 99.9, 100.0};
   uint64_t calls = c->st1.os_calls - c->st0.os_calls;
+  uint64_t kcalls = c->st1.kernel_calls - c->st0.kernel_calls;
+  uint64_t rops = c->st1.ring_ops - c->st0.ring_ops;
   double ops = (double)c->ops, cpu_ns;
   int i;
   memset(r, 0, sizeof *r);
@@ -298,6 +300,9 @@ static void client__result(client_t *c, perf_result_t *r) {
   r->os_calls_per_op_client = ops > 0 ? (double)calls / ops : 0.0;
   r->os_calls_per_op = r->os_calls_per_op_client;
   r->os_calls_per_op_server = -1.0;
+  r->kernel_calls_per_op_client = r->kernel_calls_per_op = ops > 0 ? (double)kcalls / ops : 0.0;
+  r->ring_ops_per_op_client = r->ring_ops_per_op = ops > 0 ? (double)rops / ops : 0.0;
+  r->kernel_calls_per_op_server = r->ring_ops_per_op_server = -1.0;
   r->cpu_user_s = (double)(c->cpu_u1 - c->cpu_u0) / 1e9;
   r->cpu_kernel_s = (double)(c->cpu_k1 - c->cpu_k0) / 1e9;
   cpu_ns = (double)(c->cpu_u1 - c->cpu_u0) + (double)(c->cpu_k1 - c->cpu_k0);
@@ -310,6 +315,10 @@ void perf_result_add_server(perf_result_t *r, const riox_stats *s0, const riox_s
   if (s1->os_calls < s0->os_calls || s1->os_calls == 0) return;
   r->os_calls_per_op_server = ops > 0 ? (double)(s1->os_calls - s0->os_calls) / ops : 0.0;
   r->os_calls_per_op = r->os_calls_per_op_client + r->os_calls_per_op_server;
+  r->kernel_calls_per_op_server = ops > 0 ? (double)(s1->kernel_calls - s0->kernel_calls) / ops : 0.0;
+  r->kernel_calls_per_op = r->kernel_calls_per_op_client + r->kernel_calls_per_op_server;
+  r->ring_ops_per_op_server = ops > 0 ? (double)(s1->ring_ops - s0->ring_ops) / ops : 0.0;
+  r->ring_ops_per_op = r->ring_ops_per_op_client + r->ring_ops_per_op_server;
   r->errors += s1->errors - s0->errors;
   r->drops += s1->drops - s0->drops;
 }

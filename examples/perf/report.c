@@ -33,6 +33,18 @@ static void report__u64(FILE *f, const char *key, uint64_t v) {
   fprintf(f, "\"%s\":%llu,", key, (unsigned long long)v);
 }
 
+/* "<key>", "<key>_client" and "<key>_server" (null when the server ran
+ * in another process). */
+static void report__split(FILE *f, const char *key, double total, double client, double server) {
+  char k[64];
+  report__num(f, key, total, "%.4f", 1);
+  snprintf(k, sizeof k, "%s_client", key);
+  report__num(f, k, client, "%.4f", 1);
+  snprintf(k, sizeof k, "%s_server", key);
+  if (server >= 0.0) report__num(f, k, server, "%.4f", 1);
+  else fprintf(f, "\"%s\":null,", k);
+}
+
 void perf_report_json(FILE *f, const perf_result_t *r) {
   static const char *const lat_keys[PERF_LAT_COUNT] = {"p50", "p90", "p99", "p999", "max"};
   int i;
@@ -67,6 +79,10 @@ void perf_report_json(FILE *f, const perf_result_t *r) {
     report__num(f, "os_calls_per_op_server", r->os_calls_per_op_server, "%.4f", 1);
   else
     fputs("\"os_calls_per_op_server\":null,", f);
+  report__split(f, "kernel_calls_per_op", r->kernel_calls_per_op, r->kernel_calls_per_op_client,
+                r->kernel_calls_per_op_server);
+  report__split(f, "ring_ops_per_op", r->ring_ops_per_op, r->ring_ops_per_op_client,
+                r->ring_ops_per_op_server);
   report__num(f, "cpu_us_per_op", r->cpu_us_per_op, "%.4f", 1);
   report__num(f, "cpu_user_s", r->cpu_user_s, "%.6f", 1);
   report__num(f, "cpu_kernel_s", r->cpu_kernel_s, "%.6f", 1);
@@ -85,6 +101,13 @@ static const char *report__si(char *buf, size_t size, double x, const char *unit
   }
   snprintf(buf, size, "%.3g %s%s", x, prefix[i], unit);
   return buf;
+}
+
+static void report__split_row(FILE *f, const char *name, double total, double client, double server) {
+  if (server >= 0.0)
+    fprintf(f, "  %-22s %.3f (client %.3f + server %.3f)\n", name, total, client, server);
+  else
+    fprintf(f, "  %-22s %.3f (client)\n", name, total);
 }
 
 void perf_report_table(FILE *f, const perf_result_t *r) {
@@ -112,6 +135,10 @@ void perf_report_table(FILE *f, const perf_result_t *r) {
             r->os_calls_per_op_client, r->os_calls_per_op_server);
   else
     fprintf(f, "  %-22s %.3f (client)\n", "OS calls per op", r->os_calls_per_op);
+  report__split_row(f, "  kernel calls", r->kernel_calls_per_op, r->kernel_calls_per_op_client,
+                    r->kernel_calls_per_op_server);
+  report__split_row(f, "  ring operations", r->ring_ops_per_op, r->ring_ops_per_op_client,
+                    r->ring_ops_per_op_server);
   fprintf(f, "  %-22s %.2f (user %.3f s + kernel %.3f s, whole process)\n", "CPU us per op",
           r->cpu_us_per_op, r->cpu_user_s, r->cpu_kernel_s);
   fprintf(f, "  %-22s %llu / %llu\n", "errors / drops", (unsigned long long)r->errors,

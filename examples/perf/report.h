@@ -31,6 +31,11 @@ typedef struct perf_result {
   double latency_rel_error;      /* the histogram's bound */
   double os_calls_per_op;        /* every loop in this process */
   double os_calls_per_op_client, os_calls_per_op_server; /* server < 0: not in this process */
+  /* os_calls split (riox_stats): kernel entries and user-mode ring operations
+   * (RIODequeueCompletion, deferred RIO posts, io_uring SQEs written and CQEs
+   * reaped); each total = client + server, server < 0 as above. */
+  double kernel_calls_per_op, kernel_calls_per_op_client, kernel_calls_per_op_server;
+  double ring_ops_per_op, ring_ops_per_op_client, ring_ops_per_op_server;
   double cpu_us_per_op;          /* process user + kernel */
   double cpu_user_s, cpu_kernel_s;
 } perf_result_t;

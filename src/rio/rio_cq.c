@@ -87,7 +87,11 @@ int rio_cq_drain(riox_loop *loop) {
   if (rl->dead) return 0;
   for (;;) {
     ULONG n, i;
-    LOOP_OSCALL(loop);
+    /* User mode: the CQ is a ring shared with the kernel ("completion
+     * operations, such as polling, can be performed entirely in user-mode
+     * and without making system calls": Microsoft, "Registered Input/Output
+     * (RIO) API Extensions", Windows Server 2012). */
+    LOOP_RINGOP(loop);
     n = rl->fn.RIODequeueCompletion(rl->cq, rl->results, RIO_DEQUEUE_MAX);
     if (n == RIO_CORRUPT_CQ) {
       rl->dead = 1;
@@ -168,24 +172,36 @@ void rio_cq_abandon(riox_loop *loop) {
 int rio_cq_before_wait(riox_loop *loop, uint32_t *timeout_ms) {
   rio_loop_t *rl = rio_loop_of(loop);
   int n = rio_cq_drain(loop);
+  rl->skip_port = 0;
   /* A corrupt CQ (now or before) is never armed or polled again: the loop
    * sleeps on its port like an IOCP loop. */
   if (rl->dead) return n;
   /* Dispatch may have re-posted deferred receives (an ICMP report
-   * swallowed): they must reach the socket before the loop sleeps. */
+   * swallowed) or deferred sends: what must reach the socket before the
+   * loop sleeps is committed here (rio_rq_commit_all's rule). */
   if (!list_empty(&rl->dirty)) (void)rio_rq_commit_all(loop);
   if (n > 0) {
+    /* Events are in hand: riox_wait returns them without sleeping, and
+     * the zero-timeout port poll that would follow is a kernel call that
+     * finds nothing RIO needs. Skipped, a bounded number of times in a
+     * row (RIO_PORT_SKIPS), so the port's own packets still get read. */
     *timeout_ms = 0;
+    if (rl->port_skips < RIO_PORT_SKIPS) rl->skip_port = 1;
     return n;
   }
   /* A commit that failed is retried soon. */
-  if (!list_empty(&rl->dirty) && *timeout_ms > 1) *timeout_ms = 1;
+  if (rl->commit_failed && *timeout_ms > 1) *timeout_ms = 1;
+  /* A quiet send (rio_rq.c) may still complete without firing RIONotify:
+   * poll, never sleep, until every UDP send has been dequeued. */
+  if (rl->quiet) *timeout_ms = 0;
   if (loop->cfg.rio_notify == RIOX_RIO_NOTIFY_POLL) {
     *timeout_ms = 0;
     return 0;
   }
   if (!rl->armed) {
     int rc;
+    /* A kernel entry: arming asks the kernel to post a packet or set an
+     * event when the CQ turns non-empty (LPFN_RIONOTIFY). */
     LOOP_OSCALL(loop);
     rc = rl->fn.RIONotify(rl->cq);
     if (rc == 0 || rc == WSAEALREADY) {
@@ -204,6 +220,16 @@ int rio_cq_before_wait(riox_loop *loop, uint32_t *timeout_ms) {
     }
   }
   return 0;
+}
+
+int rio_cq_skip_port(riox_loop *loop, uint32_t timeout_ms) {
+  rio_loop_t *rl = rio_loop_of(loop);
+  int skip = rl != NULL && rl->skip_port && timeout_ms == 0;
+  if (rl == NULL) return 0;
+  rl->skip_port = 0;
+  if (skip) rl->port_skips++;
+  else rl->port_skips = 0;
+  return skip;
 }
 
 void rio_cq_on_packet(riox_loop *loop, OVERLAPPED_ENTRY *entry) {

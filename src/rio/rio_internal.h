@@ -23,6 +23,7 @@
  * alignment). A slot holds that and WIN_CTRL_SIZE bytes of messages. */
 #define RIO_CMSG_BASE ((sizeof(ULONG) + _Alignof(WSACMSGHDR) - 1) & ~(size_t)(_Alignof(WSACMSGHDR) - 1))
 #define RIO_CTRL_SLOT ((uint32_t)(RIO_CMSG_BASE + WIN_CTRL_SIZE))
+#define RIO_PORT_SKIPS 8u
 
 typedef struct rio_rq {
   RIO_RQ rq;
@@ -42,6 +43,18 @@ typedef struct rio_loop {
   int armed;          /* a RIONotify is outstanding: never call it again until it fires */
   int dead;           /* RIODequeueCompletion answered RIO_CORRUPT_CQ: the CQ is given up */
   int notify_failing; /* the last RIONotify failed (reported once per streak) */
+  int commit_failed;  /* the last commit of some queue failed: retry soon */
+  /* The drain before this wait found completions: its kernel wait (a
+   * zero-timeout GetQueuedCompletionStatusEx) is skipped, at most
+   * RIO_PORT_SKIPS times in a row so the port's other packets (accepts,
+   * wakes, polls) are still read under steady RIO traffic. */
+  int skip_port;
+  uint32_t port_skips;
+  /* UDP sends posted with RIO_MSG_DONT_NOTIFY (rio_rq.c, "Quiet sends"):
+   * `quiet` is set while one may be outstanding, cleared when no UDP send
+   * is (udp_sends_out, posted and not yet dequeued). */
+  int quiet;
+  uint32_t udp_sends_out;
   OVERLAPPED notify_ov;
   HANDLE event, wait; /* RIOX_RIO_NOTIFY_EVENT */
   SOCKADDR_INET *addrs; /* registered address slots */
@@ -80,6 +93,7 @@ void rio_cq_release(riox_loop *loop, uint32_t slots);
  * least `slots` beyond its size, committing nothing. */
 int rio_cq_grow(riox_loop *loop, uint32_t slots);
 int rio_cq_drain(riox_loop *loop);
+/* rio_cq_skip_port (declared in win.h, for os_wait) lives in rio_cq.c. */
 
 /* rio_rq.c */
 int rio_rq_attach(riox_sock *sock);

@@ -189,6 +189,7 @@ void rio_rq_dequeued(riox_loop *loop, req_t *req) {
     }
   } else {
     q->send_out--;
+    if (req->sock->kind == SK_UDP && --rl->udp_sends_out == 0) rl->quiet = 0;
   }
   rio__addr_free(rl, req);
 }
@@ -199,7 +200,7 @@ static void rio__posted(riox_loop *loop, req_t *req) {
   list_insert_tail(&rio_loop_of(loop)->posted, &req->node);
 }
 
-static int rio__commit(riox_loop *loop, rio_rq_t *q);
+static int rio__commit(riox_loop *loop, rio_rq_t *q, int all);
 
 void rio_rq_abandon_all(riox_loop *loop) {
   rio_loop_t *rl = rio_loop_of(loop);
@@ -210,7 +211,7 @@ void rio_rq_abandon_all(riox_loop *loop) {
    * the rest. Nothing is committed on the dead loop after this. */
   while ((node = list_pop_front(&rl->dirty)) != NULL) {
     rio_rq_t *q = container_of(node, rio_rq_t, dirty);
-    (void)rio__commit(loop, q);
+    (void)rio__commit(loop, q, 1);
     q->defer_recv = q->defer_send = 0;
   }
   /* RIO may still own these buffers (a corrupt CQ says nothing about the
@@ -226,6 +227,7 @@ void rio_rq_abandon_all(riox_loop *loop) {
     rio_rq_t *q = (rio_rq_t *)req->sock->backend;
     if (req->kind == REQ_RECV) q->recv_out--;
     else q->send_out--;
+    if (req->kind != REQ_RECV && req->sock->kind == SK_UDP && --rl->udp_sends_out == 0) rl->quiet = 0;
     req->backend_data = 0; /* its address slot is never reused either */
     rl->abandoned++;
     loop_complete_inline(loop, req, RIOX_ELOOP, 0);
@@ -286,7 +288,10 @@ int rio_rq_recv(riox_sock *sock, req_t *req) {
     memset(c, 0, RIO_CTRL_SLOT);
     pctrl = &ctrl;
   }
-  /* Deferred: costs no kernel call; committed at the next flush. */
+  /* Deferred: a ring operation, no kernel call (RIO_MSG_DEFER only inserts
+   * the request into the queue: LPFN_RIORECEIVE); committed at the next
+   * flush. */
+  LOOP_RINGOP(loop);
   if (sock->kind == SK_UDP)
     ok = rl->fn.RIOReceiveEx(q->rq, &data, 1, NULL, &addr, pctrl, NULL, RIO_MSG_DEFER, req);
   else
@@ -305,6 +310,15 @@ static void rio__recv_done(riox_loop *loop, req_t *req, int status, uint32_t byt
 }
 
 static void rio__send_done(riox_loop *loop, req_t *req, int status, uint32_t bytes);
+
+/* A post with RIO_MSG_DEFER only inserts the request into the request queue
+ * ("does not need to be executed immediately": LPFN_RIOSEND), a user-mode
+ * ring operation; without it the call starts the queue's sends, a kernel
+ * entry. */
+static void rio__count_post(riox_loop *loop, DWORD rflags) {
+  if (rflags & RIO_MSG_DEFER) LOOP_RINGOP(loop);
+  else LOOP_OSCALL(loop);
+}
 
 /* A UDP send is one datagram per RIOSendEx, or -- a segmented send where
  * the loop uses USO -- all of them in one, with UDP_SEND_MSG_SIZE in its
@@ -328,6 +342,19 @@ static int rio__issue_send(riox_sock *sock, req_t *req, uint32_t flags) {
   uint32_t len = req->len - req->done, seg = 0;
   BOOL ok;
   int rc;
+  /* Quiet sends. A UDP send posted while a RIONotify is armed would fire
+   * it with its own completion (a send completes in microseconds), and the
+   * loop, waiting for the answer to that send, would wake once for nothing
+   * and arm again: two kernel calls per send. Posted with
+   * RIO_MSG_DONT_NOTIFY ("the request should not trigger the RIONotify
+   * function when the request completion is inserted into its completion
+   * queue": LPFN_RIOSEND), it leaves the notification to the receives.
+   * Such a completion never wakes a wait, so no wait may sleep while one
+   * can be outstanding: rio_cq_before_wait does not sleep (timeout 0)
+   * while `quiet` is set, i.e. until every UDP send of the loop has been
+   * dequeued. UDP only: a TCP send can stay pending as long as the peer
+   * does not read, and the loop must not poll meanwhile. */
+  if (sock->kind == SK_UDP && rl->armed) rflags |= RIO_MSG_DONT_NOTIFY;
   if (rl->dead) return rio_dead_error(req->has_addr ? "riox_sendto" : "riox_send");
   rc = rio__reserve(sock, q, 0);
   if (rc < 0) return rc;
@@ -367,16 +394,18 @@ static int rio__issue_send(riox_sock *sock, req_t *req, uint32_t flags) {
     paddr = &addr;
   }
   if (paddr != NULL || pctrl != NULL) {
-    if (!rflags) LOOP_OSCALL(loop);
+    rio__count_post(loop, rflags);
     ok = rl->fn.RIOSendEx(q->rq, pdata, count, NULL, paddr, pctrl, NULL, rflags, req);
   } else {
-    if (!rflags) LOOP_OSCALL(loop);
+    rio__count_post(loop, rflags);
     ok = rl->fn.RIOSend(q->rq, pdata, count, rflags, req);
   }
   if (!rio__accepted(ok)) return rio__refused(loop, req, "RIOSend");
   rio__posted(loop, req);
   q->send_out++;
-  if (rflags) {
+  if (sock->kind == SK_UDP) rl->udp_sends_out++;
+  if (rflags & RIO_MSG_DONT_NOTIFY) rl->quiet = 1; /* taken: one completion will come */
+  if (rflags & RIO_MSG_DEFER) {
     rio__mark_dirty(loop, q, 0);
   } else {
     /* This send committed the queue's deferred sends (not its receives). */
@@ -400,28 +429,49 @@ static void rio__send_done(riox_loop *loop, req_t *req, int status, uint32_t byt
   sock_io_complete(loop, req, status, bytes);
 }
 
-/* One queue's deferred posts, per direction; returns the sends committed.
- * A direction whose commit failed keeps its count. */
-static int rio__commit(riox_loop *loop, rio_rq_t *q) {
+/* Must the queue's deferred receives be committed now? Receives the kernel
+ * already has (committed, not yet dequeued) keep the socket served, and the
+ * first of them to complete wakes the loop (none is posted with
+ * RIO_MSG_DONT_NOTIFY), which then decides again; so deferred receives wait
+ * while they are no more than the committed ones, and one commit then
+ * starts several (a server that keeps many receives posted commits about
+ * once per half of them instead of once per datagram). With none committed
+ * they go at once: the loop never sleeps on a socket the kernel has no
+ * receive for. A closing socket (rio_rq_commit_closing) commits them all. */
+static int rio__recv_commit_due(const rio_rq_t *q) {
+  uint32_t committed = q->recv_out - q->defer_recv;
+  return q->defer_recv > 0 && (committed == 0 || q->defer_recv > committed);
+}
+
+/* One queue's deferred posts, per direction (receives only when due, unless
+ * `all`); returns the sends committed. A direction whose commit failed keeps
+ * its count and sets commit_failed. */
+static int rio__commit(riox_loop *loop, rio_rq_t *q, int all) {
   rio_loop_t *rl = rio_loop_of(loop);
   int n = 0;
-  if (q->defer_recv) {
+  /* Each commit is a kernel entry: it hands the deferred requests to the
+   * kernel for execution (RIO_MSG_COMMIT_ONLY, LPFN_RIOSEND/LPFN_RIORECEIVE). */
+  if (q->defer_recv && (all || rio__recv_commit_due(q))) {
     LOOP_OSCALL(loop);
     if (rio__accepted(rl->fn.RIOReceive(q->rq, NULL, 0, RIO_MSG_COMMIT_ONLY, NULL)))
       q->defer_recv = 0;
+    else
+      rl->commit_failed = 1;
   }
   if (q->defer_send) {
     LOOP_OSCALL(loop);
     if (rio__accepted(rl->fn.RIOSend(q->rq, NULL, 0, RIO_MSG_COMMIT_ONLY, NULL))) {
       n = (int)q->defer_send;
       q->defer_send = 0;
+    } else {
+      rl->commit_failed = 1;
     }
   }
   return n;
 }
 
 void rio_rq_commit_closing(riox_loop *loop, rio_rq_t *q) {
-  if (q->defer_recv || q->defer_send) (void)rio__commit(loop, q);
+  if (q->defer_recv || q->defer_send) (void)rio__commit(loop, q, 1);
   if (q->defer_recv || q->defer_send)
     /* The commit failed: the close still aborts what RIO holds, but say so. */
     error_detail(RIOX_EIO, "RIO commit before close failed: WSA error %d", WSAGetLastError());
@@ -434,12 +484,15 @@ int rio_rq_commit_all(riox_loop *loop) {
   list_node_t *node, retry;
   int n = 0;
   list_init(&retry);
+  rl->commit_failed = 0;
   while ((node = list_pop_front(&rl->dirty)) != NULL) {
     rio_rq_t *q = container_of(node, rio_rq_t, dirty);
-    n += rio__commit(loop, q);
+    n += rio__commit(loop, q, 0);
     /* A failed commit leaves the requests queued in RIO, charged and
      * unstarted: try again at the next flush (rio_cq_before_wait keeps the
-     * wait short meanwhile). A closed socket is never listed here. */
+     * wait short meanwhile, commit_failed). Receives held back (not due)
+     * wait on the list for a later flush. A closed socket is never listed
+     * here. */
     if (q->defer_recv || q->defer_send) list_insert_tail(&retry, &q->dirty);
   }
   while ((node = list_pop_front(&retry)) != NULL) list_insert_tail(&rl->dirty, node);

@@ -173,6 +173,7 @@ static struct io_uring_sqe *uring__sqe(riox_loop *loop) {
     uring__submit_now(loop);
     sqe = io_uring_get_sqe(&ul->ring);
   }
+  if (sqe != NULL) LOOP_RINGOP(loop); /* one ring op per SQE written (docs/design.md) */
   return sqe;
 }
 
@@ -1259,6 +1260,7 @@ static void uring__wait(riox_loop *loop, uint32_t timeout_ms, uint32_t batch) {
     if (n == 0) break;
     /* Copied out and given back first: a completion may submit. */
     for (i = 0; i < n; i++) {
+      LOOP_RINGOP(loop); /* one ring op per CQE reaped */
       got[i].ud = cqes[i]->user_data;
       got[i].res = cqes[i]->res;
       got[i].flags = cqes[i]->flags;

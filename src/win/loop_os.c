@@ -161,6 +161,8 @@ void os_wait(riox_loop *loop, uint32_t timeout) {
   ULONG count = 0, i, batch = loop_wait_batch(loop, loop->nentries);
   BOOL ok;
   if (batch == 0) return;
+  /* RIO handed over completions before this wait: no call for a poll. */
+  if (loop->be == &rio_backend && rio_cq_skip_port(loop, timeout)) return;
   LOOP_OSCALL(loop);
   loop->stats.waits++;
   ok = GetQueuedCompletionStatusEx(loop->port, loop->entries, batch, &count, (DWORD)timeout, FALSE);

@@ -42,5 +42,7 @@ void win_cmsg_recv_reset(req_t *req);
 /* Backends. */
 extern const backend_ops_t iocp_backend;
 extern const backend_ops_t rio_backend;
+/* RIO: os_wait skips its kernel wait when this answers 1 (src/rio/rio_cq.c). */
+int rio_cq_skip_port(riox_loop *loop, uint32_t timeout_ms);
 
 #endif

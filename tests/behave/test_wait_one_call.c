@@ -5,9 +5,9 @@
  *  - a RIOX_EV_WAKE posted from another thread while the loop waits,
  *  - a level-triggered RIOX_READABLE of a UDP and of a TCP readiness socket,
  *    re-armed after each hand-out (the re-arm goes with the same enter),
- * makes no more than one kernel call per round trip (riox_stats.os_calls,
+ * makes no more than one kernel call per round trip (riox_stats.kernel_calls,
  * which counts every io_uring_enter, epoll call and eventfd read on the
- * loop's thread). A second wait inside the call (an epoll_wait behind the
+ * loop's thread; the SQEs and CQEs beside them are ring_ops). A second wait inside the call (an epoll_wait behind the
  * ring's enter, an epoll_ctl re-arm, a read of the eventfd) fails it. The
  * peers live on a second loop, so their calls are not counted. Only the
  * uring backend promises this. The epoll backend is held to what it costs
@@ -22,7 +22,7 @@
 static uint64_t calls(riox_loop *loop) {
   riox_stats st;
   riox_loop_stats(loop, &st);
-  return st.os_calls;
+  return st.kernel_calls;
 }
 
 /* One riox_wait that must return exactly one event of `type` (and sock);

@@ -71,6 +71,11 @@ assert num("samples", lat) > 0 and 0 < num("rel_error", lat) <= 0.004
 assert num("os_calls_per_op") > 0, "no OS calls counted"
 client, server = num("os_calls_per_op_client"), num("os_calls_per_op_server")
 assert abs(client + server - r["os_calls_per_op"]) < 0.01, "client + server != total"
+kc, ro = num("kernel_calls_per_op"), num("ring_ops_per_op")
+assert kc > 0, "no kernel calls counted"
+assert abs(kc + ro - r["os_calls_per_op"]) < 0.01, "kernel calls + ring ops != OS calls"
+for k in ("kernel_calls_per_op", "ring_ops_per_op"):
+    assert abs(num(k + "_client") + num(k + "_server") - r[k]) < 0.01, f"{k}: client + server != total"
 assert num("cpu_us_per_op") >= 0
 assert r["errors"] == 0, f"{r['errors']} errors"
 if mode != "udp-flood":  # loopback UDP floods may overrun the receiver

@@ -143,6 +143,10 @@ static void sample(perf_result_t *r) {
   r->os_calls_per_op = 16.0;
   r->os_calls_per_op_client = 8.0;
   r->os_calls_per_op_server = 8.0;
+  r->kernel_calls_per_op = 10.0;
+  r->kernel_calls_per_op_client = r->kernel_calls_per_op_server = 5.0;
+  r->ring_ops_per_op = 6.0;
+  r->ring_ops_per_op_client = r->ring_ops_per_op_server = 3.0;
   r->cpu_us_per_op = 400.0;
 }
 
@@ -164,6 +168,9 @@ Test(perf_report, json_is_one_valid_line_with_the_required_fields) {
                                "\"latency_us\":{\"p50\":500.250,", "\"p90\":700.000",
                                "\"p99\":900.000", "\"p999\":1500.000", "\"max\":2000.000",
                                "\"os_calls_per_op\":16.0000", "\"cpu_us_per_op\":400.0000",
+                               "\"kernel_calls_per_op\":10.0000", "\"kernel_calls_per_op_client\":5.0000",
+                               "\"kernel_calls_per_op_server\":5.0000", "\"ring_ops_per_op\":6.0000",
+                               "\"ring_ops_per_op_client\":3.0000", "\"ring_ops_per_op_server\":3.0000",
                                "\"under_wine\":true", "\"errors\":0", "\"drops\":0"};
   perf_result_t r;
   char text[4096];
@@ -188,12 +195,15 @@ Test(perf_report, non_finite_numbers_and_absent_parts_are_null) {
   r.cpu_us_per_op = zero / zero; /* NaN */
   r.rio_notify = NULL;
   r.os_calls_per_op_server = -1.0;
+  r.kernel_calls_per_op_server = r.ring_ops_per_op_server = -1.0;
   render(&r, 1, text, sizeof text);
   cr_expect(js_valid(text), "not valid JSON: %s", text);
   cr_expect(strstr(text, "\"ops_per_sec\":null") != NULL, "inf not null: %s", text);
   cr_expect(strstr(text, "\"cpu_us_per_op\":null") != NULL, "NaN not null: %s", text);
   cr_expect(strstr(text, "\"rio_notify\":null") != NULL, "%s", text);
   cr_expect(strstr(text, "\"os_calls_per_op_server\":null") != NULL, "%s", text);
+  cr_expect(strstr(text, "\"kernel_calls_per_op_server\":null") != NULL, "%s", text);
+  cr_expect(strstr(text, "\"ring_ops_per_op_server\":null") != NULL, "%s", text);
 }
 
 Test(perf_report, strings_are_escaped) {

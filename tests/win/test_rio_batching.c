@@ -1,15 +1,16 @@
-/* Batching: OS calls per datagram at a burst of 64, RIO versus IOCP.
+/* Batching: kernel calls per datagram at a burst of 64, RIO versus IOCP.
  *
  * One loop, two UDP sockets. Counted from before the 64 receives are posted
  * until all 64 receive and 64 send events have been returned (riox_stats
- * os_calls; docs/design.md lists what counts). The sends are RIOX_SEND_DEFER
+ * kernel_calls; docs/design.md lists what counts). The sends are RIOX_SEND_DEFER
  * and flushed once; then the test sleeps 100 ms so the burst lands while the
  * loop is busy -- the situation batching is for -- and drains the events.
  *   IOCP: one WSARecvFrom per receive and one WSASendTo per send, plus the
  *         kernel waits: about two calls per datagram.
- *   RIO:  receives and deferred sends are ring writes (no call); one commit
- *         per queue and direction, one RIODequeueCompletion and one kernel
- *         wait per drain: a small fraction of a call per datagram.
+ *   RIO:  receives and deferred sends are ring writes (no kernel call); one
+ *         commit per queue and direction, and a kernel wait only when a
+ *         drain (a ring read) found nothing: a small fraction of a call per
+ *         datagram.
  * Required: RIO below 0.5 calls per datagram and below IOCP. Both figures
  * are printed. A warm-up round trip first keeps the one-time costs (request
  * queue creation, CQ growth) out of the count. A second burst without the
@@ -73,7 +74,7 @@ static int one_burst(riox_loop *loop, riox_sock *a, riox_sock *b, const riox_add
     H_OK(riox_buf_put(loop, sbuf[i]));
   }
   *waits = st1.waits - st0.waits;
-  *calls = (long long)(st1.os_calls - st0.os_calls);
+  *calls = (long long)(st1.kernel_calls - st0.kernel_calls);
   return 0;
 }
 
@@ -92,7 +93,7 @@ static int burst(void) {
   per = (double)calls / BURST;
   figure[rt_is_rio()] = per;
   calls_of[rt_is_rio()] = (uint64_t)calls;
-  printf("burst of %d datagrams on %s: %lld OS calls, %.3f per datagram (%llu kernel waits); "
+  printf("burst of %d datagrams on %s: %lld kernel calls, %.3f per datagram (%llu kernel waits); "
          "without the pause (not asserted): %lld calls, %.3f per datagram\n",
          BURST, h_backend, calls, per, (unsigned long long)waits, calls2,
          (double)calls2 / BURST);
@@ -102,15 +103,15 @@ static int burst(void) {
   if (rt_is_rio()) {
     H_CHECK(figure[0] >= 0.0); /* the iocp pass ran first */
     if (!(per < 0.5)) {
-      H_FAIL("RIO made %.3f OS calls per datagram; expected well below one (< 0.5)", per);
+      H_FAIL("RIO made %.3f kernel calls per datagram; expected well below one (< 0.5)", per);
       return 1;
     }
     if (!(per < figure[0])) {
-      H_FAIL("RIO made %.3f OS calls per datagram, IOCP %.3f: RIO should need fewer", per,
+      H_FAIL("RIO made %.3f kernel calls per datagram, IOCP %.3f: RIO should need fewer", per,
              figure[0]);
       return 1;
     }
-    printf("batching: %s %.3f vs iocp %.3f OS calls per datagram (%llu vs %llu calls)\n",
+    printf("batching: %s %.3f vs iocp %.3f kernel calls per datagram (%llu vs %llu calls)\n",
            h_backend, per, figure[0], (unsigned long long)calls_of[1],
            (unsigned long long)calls_of[0]);
   }
