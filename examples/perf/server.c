@@ -299,6 +299,7 @@ int perf_server_open(const perf_opts *o, int udp, int tcp, uint32_t buf_size, pe
   }
   s->bufsz = riox_loop_buf_size(s->loop);
   if (bind.family == RIOX_AF_INET6 && memcmp(bind.ip, zero, 16) == 0) flags |= RIOX_SOCK_DUALSTACK;
+  if (o->reuseport) flags |= RIOX_SOCK_REUSEPORT; /* --threads (threads.c) */
   if (udp) {
     rc = riox_udp_open(s->loop, &bind, NULL, flags, NULL, &s->udp);
     if (rc < 0) goto fail;
