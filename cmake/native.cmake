@@ -146,6 +146,16 @@ if(TARGET echo_client)
            $<TARGET_FILE:echo_client> $<TARGET_FILE:riox-echo> uring --mode readiness)
   set_tests_properties(e2e/native-echo-epoll e2e/native-echo-uring e2e/native-echo-readiness-epoll
                        e2e/native-echo-readiness-uring PROPERTIES TIMEOUT 300)
+  # Two loops on two threads sharing the ports (riox-echo --threads 2), and
+  # riox-perf --threads 2 in every role against them and itself.
+  foreach(backend epoll uring)
+    add_test(NAME e2e/native-echo-threads-${backend} COMMAND ${CMAKE_SOURCE_DIR}/tests/e2e/echo_threads.sh
+             $<TARGET_FILE:echo_client> $<TARGET_FILE:riox-echo> ${backend})
+    add_test(NAME e2e/native-perf-threads-${backend} COMMAND ${CMAKE_SOURCE_DIR}/tests/e2e/perf_threads.sh
+             $<TARGET_FILE:riox-perf> $<TARGET_FILE:riox-echo> ${backend})
+    set_tests_properties(e2e/native-echo-threads-${backend} e2e/native-perf-threads-${backend}
+                         PROPERTIES TIMEOUT 120)
+  endforeach()
 endif()
 # riox-echo --offload on (issue 11): bursts sent as UDP_SEGMENT sends by a
 # raw client come back datagram for datagram, each as one segmented send;

@@ -2,7 +2,7 @@
  *
  *   riox-echo [--udp PORT] [--tcp PORT] [--bind ADDR] [--backend NAME]
  *             [--mode completion|readiness] [--seconds N] [--udp-depth N]
- *             [--buf-count N] [--offload on|off] [--quiet]
+ *             [--buf-count N] [--offload on|off] [--threads N [--pin]] [--quiet]
  *
  * Prints exactly one line when listening: "ready backend=<name> udp=<port>
  * tcp=<port>" (0 for a protocol not served). Every UDP datagram goes back to
@@ -19,12 +19,28 @@
  *    into the server's own memory, like a classic epoll server. Each TCP
  *    connection owns one buffer; while it holds unsent bytes the connection
  *    waits for WRITABLE instead of reading, so memory use is fixed whatever
- *    the load. */
+ *    the load.
+ *
+ * --threads N: N threads, each with its own loop, UDP socket and TCP
+ * listener on the same ports (RIOX_SOCK_REUSEPORT, "A loop per core" in
+ * docs/design.md); the OS spreads datagrams and connections over them.
+ * Thread i's loop has cfg.cpu = i + 1 (Windows needs it; on Linux only with
+ * --pin, which also pins thread i to processor i). Windows shares no TCP
+ * port between listeners: there thread 0 alone listens. */
+#if !defined(_WIN32) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* pthread_setaffinity_np */
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "riox.h"
+#ifdef _WIN32
+#include <windows.h>
+#else
+#include <pthread.h>
+#include <sched.h>
+#endif
 #ifdef RIOX_WITH_RIO_EMU
 #include "rio_emu.h"
 #include "riox_test.h"
@@ -41,7 +57,9 @@ typedef struct echo_opts {
   long buf_count;
   int quiet;
   int readiness;
-  int offload; /* --offload on: RIOX_UDP_GRO, coalesced receives echoed as one segmented send */
+  long threads; /* loops, one per thread (--threads) */
+  int pin;      /* pin thread i to processor i (--pin) */
+  int offload;  /* --offload on: RIOX_UDP_GRO, coalesced receives echoed as one segmented send */
 } echo_opts;
 
 typedef struct conn {
@@ -51,14 +69,21 @@ typedef struct conn {
   int closing;
 } conn;
 
-static riox_loop *g_loop;
-static uint32_t g_bufsz;
+/* Each thread serves with its own loop: the server's state is per thread. */
+#if defined(_MSC_VER)
+#define ECHO_TLS __declspec(thread)
+#else
+#define ECHO_TLS _Thread_local
+#endif
+
+static ECHO_TLS riox_loop *g_loop;
+static ECHO_TLS uint32_t g_bufsz;
 
 static void usage(FILE *f) {
   fprintf(f,
           "usage: riox-echo [--udp PORT] [--tcp PORT] [--bind ADDR] [--backend NAME]\n"
           "                 [--mode completion|readiness] [--seconds N] [--udp-depth N]\n"
-          "                 [--buf-count N] [--offload on|off] [--quiet]\n"
+          "                 [--buf-count N] [--offload on|off] [--threads N [--pin]] [--quiet]\n"
           "  --udp PORT      serve UDP echo on PORT (0 = ephemeral)\n"
           "  --tcp PORT      serve TCP echo on PORT (0 = ephemeral)\n"
           "  --bind ADDR     local IP (default 0.0.0.0; \"::\" serves IPv6 and IPv4)\n"
@@ -72,7 +97,10 @@ static void usage(FILE *f) {
           "  --offload on|off  on: the UDP socket takes coalesced receives (RIOX_UDP_GRO)\n"
           "                  and echoes each as one segmented send (riox_sendmsg with\n"
           "                  seg_size), every datagram's boundary and bytes kept;\n"
-          "                  completion mode only (default off)\n");
+          "                  completion mode only (default off)\n"
+          "  --threads N     N loops on N threads sharing the ports (RIOX_SOCK_REUSEPORT;\n"
+          "                  default 1); Windows: thread 0 alone listens on TCP\n"
+          "  --pin           pin thread i to processor i (and give it to its loop)\n");
 }
 
 static int parse_long(const char *opt, const char *v, long lo, long hi, long *out) {
@@ -99,6 +127,7 @@ static int parse_args(int argc, char **argv, echo_opts *o) {
   o->backend = "auto";
   o->udp_depth = 64;
   o->buf_count = 1024;
+  o->threads = 1;
   for (i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     int rc = 0;
@@ -108,6 +137,11 @@ static int parse_args(int argc, char **argv, echo_opts *o) {
     } else if (strcmp(a, "--quiet") == 0) {
       o->quiet = 1;
       continue;
+    } else if (strcmp(a, "--pin") == 0) {
+      o->pin = 1;
+      continue;
+    } else if (strcmp(a, "--threads") == 0) {
+      rc = parse_long(a, v, 1, 256, &o->threads);
     } else if (strcmp(a, "--udp") == 0) {
       rc = parse_long(a, v, 0, 65535, &o->udp_port);
     } else if (strcmp(a, "--tcp") == 0) {
@@ -302,20 +336,20 @@ typedef struct rconn {
 } rconn;
 
 /* One datagram whose echo would have blocked, sent when writable. */
-static struct {
+static ECHO_TLS struct {
   char data[65536];
   uint32_t len;
   riox_addr to;
   int held;
 } g_udp_held;
-static char g_udp_buf[65536];
+static ECHO_TLS char g_udp_buf[65536];
 
 static void r_set_interest(riox_sock *s, uint32_t *cur, uint32_t want, void *ctx) {
   if (*cur != want && riox_watch_modify(s, want, ctx) == 0) *cur = want;
 }
 
 static void r_udp_ready(riox_sock *s, uint32_t ready) {
-  static uint32_t interest = RIOX_READABLE;
+  static ECHO_TLS uint32_t interest = RIOX_READABLE;
   int k, n;
   if ((ready & RIOX_WRITABLE) && g_udp_held.held) {
     n = riox_try_send(s, g_udp_held.data, g_udp_held.len, &g_udp_held.to);
@@ -417,17 +451,220 @@ static void readiness_event(const riox_event *ev, riox_sock *udp, riox_sock *tcp
   }
 }
 
+/* ------------------------------------------------------------ threads */
+
+/* One serving thread: its loop is created, run and closed on it (a uring
+ * loop must stay on the thread that made it: SINGLE_ISSUER). */
+typedef struct echo_thread {
+  const echo_opts *o;
+  int index;
+  riox_addr bind;         /* --bind */
+  long udp_port, tcp_port; /* what to open (-1 = nothing) */
+  riox_loop *ctl;          /* woken once this thread is serving (or failed) */
+  int rc;                  /* 0 serving, else why not (printed) */
+  unsigned udp_bound, tcp_bound;
+  const char *backend;
+  riox_stats st;
+} echo_thread;
+
+#ifdef _WIN32
+typedef HANDLE echo_os_thread;
+static DWORD WINAPI echo__thread_main(LPVOID arg);
+static int echo_thread_start(echo_os_thread *t, echo_thread *arg) {
+  *t = CreateThread(NULL, 0, echo__thread_main, arg, 0, NULL);
+  return *t != NULL ? 0 : -1;
+}
+static void echo_thread_join(echo_os_thread t) {
+  WaitForSingleObject(t, INFINITE);
+  CloseHandle(t);
+}
+static int echo_pin(int cpu) {
+  return cpu < (int)(8 * sizeof(DWORD_PTR)) &&
+                 SetThreadAffinityMask(GetCurrentThread(), (DWORD_PTR)1 << cpu) != 0
+             ? 0
+             : -1;
+}
+#else
+typedef pthread_t echo_os_thread;
+static void *echo__thread_main(void *arg);
+static int echo_thread_start(echo_os_thread *t, echo_thread *arg) {
+  return pthread_create(t, NULL, echo__thread_main, arg) == 0 ? 0 : -1;
+}
+static void echo_thread_join(echo_os_thread t) { pthread_join(t, NULL); }
+static int echo_pin(int cpu) {
+  cpu_set_t set;
+  if (cpu >= CPU_SETSIZE) return -1;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  return pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0 ? 0 : -1;
+}
+#endif
+
+static void echo_fail(echo_thread *t, const char *what, int rc) {
+  if (t->o->threads > 1)
+    fprintf(stderr, "riox-echo: thread %d: %s: %s (%s)\n", t->index, what, riox_strerror(rc),
+            riox_last_detail());
+  else
+    fail(what, rc);
+  t->rc = rc;
+}
+
+static int echo_setup(echo_thread *t, riox_sock **udp, riox_sock **tcp) {
+  const echo_opts *o = t->o;
+  riox_loop_config cfg;
+  riox_addr bind_addr = t->bind, a;
+  uint32_t flags = 0;
+  int rc;
+  long i;
+  riox_loop_config_init(&cfg);
+  cfg.backend = o->backend;
+  cfg.buf_size = ECHO_BUF_SIZE;
+  cfg.buf_count = (uint32_t)o->buf_count;
+  if (o->threads > 1) {
+    /* Windows ties each UDP socket to its loop's processor
+     * (SIO_CPU_AFFINITY); Linux prefers the socket whose CPU took the packet
+     * in (SO_INCOMING_CPU), which only helps when the thread runs there. */
+#ifdef _WIN32
+    cfg.cpu = (uint32_t)t->index + 1u;
+#else
+    if (o->pin) cfg.cpu = (uint32_t)t->index + 1u;
+#endif
+    flags |= RIOX_SOCK_REUSEPORT;
+  }
+  if (o->pin && echo_pin(t->index) < 0)
+    fprintf(stderr, "riox-echo: thread %d: cannot pin it to processor %d; it runs unpinned\n",
+            t->index, t->index);
+  rc = riox_loop_create(&cfg, &g_loop);
+  if (rc < 0) {
+    echo_fail(t, "cannot create the loop", rc);
+    return rc;
+  }
+  g_bufsz = riox_loop_buf_size(g_loop);
+  t->backend = riox_loop_backend(g_loop);
+  /* "::" serves both families. */
+  if (bind_addr.family == RIOX_AF_INET6) {
+    static const uint8_t zero[16];
+    if (memcmp(bind_addr.ip, zero, 16) == 0) flags |= RIOX_SOCK_DUALSTACK;
+  }
+  /* A socket's style is chosen when it is opened; the listener's
+   * connections (riox_try_accept) follow it. */
+  if (o->readiness) flags |= RIOX_SOCK_READINESS;
+  if (t->udp_port >= 0) {
+    bind_addr.port = (uint16_t)t->udp_port;
+    rc = riox_udp_open(g_loop, &bind_addr, NULL, flags | (o->offload ? RIOX_UDP_GRO : 0u), NULL,
+                       udp);
+    if (rc == 0 && o->readiness) rc = riox_watch(*udp, RIOX_READABLE, NULL);
+    if (rc < 0) {
+      echo_fail(t, "cannot open the UDP socket", rc);
+      return rc;
+    }
+    for (i = 0; !o->readiness && i < o->udp_depth; i++) {
+      char *buf;
+      if (riox_buf_get(g_loop, &buf) < 0) break;
+      udp_repost(*udp, buf);
+    }
+    if (riox_sock_local(*udp, &a) == 0) t->udp_bound = a.port;
+  }
+  if (t->tcp_port >= 0) {
+    bind_addr.port = (uint16_t)t->tcp_port;
+    rc = riox_tcp_listen(g_loop, &bind_addr, 0, flags, NULL, tcp);
+    if (rc == 0 && o->readiness) rc = riox_watch(*tcp, RIOX_READABLE, NULL);
+    if (rc < 0) {
+      echo_fail(t, "cannot listen on TCP", rc);
+      return rc;
+    }
+    if (riox_sock_local(*tcp, &a) == 0) t->tcp_bound = a.port;
+  }
+  return 0;
+}
+
+/* Serve until --seconds passed (or the process is killed). */
+static void echo_run(echo_thread *t, riox_sock *udp, riox_sock *tcp) {
+  riox_event evs[128];
+  uint64_t timer = 0;
+  int running = 1;
+  if (t->o->seconds > 0) riox_timer_start(g_loop, (uint64_t)t->o->seconds * 1000u, NULL, &timer);
+  while (running) {
+    int n = riox_wait(g_loop, evs, 128, -1), k;
+    if (n < 0) {
+      echo_fail(t, "riox_wait", n);
+      break;
+    }
+    for (k = 0; k < n; k++) {
+      const riox_event *ev = &evs[k];
+      if (ev->type == RIOX_EV_TIMER) running = 0;
+      else if (ev->type == RIOX_EV_ERROR)
+        fprintf(stderr, "riox-echo: loop error: %s\n", riox_strerror(ev->status));
+      else if (t->o->readiness) readiness_event(ev, udp, tcp);
+      else if (ev->sock == udp) udp_event(ev);
+      else tcp_event(ev);
+    }
+  }
+  riox_loop_stats(g_loop, &t->st);
+}
+
+static void echo_serve(echo_thread *t) {
+  riox_sock *udp = NULL, *tcp = NULL;
+  int rc = echo_setup(t, &udp, &tcp);
+  (void)riox_wake(t->ctl, t);
+  if (rc == 0) echo_run(t, udp, tcp);
+  if (g_loop != NULL) riox_loop_close(g_loop);
+  g_loop = NULL;
+}
+
+#ifdef _WIN32
+static DWORD WINAPI echo__thread_main(LPVOID arg) {
+  echo_serve((echo_thread *)arg);
+  return 0;
+}
+#else
+static void *echo__thread_main(void *arg) {
+  echo_serve((echo_thread *)arg);
+  return NULL;
+}
+#endif
+
+/* Start thread i and wait until it serves (or failed): thread 0 learns the
+ * ports (0 = ephemeral) that the others then share. */
+static int echo_start(echo_thread *t, echo_os_thread *ot, riox_loop *ctl) {
+  riox_event ev;
+  int n;
+  t->ctl = ctl;
+  if (echo_thread_start(ot, t) < 0) {
+    fprintf(stderr, "riox-echo: cannot start thread %d\n", t->index);
+    return -1;
+  }
+  do {
+    n = riox_wait(ctl, &ev, 1, -1);
+  } while (n == 0 || (n > 0 && ev.type != RIOX_EV_WAKE));
+  if (n < 0) {
+    fail("riox_wait (threads)", n);
+    return -1;
+  }
+  return 0;
+}
+
 /* ----------------------------------------------------------------- main */
+
+static void echo_print_stats(const char *who, const riox_stats *st) {
+  fprintf(stderr,
+          "riox-echo: %srecv %llu (%llu bytes) send %llu (%llu bytes) accepts %llu os_calls %llu "
+          "waits %llu drops %llu icmp %llu buffers high-water %llu/%llu\n",
+          who, (unsigned long long)st->recv_ops, (unsigned long long)st->recv_bytes,
+          (unsigned long long)st->send_ops, (unsigned long long)st->send_bytes,
+          (unsigned long long)st->accepts, (unsigned long long)st->os_calls,
+          (unsigned long long)st->waits, (unsigned long long)st->drops,
+          (unsigned long long)st->icmp_errors, (unsigned long long)st->buf_high_water,
+          (unsigned long long)st->buf_total);
+}
 
 int main(int argc, char **argv) {
   echo_opts o;
-  riox_loop_config cfg;
-  riox_addr bind_addr, a;
-  riox_sock *udp = NULL, *tcp = NULL;
-  riox_stats st;
-  unsigned udp_port = 0, tcp_port = 0;
-  uint32_t flags = 0;
-  int rc;
+  riox_addr bind_addr;
+  echo_thread *ts;
+  echo_os_thread *ots;
+  riox_loop *ctl = NULL;
+  riox_stats sum;
   long i;
   if (parse_args(argc, argv, &o) < 0) return 2;
   if (riox_addr_parse(o.bind, 0, &bind_addr) < 0) {
@@ -440,87 +677,93 @@ int main(int argc, char **argv) {
     if (emu != NULL && strcmp(emu, "1") == 0) rio_emu_install(1);
   }
 #endif
-  riox_loop_config_init(&cfg);
-  cfg.backend = o.backend;
-  cfg.buf_size = ECHO_BUF_SIZE;
-  cfg.buf_count = (uint32_t)o.buf_count;
-  rc = riox_loop_create(&cfg, &g_loop);
-  if (rc < 0) {
-    fail("cannot create the loop", rc);
+  ts = (echo_thread *)calloc((size_t)o.threads, sizeof *ts);
+  ots = (echo_os_thread *)calloc((size_t)o.threads, sizeof *ots);
+  if (ts == NULL || ots == NULL) {
+    fprintf(stderr, "riox-echo: no memory for %ld threads\n", o.threads);
     return 1;
   }
-  g_bufsz = riox_loop_buf_size(g_loop);
-  /* "::" serves both families. */
-  if (bind_addr.family == RIOX_AF_INET6) {
-    static const uint8_t zero[16];
-    if (memcmp(bind_addr.ip, zero, 16) == 0) flags |= RIOX_SOCK_DUALSTACK;
+  for (i = 0; i < o.threads; i++) {
+    ts[i].o = &o;
+    ts[i].index = (int)i;
+    ts[i].bind = bind_addr;
+    ts[i].udp_port = o.udp_port;
+    ts[i].tcp_port = o.tcp_port;
   }
-  /* A socket's style is chosen when it is opened; the listener's
-   * connections (riox_try_accept) follow it. */
-  if (o.readiness) flags |= RIOX_SOCK_READINESS;
-  if (o.udp_port >= 0) {
-    bind_addr.port = (uint16_t)o.udp_port;
-    rc = riox_udp_open(g_loop, &bind_addr, NULL, flags | (o.offload ? RIOX_UDP_GRO : 0u), NULL,
-                       &udp);
-    if (rc == 0 && o.readiness) rc = riox_watch(udp, RIOX_READABLE, NULL);
-    if (rc < 0) {
-      fail("cannot open the UDP socket", rc);
-      riox_loop_close(g_loop);
+  if (o.threads == 1) {
+    /* One loop, on this thread, as always. */
+    riox_sock *udp = NULL, *tcp = NULL;
+    if (echo_setup(&ts[0], &udp, &tcp) < 0) {
+      if (g_loop != NULL) riox_loop_close(g_loop);
       return 1;
     }
-    for (i = 0; !o.readiness && i < o.udp_depth; i++) {
-      char *buf;
-      if (riox_buf_get(g_loop, &buf) < 0) break;
-      udp_repost(udp, buf);
-    }
-    if (riox_sock_local(udp, &a) == 0) udp_port = a.port;
+    printf("ready backend=%s udp=%u tcp=%u\n", ts[0].backend, ts[0].udp_bound, ts[0].tcp_bound);
+    fflush(stdout);
+    echo_run(&ts[0], udp, tcp);
+    riox_loop_close(g_loop);
+    if (!o.quiet) echo_print_stats("", &ts[0].st);
+    i = ts[0].rc < 0 ? 1 : 0;
+    free(ts);
+    free(ots);
+    return (int)i;
   }
-  if (o.tcp_port >= 0) {
-    bind_addr.port = (uint16_t)o.tcp_port;
-    rc = riox_tcp_listen(g_loop, &bind_addr, 0, flags, NULL, &tcp);
-    if (rc == 0 && o.readiness) rc = riox_watch(tcp, RIOX_READABLE, NULL);
-    if (rc < 0) {
-      fail("cannot listen on TCP", rc);
-      riox_loop_close(g_loop);
-      return 1;
-    }
-    if (riox_sock_local(tcp, &a) == 0) tcp_port = a.port;
-  }
-  printf("ready backend=%s udp=%u tcp=%u\n", riox_loop_backend(g_loop), udp_port, tcp_port);
-  fflush(stdout);
   {
-    riox_event evs[128];
-    uint64_t timer = 0;
-    int running = 1;
-    if (o.seconds > 0) riox_timer_start(g_loop, (uint64_t)o.seconds * 1000u, NULL, &timer);
-    while (running) {
-      int n = riox_wait(g_loop, evs, 128, -1), k;
-      if (n < 0) {
-        fail("riox_wait", n);
-        break;
-      }
-      for (k = 0; k < n; k++) {
-        const riox_event *ev = &evs[k];
-        if (ev->type == RIOX_EV_TIMER) running = 0;
-        else if (ev->type == RIOX_EV_ERROR)
-          fprintf(stderr, "riox-echo: loop error: %s\n", riox_strerror(ev->status));
-        else if (o.readiness) readiness_event(ev, udp, tcp);
-        else if (ev->sock == udp) udp_event(ev);
-        else tcp_event(ev);
-      }
+    /* The main thread only waits for the serving threads to be set up. */
+    riox_loop_config cc;
+    int rc;
+    riox_loop_config_init(&cc);
+    cc.backend = o.backend;
+    cc.buf_size = 64;
+    cc.buf_count = 1;
+    cc.max_requests = 16;
+    rc = riox_loop_create(&cc, &ctl);
+    if (rc < 0) {
+      fail("cannot create the control loop", rc);
+      return 1;
     }
   }
-  riox_loop_stats(g_loop, &st);
-  if (!o.quiet)
-    fprintf(stderr,
-            "riox-echo: recv %llu (%llu bytes) send %llu (%llu bytes) accepts %llu os_calls %llu "
-            "waits %llu drops %llu icmp %llu buffers high-water %llu/%llu\n",
-            (unsigned long long)st.recv_ops, (unsigned long long)st.recv_bytes,
-            (unsigned long long)st.send_ops, (unsigned long long)st.send_bytes,
-            (unsigned long long)st.accepts, (unsigned long long)st.os_calls,
-            (unsigned long long)st.waits, (unsigned long long)st.drops,
-            (unsigned long long)st.icmp_errors, (unsigned long long)st.buf_high_water,
-            (unsigned long long)st.buf_total);
-  riox_loop_close(g_loop);
+  for (i = 0; i < o.threads; i++) {
+    if (i > 0) {
+      /* The ports thread 0 got (an ephemeral port is shared too). */
+      if (o.udp_port >= 0) ts[i].udp_port = (long)ts[0].udp_bound;
+      if (o.tcp_port >= 0) ts[i].tcp_port = (long)ts[0].tcp_bound;
+#ifdef _WIN32
+      ts[i].tcp_port = -1; /* no TCP port sharing on Windows: thread 0 listens */
+#endif
+    }
+    if (echo_start(&ts[i], &ots[i], ctl) < 0) return 1;
+    if (ts[i].rc < 0) return 1; /* said why; the process ends with its threads */
+  }
+  printf("ready backend=%s udp=%u tcp=%u threads=%ld\n", ts[0].backend, ts[0].udp_bound,
+         ts[0].tcp_bound, o.threads);
+  fflush(stdout);
+  memset(&sum, 0, sizeof sum);
+  for (i = 0; i < o.threads; i++) {
+    echo_thread_join(ots[i]);
+    sum.recv_ops += ts[i].st.recv_ops;
+    sum.recv_bytes += ts[i].st.recv_bytes;
+    sum.send_ops += ts[i].st.send_ops;
+    sum.send_bytes += ts[i].st.send_bytes;
+    sum.accepts += ts[i].st.accepts;
+    sum.os_calls += ts[i].st.os_calls;
+    sum.waits += ts[i].st.waits;
+    sum.drops += ts[i].st.drops;
+    sum.icmp_errors += ts[i].st.icmp_errors;
+    sum.buf_high_water += ts[i].st.buf_high_water;
+    sum.buf_total += ts[i].st.buf_total;
+  }
+  riox_loop_close(ctl);
+  if (!o.quiet) {
+    char who[32];
+    echo_print_stats("", &sum);
+    for (i = 0; i < o.threads; i++) {
+      snprintf(who, sizeof who, "thread %ld: ", i);
+      echo_print_stats(who, &ts[i].st);
+    }
+  }
+  for (i = 0; i < o.threads; i++)
+    if (ts[i].rc < 0) return 1;
+  free(ts);
+  free(ots);
   return 0;
 }

@@ -141,9 +141,15 @@ int main(int argc, char **argv) {
   env = getenv("RIOX_BACKEND");
   if (env != NULL && env[0] != '\0' && !o.json)
     fprintf(stderr, "riox-perf: note: RIOX_BACKEND=%s in the environment overrides --backend\n", env);
+  if (o.role == PERF_ROLE_SERVER && o.threads > 1) {
+    rc = perf_threads_run(&o, &res, err, sizeof err); /* examples/perf/threads.c */
+    if (rc != PERF_EXIT_OK) fprintf(stderr, "riox-perf: %s\n", err);
+    return rc;
+  }
   if (o.role == PERF_ROLE_SERVER) return perf__run_server(&o);
   if (o.rate > 0) plat_timer_fine_begin(); /* pacing wakes up on time */
-  if (o.role == PERF_ROLE_CLIENT) rc = perf_client_run(&o, &o.target, NULL, &res, err, sizeof err);
+  if (o.threads > 1) rc = perf_threads_run(&o, &res, err, sizeof err);
+  else if (o.role == PERF_ROLE_CLIENT) rc = perf_client_run(&o, &o.target, NULL, &res, err, sizeof err);
   else rc = perf__run_both(&o, &res, err, sizeof err);
   if (o.rate > 0) plat_timer_fine_end();
   if (rc != PERF_EXIT_OK) {

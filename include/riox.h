@@ -172,7 +172,12 @@ typedef struct riox_loop_config {
   uint32_t max_requests; /* in-flight operations per loop (default 8192) */
   uint32_t accept_depth; /* AcceptEx kept posted per listener (default 8) */
   uint32_t rio_notify;   /* enum riox_rio_notify */
-  uint32_t reserved[8];  /* zero */
+  /* The processor this loop serves, for its RIOX_SOCK_REUSEPORT sockets
+   * ("A loop per core"): 0 = none, else processor index + 1 (at most 65536).
+   * Windows needs it for a UDP socket with the flag (SIO_CPU_AFFINITY);
+   * Linux gives it as SO_INCOMING_CPU. riox does not pin the thread. */
+  uint32_t cpu;
+  uint32_t reserved[7];  /* zero */
 } riox_loop_config;
 
 /* Fill *cfg with the defaults. */
@@ -313,7 +318,14 @@ enum riox_sock_flags {
  * threads each open a socket on the same port; the OS spreads the
  * datagrams and connections over them (Linux: SO_REUSEPORT, by a hash of
  * the flow; Windows: see docs/design.md, "A loop per core"). Every socket
- * sharing the port must be opened with the flag. */
+ * sharing the port must be opened with the flag; a socket without it finds
+ * the port taken (RIOX_EADDRINUSE). With riox_loop_config.cpu set, the OS
+ * prefers the socket of the loop whose processor took the packet in.
+ * Windows: a UDP socket with the flag needs cfg.cpu (SIO_CPU_AFFINITY,
+ * Windows 10 2004 and later; RIOX_ENOTSUP where the OS lacks it, as Wine
+ * does); Windows cannot share a TCP port between listeners, so there the
+ * flag changes nothing on a listener and a second one on the port fails
+ * with RIOX_EADDRINUSE: one loop listens. */
 #define RIOX_MAX_SEGMENTS 64u
 
 /* UDP and ICMP: Windows reports an ICMP port-unreachable (the answer to a

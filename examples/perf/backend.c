@@ -52,6 +52,7 @@ int perf_loop_open(const perf_opts *o, uint32_t buf_size, uint32_t buf_count, ri
   cfg.max_requests = buf_count + 2u * PERF_CONNS_MAX + 64u;
   cfg.accept_depth = 16;
   cfg.rio_notify = o->rio_notify;
+  cfg.cpu = o->loop_cpu; /* --threads: "A loop per core" */
   rc = riox_loop_create(&cfg, out);
   if (rc == RIOX_ENOTSUP) {
     snprintf(err, errlen, "backend %s is not available here: %s", perf_backend_name(o->backend),

@@ -404,6 +404,14 @@ int perf_client_run(const perf_opts *o, const riox_addr *target, perf_server_t *
   } else {
     client__result(&c, res);
     rc = PERF_EXIT_OK;
+    /* --threads: the run's percentiles come from every client's samples
+     * (o->hist_out starts zeroed: it gets this histogram's precision). */
+    if (o->hist_out != NULL &&
+        ((o->hist_out->counts == NULL && histogram_init(o->hist_out, CLIENT__HIST_PRECISION) < 0) ||
+         histogram_merge(o->hist_out, &c.hist) < 0)) {
+      snprintf(err, errlen, "cannot merge the latency histograms");
+      rc = PERF_EXIT_FAIL;
+    }
   }
   client__free(&c);
   return rc;

@@ -67,6 +67,12 @@ void perf_opts_usage(FILE *f) {
           "                     coordinated omission). 0 = as fast as possible (default)\n"
           "  --duration SEC     measured seconds (default 10; decimals allowed)\n"
           "  --warmup SEC       seconds run before measuring, not counted (default 1)\n"
+          "  --threads N        N loops on N threads, 1..%u (default 1): the client runs N\n"
+          "                     clients of --conns each (--rate is shared out), the server\n"
+          "                     N loops sharing its port (RIOX_SOCK_REUSEPORT; Windows:\n"
+          "                     one TCP listener, on thread 0); results are summed\n"
+          "  --pin              pin thread i of each role to processor i (the loop gets it\n"
+          "                     as riox_loop_config.cpu)\n"
           "\n"
           "Backend:\n"
           "  --backend NAME     auto (default: Windows: RIO where the OS has it, else IOCP;\n"
@@ -97,7 +103,7 @@ void perf_opts_usage(FILE *f) {
           "Exit status: 0 run completed; 1 the run failed (peer unreachable, nothing\n"
           "completed, I/O failure); 2 bad options; 3 the backend is not available here.\n",
           PERF_HDR_SIZE, PERF_UDP_SIZE_MAX, PERF_HDR_SIZE, PERF_TCP_SIZE_MAX, PERF_CONNS_MAX,
-          PERF_DEPTH_MAX, PERF_DEFAULT_PORT, PERF_DEFAULT_PORT, PERF_DEFAULT_PORT,
+          PERF_DEPTH_MAX, PERF_THREADS_MAX, PERF_DEFAULT_PORT, PERF_DEFAULT_PORT, PERF_DEFAULT_PORT,
           PERF_DEFAULT_PORT);
 }
 
@@ -166,7 +172,8 @@ static int perf__takes_value(const char *name) {
   static const char *const valued[] = {"--role",     "--mode",   "--backend", "--rio-notify",
                                        "--size",     "--conns",  "--depth",   "--duration",
                                        "--warmup",   "--rate",   "--target",  "--bind",
-                                       "--connect-timeout", "--offload"};
+                                       "--connect-timeout", "--offload",
+                                       "--threads"};
   size_t i;
   for (i = 0; i < PERF__COUNT(valued); i++)
     if (strcmp(name, valued[i]) == 0) return 1;
@@ -189,6 +196,7 @@ static void perf__defaults(perf_opts *o) {
   o->backend = PERF_BACKEND_AUTO;
   o->rio_notify = RIOX_RIO_NOTIFY_IOCP;
   o->conns = 1;
+  o->threads = 1;
   o->duration_s = 10.0;
   o->warmup_s = 1.0;
   o->connect_timeout_s = 3.0;
@@ -221,10 +229,11 @@ int perf_opts_parse(int argc, char **argv, perf_opts *o, char *err, size_t errle
       strcpy(name, a);
     }
     if (strcmp(name, "--json") == 0 || strcmp(name, "--quiet") == 0 ||
-        strcmp(name, "--echo-peer") == 0) {
+        strcmp(name, "--echo-peer") == 0 || strcmp(name, "--pin") == 0) {
       if (v != NULL) return perf__fail(err, errlen, "%s takes no value", name);
       if (name[2] == 'j') o->json = 1;
       else if (name[2] == 'q') o->quiet = 1;
+      else if (name[2] == 'p') o->pin = 1;
       else o->echo_peer = 1;
       continue;
     }
@@ -257,6 +266,10 @@ int perf_opts_parse(int argc, char **argv, perf_opts *o, char *err, size_t errle
         return perf__fail(err, errlen, "--size '%.40s': expected bytes in %u..%u", v, PERF_HDR_SIZE,
                           PERF_TCP_SIZE_MAX);
       have_size = 1;
+    } else if (strcmp(name, "--threads") == 0) {
+      if (perf__u32(v, 1, PERF_THREADS_MAX, &o->threads) < 0)
+        return perf__fail(err, errlen, "--threads '%.40s': expected a number in 1..%u", v,
+                          PERF_THREADS_MAX);
     } else if (strcmp(name, "--conns") == 0) {
       if (perf__u32(v, 1, PERF_CONNS_MAX, &o->conns) < 0)
         return perf__fail(err, errlen, "--conns '%.40s': expected a number in 1..%u", v, PERF_CONNS_MAX);

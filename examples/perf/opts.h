@@ -26,6 +26,7 @@ enum perf_backend {
 #define PERF_TCP_SIZE_MAX 1048576u /* one pool slot at most */
 #define PERF_CONNS_MAX 1024u
 #define PERF_DEPTH_MAX 1024u
+#define PERF_THREADS_MAX 64u
 #define PERF_DEFAULT_PORT 7400u
 
 typedef struct perf_opts {
@@ -48,6 +49,12 @@ typedef struct perf_opts {
   int offload;       /* enum perf_offload (--offload); perf_offload_on resolves the default */
   /* Set when the option was given, so role-dependent defaults can apply. */
   int have_duration, have_bind, have_depth;
+  uint32_t threads;  /* --threads: loops, one per thread, per role (default 1) */
+  int pin;           /* --pin: thread i runs on processor i */
+  /* Not options: set by threads.c in each thread's copy (0 / NULL otherwise). */
+  uint32_t loop_cpu;          /* riox_loop_config.cpu of the thread's loop */
+  int reuseport;              /* server sockets share the port (RIOX_SOCK_REUSEPORT) */
+  struct histogram *hist_out; /* client: its latencies are merged in here */
 } perf_opts;
 
 /* --offload: UDP segmentation offload (riox.h, "Segmentation offload"). */

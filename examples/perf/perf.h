@@ -63,6 +63,13 @@ void perf_server_close(perf_server_t *s);
 int perf_client_run(const perf_opts *o, const riox_addr *target, perf_server_t *srv,
                     perf_result_t *res, char *err, size_t errlen);
 
+/* ------------------------------------------------------------ threads */
+
+/* --threads N > 1 (threads.c): every role on N loops on N threads. Server
+ * role: prints the ready line and serves, *res unused. Client and both:
+ * fills *res with the summed result. PERF_EXIT_*, err set on failure. */
+int perf_threads_run(const perf_opts *o, perf_result_t *res, char *err, size_t errlen);
+
 /* --role both: add the in-process server's share (OS calls, errors, drops)
  * between its SNAP_START and SNAP_END statistics. */
 void perf_result_add_server(perf_result_t *r, const riox_stats *s0, const riox_stats *s1);

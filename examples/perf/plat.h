@@ -22,6 +22,8 @@ typedef struct plat_thread plat_thread_t;
 int plat_thread_start(plat_thread_t **out, void (*fn)(void *), void *arg);
 /* Wait for the thread to end and free it. */
 void plat_thread_join(plat_thread_t *t);
+/* Pin the calling thread to processor cpu (--pin): 0, or -1. */
+int plat_thread_pin(uint32_t cpu);
 
 /* A one-shot signal between threads (set once, waited on once). Setting it
  * publishes every write made before (a full barrier). */

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -54,6 +55,14 @@ int plat_thread_start(plat_thread_t **out, void (*fn)(void *), void *arg) {
   }
   *out = t;
   return 0;
+}
+
+int plat_thread_pin(uint32_t cpu) {
+  cpu_set_t set;
+  if (cpu >= CPU_SETSIZE) return -1;
+  CPU_ZERO(&set);
+  CPU_SET((int)cpu, &set);
+  return pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0 ? 0 : -1;
 }
 
 void plat_thread_join(plat_thread_t *t) {

@@ -45,6 +45,11 @@ void plat_cpu_ns(uint64_t *user, uint64_t *kernel) {
   *kernel = plat__filetime_ns(&k);
 }
 
+int plat_thread_pin(uint32_t cpu) {
+  if (cpu >= 8u * sizeof(DWORD_PTR)) return -1; /* beyond the first processor group */
+  return SetThreadAffinityMask(GetCurrentThread(), (DWORD_PTR)1 << cpu) != 0 ? 0 : -1;
+}
+
 int plat_under_wine(void) {
   /* Wine's ntdll exports wine_get_version; Windows' does not. */
   HMODULE ntdll = GetModuleHandleA("ntdll.dll");

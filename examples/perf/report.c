@@ -59,6 +59,7 @@ void perf_report_json(FILE *f, const perf_result_t *r) {
   report__u64(f, "size", r->size);
   report__u64(f, "conns", r->conns);
   report__u64(f, "depth", r->depth);
+  report__u64(f, "threads", r->threads > 0 ? r->threads : 1u);
   report__num(f, "rate", r->rate, "%.0f", 1);
   report__num(f, "duration_s", r->duration_s, "%.3f", 1);
   report__num(f, "warmup_s", r->warmup_s, "%.3f", 1);
@@ -116,11 +117,12 @@ void perf_report_table(FILE *f, const perf_result_t *r) {
   fprintf(f, "riox-perf %s on %s%s%s%s\n", r->mode, r->backend, r->rio_notify ? " (notify " : "",
           r->rio_notify ? r->rio_notify : "", r->rio_notify ? ")" : "");
   fprintf(f, "  role %s, %u %s, depth %u, %u-byte payloads, %s, %.1f s measured after %.1f s warm-up%s\n",
-          r->role, r->conns,
+          r->role, r->conns * (r->threads > 1 ? r->threads : 1u),
           tcp ? (r->conns == 1 ? "connection" : "connections") : (r->conns == 1 ? "socket" : "sockets"),
           r->depth, r->size,
           r->rate > 0 ? report__si(a, sizeof a, r->rate, "ops/s fixed rate") : "unlimited rate",
           r->elapsed_s, r->warmup_s, r->under_wine ? " (under Wine: numbers measure Wine)" : "");
+  if (r->threads > 1) fprintf(f, "  %-22s %u (each with its own loop)\n", "threads", r->threads);
   fprintf(f, "  %-22s %llu\n", "operations", (unsigned long long)r->ops);
   fprintf(f, "  %-22s %s\n", "operations/s", report__si(a, sizeof a, r->ops_per_sec, "ops/s"));
   fprintf(f, "  %-22s %s\n", "throughput (payload)", report__si(b, sizeof b, r->bits_per_sec, "bit/s"));

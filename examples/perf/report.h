@@ -16,6 +16,7 @@ typedef struct perf_result {
   const char *rio_notify;        /* NULL when the backend is not RIO */
   const char *latency_kind;      /* "round-trip" or "send-completion" */
   uint32_t size, conns, depth;
+  uint32_t threads;              /* client loops (--threads); conns is per thread */
   double rate;                   /* requested ops/s, 0 = unlimited */
   double duration_s, warmup_s;
   int under_wine;

@@ -337,6 +337,7 @@ int perf_server_open(const perf_opts *o, int udp, int tcp, uint32_t buf_size, pe
   }
   s->bufsz = riox_loop_buf_size(s->loop);
   if (bind.family == RIOX_AF_INET6 && memcmp(bind.ip, zero, 16) == 0) flags |= RIOX_SOCK_DUALSTACK;
+  if (o->reuseport) flags |= RIOX_SOCK_REUSEPORT; /* --threads (threads.c) */
   if (udp) {
     /* --offload on: coalesced receives (riox.h, "Segmentation offload":
      * receives of at least 65535 bytes), for udp-flood in-process, for

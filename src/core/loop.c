@@ -48,6 +48,10 @@ static int loop__check_config(const riox_loop_config *cfg) {
   if (cfg->rio_notify > RIOX_RIO_NOTIFY_EVENT)
     return error_detail(RIOX_EINVAL, "rio_notify %u: must be 0 (iocp), 1 (poll) or 2 (event)",
                         cfg->rio_notify);
+  /* SIO_CPU_AFFINITY takes a USHORT processor index (WSAIoctl, Microsoft Learn). */
+  if (cfg->cpu > 65536u)
+    return error_detail(RIOX_EINVAL, "cpu %u: must be 0 (none) or processor index + 1 (1..65536)",
+                        cfg->cpu);
   return 0;
 }
 

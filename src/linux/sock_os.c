@@ -27,6 +27,23 @@ static void sock__init_os(riox_sock *sock) {
   list_init(&sock->work);
 }
 
+/* RIOX_SOCK_REUSEPORT ("A loop per core", riox.h): SO_REUSEPORT before
+ * bind, so the kernel spreads datagrams and connections over every socket
+ * of the group by a hash of the flow (socket(7)). With the loop's cpu, also
+ * SO_INCOMING_CPU: the group then prefers the socket whose CPU took the
+ * packet in (honoured inside reuseport groups since Linux 6.2). */
+static int sock__reuseport(riox_sock *sock, uint32_t cpu) {
+  int on = 1;
+  if (setsockopt(sock->s, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0)
+    return sock_errno_error("setsockopt(SO_REUSEPORT)");
+  if (cpu != 0) {
+    int c = (int)(cpu - 1);
+    if (setsockopt(sock->s, SOL_SOCKET, SO_INCOMING_CPU, &c, sizeof c) != 0)
+      return sock_errno_error("setsockopt(SO_INCOMING_CPU)");
+  }
+  return 0;
+}
+
 /* Every socket is non-blocking: the completion backends never block in a
  * call, and readiness sockets need it for riox_try_*. */
 int sock_create(riox_loop *loop, int kind, int family, uint32_t flags, void *ctx,
@@ -55,6 +72,7 @@ int sock_create(riox_loop *loop, int kind, int family, uint32_t flags, void *ctx
     (void)setsockopt(sock->s, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
   if (rc == 0 && kind == SK_TCP) (void)setsockopt(sock->s, IPPROTO_TCP, 1 /* TCP_NODELAY */, &on, sizeof on);
   if (rc == 0 && kind == SK_UDP) rc = linux_udp_sock_opts(sock);
+  if (rc == 0 && (flags & RIOX_SOCK_REUSEPORT)) rc = sock__reuseport(sock, loop->cfg.cpu);
   if (rc == 0) rc = sock_hold_close(sock);
   if (rc < 0) {
     close(sock->s);

@@ -127,6 +127,45 @@ DWORD sock_wsa_flags(const riox_loop *loop, int mode) {
          (mode == SK_MODE_COMPLETION ? (DWORD)loop->be->os_sock_flags : 0);
 }
 
+/* RIOX_SOCK_REUSEPORT on a UDP socket ("A loop per core", docs/design.md):
+ * SIO_CPU_AFFINITY with the loop's processor, before bind (after it the
+ * ioctl fails with WSAEINVAL). Sockets so tied to different processors may
+ * bind one address, and each flow's datagrams go to the socket of the
+ * processor RSS gives the flow (WSAIoctl, Microsoft Learn; msquic's
+ * per-processor sockets and ctsTraffic -EnableRecvSharding do the same).
+ * The ioctl is for UDP only and incompatible with SO_REUSEADDR; Windows
+ * before 10 2004 lacks it, Wine 8 refuses it with WSAEOPNOTSUPP (seen
+ * here): RIOX_ENOTSUP, never a silent fallback. Listeners get nothing:
+ * Windows shares no TCP port between listeners (SO_REUSEADDR there lets a
+ * second listener take the port, not share it). */
+static int sock__cpu_affinity(riox_sock *sock) {
+  USHORT cpu;
+  DWORD bytes = 0;
+  int err;
+  if (sock->loop->cfg.cpu == 0)
+    return error_detail(RIOX_EINVAL,
+                        "riox_udp_open: RIOX_SOCK_REUSEPORT on Windows needs the loop's "
+                        "processor (riox_loop_config.cpu = processor index + 1): the port is "
+                        "shared by per-processor sockets (SIO_CPU_AFFINITY)");
+  if (sock->flags & RIOX_SOCK_REUSEADDR)
+    return error_detail(RIOX_EINVAL,
+                        "riox_udp_open: RIOX_SOCK_REUSEPORT and RIOX_SOCK_REUSEADDR exclude each "
+                        "other on Windows (SIO_CPU_AFFINITY is incompatible with SO_REUSEADDR)");
+  cpu = (USHORT)(sock->loop->cfg.cpu - 1);
+  LOOP_OSCALL(sock->loop);
+  if (ws_wsaioctl(sock->s, SIO_CPU_AFFINITY, &cpu, sizeof cpu, NULL, 0, &bytes) == 0) return 0;
+  err = WSAGetLastError();
+  if (err == WSAEOPNOTSUPP || err == WSAENOPROTOOPT)
+    return error_detail(RIOX_ENOTSUP,
+                        "riox_udp_open: RIOX_SOCK_REUSEPORT: this system cannot share a UDP port "
+                        "between sockets (WSAIoctl(SIO_CPU_AFFINITY) failed: WSA error %d; "
+                        "Windows 10 2004 or later has it, Wine does not)",
+                        err);
+  return error_detail(error_from_win32((uint32_t)err),
+                      "riox_udp_open: WSAIoctl(SIO_CPU_AFFINITY, processor %u) failed: WSA error %d",
+                      (unsigned)cpu, err);
+}
+
 int sock_create(riox_loop *loop, int kind, int family, uint32_t flags, void *ctx,
                 riox_sock **out) {
   int type = kind == SK_UDP ? SOCK_DGRAM : SOCK_STREAM;
@@ -159,6 +198,10 @@ int sock_create(riox_loop *loop, int kind, int family, uint32_t flags, void *ctx
       rc = sock_wsa_error("setsockopt(IPV6_V6ONLY)");
       goto fail;
     }
+  }
+  if (kind == SK_UDP && (flags & RIOX_SOCK_REUSEPORT)) {
+    rc = sock__cpu_affinity(sock);
+    if (rc < 0) goto fail;
   }
   if (flags & RIOX_SOCK_REUSEADDR) {
     BOOL on = TRUE;

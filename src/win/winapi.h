@@ -20,6 +20,11 @@
 #ifndef SIO_UDP_CONNRESET
 #define SIO_UDP_CONNRESET _WSAIOW(IOC_VENDOR, 12)
 #endif
+/* Per-processor sockets sharing one UDP port (WSAIoctl, Microsoft Learn:
+ * 0x98000015 with SDKs before 10.0.19041; mstcpip.h, not included here). */
+#ifndef SIO_CPU_AFFINITY
+#define SIO_CPU_AFFINITY _WSAIOW(IOC_VENDOR, 21)
+#endif
 
 /* What the Windows SDK declares and another SDK (mingw-w64, or Wine's
  * headers that scripts/msvc-check.sh compiles against) may lack or keep in

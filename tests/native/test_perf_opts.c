@@ -174,6 +174,18 @@ Test(perf_opts_numbers, conns_and_depth_ranges) {
   expect_error(PARSE("--conns", " 4"), "--conns");
 }
 
+Test(perf_opts_numbers, threads_range_and_pin) {
+  expect_ok(PARSE("--quiet"));
+  cr_expect_eq(o.threads, 1u, "default --threads %u", o.threads);
+  cr_expect_eq(o.pin, 0);
+  expect_ok(PARSE("--threads", "64", "--pin"));
+  cr_expect_eq(o.threads, 64u);
+  cr_expect_eq(o.pin, 1);
+  expect_error(PARSE("--threads", "0"), "--threads '0'");
+  expect_error(PARSE("--threads", "65"), "1..64");
+  expect_error(PARSE("--pin=1"), "--pin takes no value");
+}
+
 Test(perf_opts_numbers, durations_take_decimals) {
   expect_ok(PARSE("--duration", "0.5", "--warmup", "0"));
   cr_expect(o.duration_s == 0.5, "duration %g", o.duration_s);
@@ -256,6 +268,7 @@ Test(perf_opts_grammar, usage_mentions_every_option) {
   static const char *opts[] = {"--role", "--mode", "--backend", "--rio-notify", "--size",
                                "--conns", "--depth", "--rate", "--duration", "--warmup",
                                "--target", "--bind", "--connect-timeout", "--json", "--quiet",
+                               "--threads", "--pin",
                                "--help", "udp-flood", "udp-rr", "tcp-stream", "tcp-rr",
                                "rio-emulated", "Exit status"};
   char text[8192];
