@@ -282,6 +282,7 @@ static void client__result(client_t *c, perf_result_t *r) {
   r->size = c->o->size;
   r->conns = c->o->conns;
   r->depth = c->o->depth;
+  r->offload = (uint32_t)perf_offload_on(c->o); /* --offload, resolved */
   r->rate = c->o->rate;
   r->duration_s = c->o->duration_s;
   r->warmup_s = c->o->warmup_s;

@@ -60,6 +60,7 @@ void perf_report_json(FILE *f, const perf_result_t *r) {
   report__u64(f, "conns", r->conns);
   report__u64(f, "depth", r->depth);
   report__u64(f, "threads", r->threads > 0 ? r->threads : 1u);
+  fprintf(f, "\"offload\":%s,", r->offload ? "true" : "false");
   report__num(f, "rate", r->rate, "%.0f", 1);
   report__num(f, "duration_s", r->duration_s, "%.3f", 1);
   report__num(f, "warmup_s", r->warmup_s, "%.3f", 1);

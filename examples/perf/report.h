@@ -17,6 +17,7 @@ typedef struct perf_result {
   const char *latency_kind;      /* "round-trip" or "send-completion" */
   uint32_t size, conns, depth;
   uint32_t threads;              /* client loops (--threads); conns is per thread */
+  uint32_t offload;              /* --offload resolved: 1 segmented sends / coalesced receives */
   double rate;                   /* requested ops/s, 0 = unlimited */
   double duration_s, warmup_s;
   int under_wine;
