@@ -6,6 +6,16 @@
 
 #include "core.h"
 
+/* udp(7)'s offload options, for C libraries whose headers predate them
+ * (the same numbers the kernel's uapi gives; an identical redefinition is
+ * harmless where <netinet/udp.h> has them). */
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+
 /* errno of the failed call `what` as RIOX_E*, with a detail. */
 int sock_errno_error(const char *what);
 /* Wrap an accepted connection (fd is non-blocking already). */

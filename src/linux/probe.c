@@ -13,13 +13,6 @@
 #include "linux.h"
 #include "uring.h"
 
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103
-#endif
-#ifndef UDP_GRO
-#define UDP_GRO 104
-#endif
-
 /* The socket options, on one throw-away UDP socket: setting them is the
  * test (an old kernel says ENOPROTOOPT). */
 static void probe__sockopts(riox_probe_report *out) {

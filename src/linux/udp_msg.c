@@ -24,13 +24,6 @@
 
 #include "linux.h"
 
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103
-#endif
-#ifndef UDP_GRO
-#define UDP_GRO 104
-#endif
-
 void linux_udp_offload_init(riox_loop *loop) {
   char v[8];
   int fd, one = 1, seg = 1200;
