@@ -279,7 +279,9 @@ enum riox_sock_flags {
  * event. riox issues it as one OS send with UDP_SEGMENT (Linux GSO) or
  * UDP_SEND_MSG_SIZE (Windows USO) where the probe found them, and splits it
  * into datagrams itself where not: the same datagrams reach the wire either
- * way, in order. At most RIOX_MAX_SEGMENTS datagrams, len at most the UDP
+ * way, in order. A close that stops a split send part way completes it
+ * with RIOX_ECANCELED and ev.len = the bytes of the datagrams that went
+ * out. At most RIOX_MAX_SEGMENTS datagrams, len at most the UDP
  * maximum (65507 on IPv4, 65527 on IPv6).
  * Receive: a socket opened with RIOX_UDP_GRO lets the OS hand over several
  * datagrams of one size from one source in one receive (UDP_GRO on Linux,

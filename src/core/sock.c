@@ -450,6 +450,9 @@ static void sock__event(riox_loop *loop, req_t *req, int status, uint32_t bytes)
   }
   /* REQ_SEND */
   req->done += bytes;
+  /* A UDP send split in software that a close stopped part way: the
+   * datagrams before ev.len went out, the rest never will (cancelled). */
+  if (sock->kind == SK_UDP && status == 0 && req->done < req->len) status = RIOX_ECANCELED;
   ev = loop_push_event(loop, RIOX_EV_SEND, sock, req->ctx, status);
   ev->data = req->data;
   ev->len = req->done;

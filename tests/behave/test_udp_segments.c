@@ -153,6 +153,58 @@ static int bad_input(void) {
   return 0;
 }
 
+/* riox_close right after a segmented send: one SEND event, then the
+ * CLOSE. Either all of it went (status 0, every byte: offloaded, or split
+ * before the close took effect) or the close stopped the split part way
+ * (RIOX_ECANCELED, ev.len = whole datagrams that went); never a success
+ * that sent less. */
+static int close_mid_split(void) {
+  riox_loop_config cfg;
+  riox_loop *loop;
+  riox_sock *a, *b;
+  riox_addr la = h_v4(0), lb = h_v4(0), pb;
+  riox_event ev;
+  riox_msg msg;
+  char *buf;
+  const uint32_t seg = 1000, len = 40 * 1000;
+  int round;
+  /* Twice: a send issued at once, and one held by RIOX_SEND_DEFER. */
+  h_config(&cfg);
+  cfg.buf_size = 65536;
+  cfg.buf_count = 8;
+  H_OK(h_loop(&loop, &cfg));
+  H_OK(riox_udp_open(loop, &lb, NULL, 0, NULL, &b));
+  H_OK(riox_sock_local(b, &pb));
+  for (round = 0; round < 2; round++) {
+    H_OK(riox_udp_open(loop, &la, NULL, 0, NULL, &a));
+    H_OK(riox_buf_get(loop, &buf));
+    h_fill(buf, len, 7);
+    memset(&msg, 0, sizeof msg);
+    msg.to = &pb;
+    msg.seg_size = seg;
+    H_OK(riox_sendmsg(a, buf, len, &msg, round == 1 ? RIOX_SEND_DEFER : 0u, (void *)0xc105e));
+    H_OK(riox_close(a));
+    H_EQ(h_wait_for(loop, RIOX_EV_SEND, a, &ev, NULL, 10000), 0);
+    H_CHECK(ev.ctx == (void *)0xc105e);
+    H_CHECK(ev.data == buf);
+    if (ev.status == 0) {
+      H_EQ(ev.len, len);
+    } else {
+      H_EQ(ev.status, RIOX_ECANCELED);
+      H_CHECK(ev.len < len);
+      H_EQ(ev.len % seg, 0);
+    }
+    printf("  close after a segmented send [%s]: status %s, %u of %u bytes\n", h_backend,
+           riox_err_name(ev.status), ev.len, len);
+    H_EQ(h_wait_for(loop, RIOX_EV_CLOSE, a, &ev, NULL, 10000), 0);
+    H_OK(riox_buf_put(loop, buf));
+  }
+  H_OK(riox_close(b));
+  H_EQ(h_wait_for(loop, RIOX_EV_CLOSE, b, &ev, NULL, 10000), 0);
+  riox_loop_close(loop);
+  return 0;
+}
+
 static int test(void) {
   static const seg_case cases[] = {
       {12000, 1200}, /* ten full datagrams */
@@ -169,6 +221,7 @@ static int test(void) {
     if (one(h_v6, cases[i], 0) != 0) return 1;
   }
   if (one(h_v4, cases[1], 1) != 0) return 1; /* connected, msg.to NULL */
+  if (close_mid_split() != 0) return 1;
   return bad_input();
 }
 
