@@ -40,7 +40,10 @@
 static LPFN_WSARECVMSG ctrl__recvmsg;
 static LPFN_WSASENDMSG ctrl__sendmsg;
 
-static void ctrl__load(SOCKET s) {
+/* The OS's WSARecvMsg / WSASendMsg (extension functions, looked up once on
+ * any socket): what the emulated RIO requests with control data run on, and
+ * what sock.c's wrappers pass the calls it allows through to. */
+void rio_emu_msg_fns(SOCKET s, LPFN_WSARECVMSG *recvmsg, LPFN_WSASENDMSG *sendmsg) {
   GUID grecv = WSAID_WSARECVMSG, gsend = WSAID_WSASENDMSG;
   DWORD bytes = 0;
   if (ctrl__recvmsg == NULL)
@@ -49,6 +52,8 @@ static void ctrl__load(SOCKET s) {
   if (ctrl__sendmsg == NULL)
     (void)WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &gsend, sizeof gsend, &ctrl__sendmsg,
                    sizeof ctrl__sendmsg, &bytes, NULL, NULL);
+  if (recvmsg != NULL) *recvmsg = ctrl__recvmsg;
+  if (sendmsg != NULL) *sendmsg = ctrl__sendmsg;
 }
 
 /* Walk the messages of buf[0..len): calls fn for each whole one. */
@@ -99,7 +104,7 @@ int rio_emu_ctrl_check_send(const char *control, ULONG len) {
 
 int rio_emu_ctrl_io(rio_emu_req_t *req, DWORD *bytes) {
   rio_emu_rq_t *rq = req->rq;
-  ctrl__load(rq->sock);
+  rio_emu_msg_fns(rq->sock, NULL, NULL);
   req->use_msg = 1;
   memset(&req->msg, 0, sizeof req->msg);
   req->msg.lpBuffers = &req->wsabuf;

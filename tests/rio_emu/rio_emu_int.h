@@ -194,6 +194,8 @@ typedef struct rio_emu_req {
  * IN6_PKTINFO, UDP_SEND_MSG_SIZE), checked at the post: 0 or the WSA
  * error. A receive's is output: what the OS returned, as WSARecvMsg would.
  * Lock held for all. */
+/* The OS's WSARecvMsg / WSASendMsg, looked up once (either out may be NULL). */
+void rio_emu_msg_fns(SOCKET s, LPFN_WSARECVMSG *recvmsg, LPFN_WSASENDMSG *sendmsg);
 int rio_emu_ctrl_check_send(const char *control, ULONG len);
 /* Start the I/O of a UDP request that carries or wants control data (or a
  * local address): WSASendMsg / WSARecvMsg. Returns the call's result as

@@ -169,40 +169,28 @@ static int WINAPI sock__sendto(SOCKET s, const char *buf, int len, int flags,
 /* WSARecvMsg / WSASendMsg on a RIO socket: refused like the plain
  * transfers (riox's RIO backend must carry control data in RIOReceiveEx /
  * RIOSendEx, never fall back to overlapped calls on the socket). */
-static LPFN_WSARECVMSG sock__recvmsg_os;
-static LPFN_WSASENDMSG sock__sendmsg_os;
-
-static void sock__msg_load(SOCKET s) {
-  GUID grecv = WSAID_WSARECVMSG, gsend = WSAID_WSASENDMSG;
-  DWORD bytes = 0;
-  if (sock__recvmsg_os == NULL)
-    (void)WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &grecv, sizeof grecv, &sock__recvmsg_os,
-                   sizeof sock__recvmsg_os, &bytes, NULL, NULL);
-  if (sock__sendmsg_os == NULL)
-    (void)WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &gsend, sizeof gsend, &sock__sendmsg_os,
-                   sizeof sock__sendmsg_os, &bytes, NULL, NULL);
-}
-
 static int WINAPI sock__wsa_recvmsg(SOCKET s, LPWSAMSG msg, LPDWORD bytes, LPWSAOVERLAPPED ov,
                                     LPWSAOVERLAPPED_COMPLETION_ROUTINE done) {
+  LPFN_WSARECVMSG os_recvmsg;
   if (sock__plain_refused(s, "WSARecvMsg")) return SOCKET_ERROR;
-  sock__msg_load(s);
-  if (sock__recvmsg_os == NULL) {
+  rio_emu_msg_fns(s, &os_recvmsg, NULL);
+  if (os_recvmsg == NULL) {
     WSASetLastError(WSAEOPNOTSUPP);
     return SOCKET_ERROR;
   }
-  return sock__recvmsg_os(s, msg, bytes, ov, done);
+  return os_recvmsg(s, msg, bytes, ov, done);
 }
 
 static int WINAPI sock__wsa_sendmsg(SOCKET s, LPWSAMSG msg, DWORD flags, LPDWORD bytes,
                                     LPWSAOVERLAPPED ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE done) {
+  LPFN_WSASENDMSG os_sendmsg;
   if (sock__plain_refused(s, "WSASendMsg")) return SOCKET_ERROR;
-  sock__msg_load(s);
-  if (sock__sendmsg_os == NULL) {
+  rio_emu_msg_fns(s, NULL, &os_sendmsg);
+  if (os_sendmsg == NULL) {
     WSASetLastError(WSAEOPNOTSUPP);
     return SOCKET_ERROR;
   }
-  return sock__sendmsg_os(s, msg, flags, bytes, ov, done);
+  return os_sendmsg(s, msg, flags, bytes, ov, done);
 }
 
 static ws_nt_ioctl_fn sock__nt_ioctl_os;
