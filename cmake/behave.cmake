@@ -6,12 +6,12 @@
 # The harness is a library: the Windows-only programs (tests/win) link it
 # too, with their additions (tests/win/harness.c).
 if(WIN32)
-  set(_riox_plat ${CMAKE_SOURCE_DIR}/tests/behave/plat_win.c)
+  set(_riox_plat ${PROJECT_SOURCE_DIR}/tests/behave/plat_win.c)
 else()
-  set(_riox_plat ${CMAKE_SOURCE_DIR}/tests/behave/plat_linux.c)
+  set(_riox_plat ${PROJECT_SOURCE_DIR}/tests/behave/plat_linux.c)
 endif()
-add_library(riox_test_harness STATIC ${CMAKE_SOURCE_DIR}/tests/behave/harness.c ${_riox_plat})
-target_include_directories(riox_test_harness PUBLIC ${CMAKE_SOURCE_DIR}/tests/behave)
+add_library(riox_test_harness STATIC ${PROJECT_SOURCE_DIR}/tests/behave/harness.c ${_riox_plat})
+target_include_directories(riox_test_harness PUBLIC ${PROJECT_SOURCE_DIR}/tests/behave)
 target_link_libraries(riox_test_harness PUBLIC riox)
 if(RIOX_TEST_HOOKS)
   # The library has its test seams (riox_test.h): the programs that drive
@@ -49,7 +49,7 @@ set(RIOX_BEHAVE_URING_UDP_TESTS test_udp_deep_recv test_udp_recv_chain test_udp_
 # for no coalescing, the path every host without UDP_SEGMENT/UDP_GRO takes.
 set(RIOX_BEHAVE_OFFLOAD_TESTS test_udp_segments test_udp_gro test_udp_pktinfo)
 
-file(GLOB RIOX_BEHAVE_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/behave/test_*.c)
+file(GLOB RIOX_BEHAVE_TESTS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/behave/test_*.c)
 foreach(src ${RIOX_BEHAVE_TESTS})
   get_filename_component(name ${src} NAME_WE)
   add_executable(${name} ${src})

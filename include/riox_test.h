@@ -1,4 +1,4 @@
-/* Test hooks. Not part of the stable API: tests and the example programs
+/* Test hooks. Not part of the stable API, and never installed: tests and the example programs
  * use them to stand an RIO emulator in for the OS (Wine has no RIO), and
  * tests to shorten waits and to force failures and races. Those marked
  * "test builds only" exist when the library is built with RIOX_TEST_HOOKS
@@ -13,7 +13,8 @@
 extern "C" {
 #endif
 
-/* Use `table` (a RIO_EXTENSION_FUNCTION_TABLE) as the RIO function table of
+/* Test builds only (RIOX_TEST_HOOKS): use `table` (a
+ * RIO_EXTENSION_FUNCTION_TABLE) as the RIO function table of
  * loops created afterwards, but only where the OS offers no RIO of its own;
  * such loops report the backend "rio-emulated". NULL removes the hook.
  * Not thread-safe: call before creating loops. */

@@ -16,7 +16,10 @@
 #            build it): library with RIOX_TEST_HOOKS=1, examples, tests/win
 #            and the emulator with RIOX_WITH_RIO_EMU=1;
 #   release  -DRIOX_RIO_EMU=OFF: the library and examples as shipped
-#            (no test hooks, no emulator).
+#            (no test hooks, no emulator);
+#   shared   -DBUILD_SHARED_LIBS=ON -DRIOX_BUILD_TESTS=OFF: the library as
+#            riox.dll (RIOX_API is __declspec(dllexport)) and the examples
+#            as its users (dllimport).
 # Every .c under the Windows source directories must be among them. Plus
 # what CMakeLists.txt and CMake add for cl.exe only: _CRT_SECURE_NO_WARNINGS,
 # WIN32, _WINDOWS.
@@ -90,10 +93,12 @@ configure() {
 mkdir -p "$out"
 configure tests -DRIOX_RIO_EMU=ON
 configure release -DRIOX_RIO_EMU=OFF -DRIOX_TEST_HOOKS=OFF
+configure shared -DBUILD_SHARED_LIBS=ON -DRIOX_BUILD_TESTS=OFF
 
 counts=$(python3 "$root/scripts/msvc-compdb.py" "$out/db" "$root" \
   --view "tests=$out/tests/compile_commands.json" \
   --view "release=$out/release/compile_commands.json:src,examples" \
+  --view "shared=$out/shared/compile_commands.json:src,examples" \
   --require src/core,src/win,src/iocp,src/rio,src/common,examples,examples/perf,tests/win,tests/behave,tests/rio_emu \
   --canary "tests/msvc/canary.c=src/win/poll.c" \
   -- "${view[@]}") || die "the Windows build does not compile every Windows source (above)"

@@ -30,7 +30,9 @@ typedef struct histogram {
   double sum;         /* for the mean */
 } histogram_t;
 
-/* 0, RIOX_EINVAL (precision outside 1..14) or RIOX_ENOMEM. */
+/* 0, RIOX_EINVAL (precision outside 1..14) or RIOX_ENOMEM, without a
+ * riox_last_detail: riox-perf links the histogram beside a shared riox,
+ * whose per-thread detail it cannot reach. */
 int histogram_init(histogram_t *h, uint32_t precision);
 /* Safe after a failed init and on a zeroed struct. */
 void histogram_destroy(histogram_t *h);

@@ -117,7 +117,10 @@ void uring_check(uring_caps_t *caps) {
   memset(caps, 0, sizeof *caps);
   rc = uring_ring_init(&ring, 8, 0, &flags);
   if (rc < 0) {
-    snprintf(caps->why, sizeof caps->why, "io_uring_setup failed: %s", strerror(-rc));
+    /* Every setup asks for IORING_SETUP_R_DISABLED (5.10): an older kernel
+     * answers EINVAL to all of them (docs/platforms.md). */
+    snprintf(caps->why, sizeof caps->why, "io_uring_setup failed: %s%s", strerror(-rc),
+             rc == -EINVAL ? " (riox's uring backend needs Linux 5.10 or later)" : "");
     return;
   }
   caps->setup_flags = flags;
@@ -125,7 +128,7 @@ void uring_check(uring_caps_t *caps) {
   caps->defer_taskrun = (flags & IORING_SETUP_DEFER_TASKRUN) != 0;
   probe = io_uring_get_probe_ring(&ring);
   if (probe == NULL) {
-    snprintf(caps->why, sizeof caps->why, "io_uring has no opcode probe (kernel older than 5.6)");
+    snprintf(caps->why, sizeof caps->why, "io_uring has no opcode probe (IORING_REGISTER_PROBE)");
     io_uring_queue_exit(&ring);
     return;
   }

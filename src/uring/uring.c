@@ -297,7 +297,8 @@ static int uring__loop_init(riox_loop *loop) {
   uring__register(loop); /* best effort: RLIMIT_MEMLOCK may refuse it */
   uring__zc_config(loop);
   ul->ms_accept = uring_caps()->multishot && !uring__env_is("RIOX_URING_NO_MULTISHOT", "1");
-  /* Multishot receives came with 6.0, as multishot accept did; without a
+  /* Multishot receives came with 6.0 (multishot accept with 5.19; riox
+   * takes both from 6.0, with SEND_ZC: ring.c); without a
    * provided-buffer ring (or with the test switch) UDP uses linked chains. */
   if (ul->ms_accept) ul->rx = uring_rx_init(&ul->ring, loop->pool.buf_size);
   return 0;

@@ -133,8 +133,9 @@ DWORD sock_wsa_flags(const riox_loop *loop, int mode) {
  * bind one address, and each flow's datagrams go to the socket of the
  * processor RSS gives the flow (WSAIoctl, Microsoft Learn; msquic's
  * per-processor sockets and ctsTraffic -EnableRecvSharding do the same).
- * The ioctl is for UDP only and incompatible with SO_REUSEADDR; Windows
- * before 10 2004 lacks it, Wine 8 refuses it with WSAEOPNOTSUPP (seen
+ * The ioctl is for UDP only and incompatible with SO_REUSEADDR; older
+ * Windows lacks it (which is the first is not documented: the 10.0.19041
+ * SDK does not name it yet), Wine 8 refuses it with WSAEOPNOTSUPP (seen
  * here): RIOX_ENOTSUP, never a silent fallback. Listeners get nothing:
  * Windows shares no TCP port between listeners (SO_REUSEADDR there lets a
  * second listener take the port, not share it). */
@@ -159,7 +160,7 @@ static int sock__cpu_affinity(riox_sock *sock) {
     return error_detail(RIOX_ENOTSUP,
                         "riox_udp_open: RIOX_SOCK_REUSEPORT: this system cannot share a UDP port "
                         "between sockets (WSAIoctl(SIO_CPU_AFFINITY) failed: WSA error %d; "
-                        "Windows 10 2004 or later has it, Wine does not)",
+                        "recent Windows 10 and 11 have it, Wine does not)",
                         err);
   return error_detail(error_from_win32((uint32_t)err),
                       "riox_udp_open: WSAIoctl(SIO_CPU_AFFINITY, processor %u) failed: WSA error %d",

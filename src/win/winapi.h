@@ -21,7 +21,8 @@
 #define SIO_UDP_CONNRESET _WSAIOW(IOC_VENDOR, 12)
 #endif
 /* Per-processor sockets sharing one UDP port (WSAIoctl, Microsoft Learn:
- * 0x98000015 with SDKs before 10.0.19041; mstcpip.h, not included here). */
+ * 0x98000015 where the SDK does not name it, as 10.0.19041's does not;
+ * mstcpip.h, not included here). */
 #ifndef SIO_CPU_AFFINITY
 #define SIO_CPU_AFFINITY _WSAIOW(IOC_VENDOR, 21)
 #endif

@@ -17,7 +17,7 @@ static histogram_t h;
 static void h_fini(void) { histogram_destroy(&h); }
 
 static void h_init7(void) {
-  cr_assert_eq(histogram_init(&h, 7), 0, "histogram_init(7): %s", riox_last_detail());
+  cr_assert_eq(histogram_init(&h, 7), 0, "histogram_init(7)");
 }
 
 /* splitmix64: a fixed seed gives the same samples on every run. */
@@ -101,7 +101,7 @@ Test(histogram_accuracy, every_precision_meets_its_bound, .fini = h_fini) {
     uint64_t *v = malloc(n * sizeof *v);
     char what[32];
     cr_assert_not_null(v);
-    cr_assert_eq(histogram_init(&h, p), 0, "histogram_init(%u): %s", p, riox_last_detail());
+    cr_assert_eq(histogram_init(&h, p), 0, "histogram_init(%u)", p);
     rng_state = p;
     for (i = 0; i < n; i++) v[i] = (uint64_t)(-1e6 * log(rng_unit()));
     snprintf(what, sizeof what, "precision %u", p);
@@ -196,7 +196,6 @@ Test(histogram_edges, reset_forgets_everything, .init = h_init7, .fini = h_fini)
 Test(histogram_edges, init_rejects_bad_precision) {
   histogram_t x;
   cr_expect_eq(histogram_init(&x, 0), RIOX_EINVAL);
-  cr_expect_neq(riox_last_detail()[0], '\0', "no detail for precision 0");
   histogram_destroy(&x);
   cr_expect_eq(histogram_init(&x, HISTOGRAM_PRECISION_MAX + 1), RIOX_EINVAL);
   histogram_destroy(&x);
