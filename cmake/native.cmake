@@ -39,6 +39,7 @@ option(RIOX_TEST_HOOKS "Compile the library's test seams (src/core/hooks.h)" ${_
 if(RIOX_TEST_HOOKS)
   target_compile_definitions(riox PRIVATE RIOX_TEST_HOOKS=1)
 endif()
+riox_static_api_only(riox)
 
 if(RIOX_BUILD_EXAMPLES OR RIOX_BUILD_TESTS)
   # The examples that use only riox.h build natively too.

@@ -18,6 +18,11 @@ target_include_directories(riox
 target_link_libraries(riox PUBLIC ws2_32 mswsock ntdll)
 # riox.dll's image version (major.minor), from project(riox VERSION).
 set_target_properties(riox PROPERTIES VERSION ${PROJECT_VERSION_MAJOR}.${PROJECT_VERSION_MINOR})
+if(MSVC)
+  # Debug and Release side by side in one prefix: rioxd.lib beside riox.lib
+  # (rioxTargets-debug.cmake / -release.cmake point at each).
+  set_target_properties(riox PROPERTIES DEBUG_POSTFIX d)
+endif()
 if(BUILD_SHARED_LIBS)
   # riox.dll (not mingw's default libriox.dll) beside its import library
   # libriox.dll.a (cl.exe: riox.lib), as a Windows user looks for it.
@@ -45,6 +50,7 @@ endif()
 if(RIOX_TEST_HOOKS)
   target_compile_definitions(riox PRIVATE RIOX_TEST_HOOKS=1)
 endif()
+riox_static_api_only(riox)
 file(GLOB RIOX_EMU_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/rio_emu/*.c)
 if(RIOX_RIO_EMU AND RIOX_EMU_SOURCES)
   add_library(riox_rio_emu STATIC ${RIOX_EMU_SOURCES})

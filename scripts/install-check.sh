@@ -50,7 +50,7 @@ run() {
   fi
 }
 
-for tool in cmake pkg-config nm readelf "$mingw-gcc" "$mingw-objdump" clang; do
+for tool in cmake pkg-config nm readelf "$mingw-gcc" "$mingw-objdump" "$mingw-nm" clang; do
   command -v "$tool" >/dev/null || { bad "$tool not found (scripts/setup.sh installs it)"; exit 1; }
 done
 
@@ -68,13 +68,9 @@ api=$(sed -n 's/^[^(]*[ *]\(riox_[a-z0-9_]*\)(.*/\1/p' <<<"$decls" | sort -u)
 unmarked=$(grep -v '^RIOX_API ' <<<"$decls" || true)
 if [ -n "$unmarked" ]; then bad "riox.h declares functions without RIOX_API: $unmarked"; else ok; fi
 
-wine_env() {
-  export WINEPREFIX="$root/build/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
-  if [ ! -f "$WINEPREFIX/system.reg" ]; then
-    mkdir -p "$WINEPREFIX"
-    "$root/scripts/wine-run.sh" cmd /c exit >/dev/null 2>&1 || true
-  fi
-}
+# shellcheck source=scripts/setup.sh
+. "$root/scripts/setup.sh"
+wine_env() { riox_wine_prefix; }
 
 # The MSVC view of scripts/msvc-check.sh, for the consumer's compile.
 wine_inc=/usr/include/wine/wine
@@ -84,14 +80,19 @@ msvc_view=(clang --target=x86_64-pc-windows-msvc -fms-compatibility -fms-extensi
   -D_CRT_SECURE_NO_WARNINGS -DWIN32 -D_WINDOWS -Wall -Wextra -Werror -Wpedantic -Wvla
   -Wshorten-64-to-32 -Wsign-compare -Wimplicit-int-conversion)
 
+# The library directory of each build: linux-static installs into a
+# multiarch one, as Debian's own packages do.
+libdir_of() { if [ "$1-$2" = linux-static ]; then echo lib/x86_64-linux-gnu; else echo lib; fi; }
+
 # check_files OS KIND PREFIX: the installed file list, exactly.
 check_files() {
-  local os=$1 kind=$2 prefix=$3 want got
-  want=(include/riox.h include/riox_version.h include/riox_export.h lib/pkgconfig/riox.pc
-        lib/cmake/riox/rioxConfig.cmake lib/cmake/riox/rioxConfigVersion.cmake
-        lib/cmake/riox/rioxTargets.cmake lib/cmake/riox/rioxTargets-release.cmake)
+  local os=$1 kind=$2 prefix=$3 want got l
+  l=$(libdir_of "$os" "$kind")
+  want=(include/riox.h include/riox_version.h include/riox_export.h "$l/pkgconfig/riox.pc"
+        "$l/cmake/riox/rioxConfig.cmake" "$l/cmake/riox/rioxConfigVersion.cmake"
+        "$l/cmake/riox/rioxTargets.cmake" "$l/cmake/riox/rioxTargets-release.cmake")
   case "$os-$kind" in
-    linux-static) want+=(lib/libriox.a) ;;
+    linux-static) want+=("$l/libriox.a") ;;
     linux-shared) want+=(lib/libriox.so "lib/libriox.so.$soversion" "lib/libriox.so.$version") ;;
     windows-static) want+=(lib/libriox.a) ;;
     windows-shared) want+=(bin/riox.dll lib/libriox.dll.a) ;;
@@ -105,11 +106,11 @@ check_files() {
   if [ -n "$(find "$prefix" -iname '*emu*' -o -iname 'riox_test*')" ]; then
     bad "$os-$kind: test-only files (the RIO emulator, riox_test.h) are in the prefix"
   else ok; fi
-  if grep -q "@[A-Z_]*@" "$prefix/lib/pkgconfig/riox.pc" "$prefix/include/riox_version.h" \
+  if grep -q "@[A-Z_]*@" "$prefix/$l/pkgconfig/riox.pc" "$prefix/include/riox_version.h" \
     "$prefix/include/riox_export.h"; then bad "$os-$kind: an unsubstituted @VAR@ was installed"; else ok; fi
   grep -q "^#define RIOX_VERSION_STRING \"$version\"$" "$prefix/include/riox_version.h" &&
-    grep -q "^Version: $version$" "$prefix/lib/pkgconfig/riox.pc" &&
-    grep -q "PACKAGE_VERSION \"$version\"" "$prefix/lib/cmake/riox/rioxConfigVersion.cmake" ||
+    grep -q "^Version: $version$" "$prefix/$l/pkgconfig/riox.pc" &&
+    grep -q "PACKAGE_VERSION \"$version\"" "$prefix/$l/cmake/riox/rioxConfigVersion.cmake" ||
     { bad "$os-$kind: the installed version is not $version everywhere"; return; }
   ok
 }
@@ -118,12 +119,21 @@ check_files() {
 check_symbols() {
   local os=$1 kind=$2 prefix=$3 got leaked
   if [ "$kind" = static ]; then
-    # The test seams' entry points exist only with RIOX_TEST_HOOKS (but for
-    # riox_test_set_sockapi, which answers RIOX_ENOTSUP there), and the
-    # emulator never.
-    leaked=$(nm -g --defined-only "$prefix/lib/libriox.a" 2>/dev/null |
-      awk '$2 ~ /^[TDBR]$/ {print $3}' | grep -E '^(riox_test_set_rio_table|rio_emu_)' || true)
-    if [ -n "$leaked" ]; then bad "$os-static: libriox.a has test seams: $leaked"; else ok; fi
+    # riox.h's functions are the archive's only global definitions (the
+    # test seams, riox_test_*, and the emulator, rio_emu_*, among what must
+    # not be there): cmake/library.cmake, riox_static_api_only.
+    local nmtool=nm syms
+    [ "$os" = windows ] && nmtool="$mingw-nm"
+    if ! syms=$("$nmtool" -g --defined-only "$prefix/$(libdir_of "$os" static)/libriox.a" 2>"$out/$os-static/nm.log"); then
+      bad "$os-static: nm could not read libriox.a: $(cat "$out/$os-static/nm.log")"
+      return
+    fi
+    got=$(awk 'NF == 3 && $2 ~ /^[TDBRVW]$/ {print $3}' <<<"$syms" | sort -u)
+    if [ "$got" != "$api" ]; then
+      bad "$os-static: libriox.a's global definitions are not exactly riox.h's functions:"
+      { diff <(echo "$api") <(echo "$got") || true; } | head -n 20 |
+        sed -n 's/^< /    missing: /p; s/^> /    global, not in riox.h: /p' >&2
+    else ok; fi
     return
   fi
   if [ "$os" = linux ]; then
@@ -152,8 +162,9 @@ consumer() {
   [ "$os" = windows ] && tc=(-DCMAKE_TOOLCHAIN_FILE="$root/cmake/mingw-w64-x86_64.cmake")
   # CMake: find_package(riox CONFIG REQUIRED) through CMAKE_PREFIX_PATH.
   rm -rf "$dir/consumer-cmake"
+  # It asks for this minor version, as the README's find_package(riox 0.1).
   if run "$dir/consumer-cmake.log" cmake -S "$root/tests/install" -B "$dir/consumer-cmake" "${tc[@]}" \
-      -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" &&
+      -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" -DRIOX_CONSUMER_WANT="$major.$minor" &&
     run "$dir/consumer-cmake-build.log" cmake --build "$dir/consumer-cmake"; then
     grep -q "riox $version (" "$dir/consumer-cmake.log" || { bad "$os-$kind: find_package did not report riox $version"; }
     exe="$dir/consumer-cmake/consumer"
@@ -169,8 +180,10 @@ consumer() {
   else ok; fi
   # pkg-config, the compiler alone. PKG_CONFIG_LIBDIR for Windows: no
   # Linux .pc may leak into a Windows link.
-  local cc=cc pcenv=(PKG_CONFIG_PATH="$prefix/lib/pkgconfig")
-  [ "$os" = windows ] && cc="$mingw-gcc" pcenv=(PKG_CONFIG_LIBDIR="$prefix/lib/pkgconfig" PKG_CONFIG_PATH=)
+  local cc=cc pcdir
+  pcdir="$prefix/$(libdir_of "$os" "$kind")/pkgconfig"
+  local pcenv=(PKG_CONFIG_PATH="$pcdir")
+  [ "$os" = windows ] && cc="$mingw-gcc" pcenv=(PKG_CONFIG_LIBDIR="$pcdir" PKG_CONFIG_PATH=)
   if ! pcflags=$(env "${pcenv[@]}" pkg-config --cflags --libs riox 2>"$dir/pkg-config.log"); then
     bad "$os-$kind: pkg-config riox failed: $(cat "$dir/pkg-config.log")"
     return
@@ -205,7 +218,7 @@ run_consumer() {
         bad "$os-$kind ($how): the consumer does not need libriox.so.$soversion"
         return 1
       fi
-      LD_LIBRARY_PATH="$prefix/lib" "$exe" >"$log" 2>&1 || { bad "$os-$kind ($how): the consumer failed: $(cat "$log")"; return 1; }
+      LD_LIBRARY_PATH="$prefix/$(libdir_of "$os" "$kind")" "$exe" >"$log" 2>&1 || { bad "$os-$kind ($how): the consumer failed: $(cat "$log")"; return 1; }
     else
       if readelf -d "$exe" | grep -q "NEEDED.*libriox"; then bad "$os-$kind ($how): linked to a shared riox"; return 1; fi
       "$exe" >"$log" 2>&1 || { bad "$os-$kind ($how): the consumer failed: $(cat "$log")"; return 1; }
@@ -243,7 +256,8 @@ for os in linux windows; do
     mkdir -p "$dir"
     # The shared trees build the examples too: riox's own programs link
     # against riox.dll / libriox.so with nothing but what it exports.
-    args=(-DCMAKE_BUILD_TYPE=Release -DRIOX_BUILD_TESTS=OFF -DRIOX_BUILD_EXAMPLES=OFF)
+    args=(-DCMAKE_BUILD_TYPE=Release -DRIOX_BUILD_TESTS=OFF -DRIOX_BUILD_EXAMPLES=OFF
+          -DCMAKE_INSTALL_LIBDIR="$(libdir_of "$os" "$kind")")
     [ "$kind" = shared ] && args+=(-DBUILD_SHARED_LIBS=ON -DRIOX_BUILD_EXAMPLES=ON)
     [ "$os" = windows ] && args+=(-DCMAKE_TOOLCHAIN_FILE="$root/cmake/mingw-w64-x86_64.cmake")
     if ! run "$dir/configure.log" cmake -S "$root" -B "$dir/build" "${args[@]}" ||
@@ -277,7 +291,8 @@ if run "$dir/configure.log" cmake -S "$root/tests/install" -B "$dir/build" -DCMA
   run_consumer linux static "" "$dir/build/consumer" "add_subdirectory" && ok
 else bad "the add_subdirectory consumer did not build"; fi
 
-# A test tree's library has test seams: it builds, and refuses to install.
+# A test tree's library has test seams (or sanitizers): it builds, and
+# refuses to install.
 dir=$out/test-tree
 rm -rf "$dir"
 mkdir -p "$dir"
@@ -286,7 +301,7 @@ if run "$dir/configure.log" cmake -S "$root" -B "$dir/build" -DCMAKE_BUILD_TYPE=
   run "$dir/build.log" cmake --build "$dir/build" -j "$jobs" --target riox; then
   if cmake --install "$dir/build" --prefix "$dir/prefix" >"$dir/install.log" 2>&1; then
     bad "a library with test seams (RIOX_TEST_HOOKS=ON) was installed"
-  elif ! grep -q "test seams compiled in" "$dir/install.log"; then
+  elif ! tr -s ' \n' '  ' <"$dir/install.log" | grep -q "test seams or sanitizers compiled in"; then
     bad "installing a test tree failed, but not with the reason (log: $dir/install.log)"
   else ok; fi
 else bad "the test-seam tree did not build"; fi
