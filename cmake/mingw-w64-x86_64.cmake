@@ -12,6 +12,7 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 
-# scripts/wine-run.sh sets a private WINEPREFIX and quiet defaults.
+# scripts/wine-test.sh runs each program through scripts/wine-run.sh (a
+# private WINEPREFIX, quiet defaults) and reports how a failing one ended.
 get_filename_component(_riox_root "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
-set(CMAKE_CROSSCOMPILING_EMULATOR "${_riox_root}/scripts/wine-run.sh")
+set(CMAKE_CROSSCOMPILING_EMULATOR "${_riox_root}/scripts/wine-test.sh")
