@@ -169,6 +169,10 @@ static void udp__answer(client_t *c, client_conn_t *k, const perf_hdr_t *h, uint
     st->have[h->slot] = 1;
     st->count[h->slot] = h->seq;
     st->server_ns[h->slot] = h->stamp;
+    /* The server's window opens at this answer: it lasts --duration. */
+    if (h->slot == UDP__Q_START && c->phase == CLIENT_MEASURE &&
+        c->t_deadline < now + (uint64_t)(c->o->duration_s * 1e9 + 0.5))
+      c->t_deadline = now + (uint64_t)(c->o->duration_s * 1e9 + 0.5);
     break;
   default:
     break;
@@ -210,6 +214,12 @@ static int udp__send_one(client_t *c, client_conn_t *k, uint64_t stamp) {
   int rr = c->o->mode == PERF_MODE_UDP_RR;
   uint16_t slot = 0;
   if (rr && k->nfree_slots == 0) return -1;
+  /* udp-flood: no data while the window's START query is unanswered. A
+   * flood that overruns the receiver drops that query as readily as data;
+   * each retry lost made the server's window start later, down to a fifth
+   * of --duration under Wine. Paused, the receiver drains and the query
+   * gets through; the window then runs --duration from its answer. */
+  if (!rr && udp__st(c)->asked[UDP__Q_START] && !udp__st(c)->have[UDP__Q_START]) return -1;
   buf = client_buf_pop(k);
   if (buf == NULL) return -1;
   memset(&h, 0, sizeof h);

@@ -51,6 +51,10 @@ struct perf_server {
   riox_stats snap[2];
   int stop;
   uint64_t bad; /* datagrams or headers that were not riox-perf's */
+  /* Test seam: RIOX_PERF_TEST_LOSE_START=N ignores the first N udp-flood
+   * window START queries, as an overrun receiver drops them
+   * (tests/e2e/regress_perf_flood_start_lost.sh). */
+  unsigned lose_start;
 };
 
 /* Distinct addresses used as event contexts. */
@@ -143,6 +147,11 @@ static void srv__udp_recv(perf_server_t *s, const riox_event *ev) {
     h.type = PERF_MSG_HELLO_ACK;
     break;
   case PERF_MSG_STATS:
+    if (h.slot == 1 && s->lose_start > 0) { /* 1: the client's START query */
+      s->lose_start--;
+      srv__udp_repost(s, ev->data);
+      return;
+    }
     sess = srv__session(s, h.session, 0);
     h.type = PERF_MSG_STATS_ACK;
     h.seq = sess != NULL ? sess->data : 0;
@@ -322,6 +331,10 @@ int perf_server_open(const perf_opts *o, int udp, int tcp, uint32_t buf_size, pe
     return PERF_EXIT_FAIL;
   }
   s->o = o;
+  {
+    const char *lose = getenv("RIOX_PERF_TEST_LOSE_START");
+    s->lose_start = lose != NULL ? (unsigned)strtoul(lose, NULL, 10) : 0;
+  }
   list_init(&s->conns);
   depth = o->conns * o->depth + 64u;
   if (depth < SRV__UDP_DEPTH_MIN) depth = SRV__UDP_DEPTH_MIN;
