@@ -33,16 +33,44 @@
 
 #include "uring_int.h"
 
-/* A POLL_REMOVE of w's armed poll, once; its CQE is ignored, the poll's
- * own CQE ends the poll. */
+/* w->removing: no POLL_REMOVE asked for (0), one on its way (1), or one
+ * that answered -EALREADY, to be asked again (2). Either of the last two
+ * makes the poll's report stale: it answers the interest of before. */
+#define READY__REMOVING 1u
+#define READY__RETRY 2u
+
+/* A POLL_REMOVE of w's armed poll, once; the poll's own CQE ends the poll.
+ * The remove's CQE counts too (uring_unpoll_cqe): a poll the kernel has
+ * woken but whose task work has not run yet (DEFER_TASKRUN runs it only in
+ * an enter that waits for events) answers -EALREADY, and if the condition
+ * is gone when that task work runs, the kernel arms the poll again instead
+ * of completing it -- it would then wait on, and a close or a new interest
+ * never take effect (test_regress_uring_poll_remove_ealready). The remove
+ * holds the socket (sock->pending) until its CQE, which reads w. */
 static void ready__remove(poll_watch_t *w) {
   struct io_uring_sqe *sqe;
-  if (!w->armed || w->removing) return;
+  if (!w->armed || w->removing == READY__REMOVING) return;
   sqe = uring_sqe(w->sock->loop);
   if (sqe == NULL) return; /* the poll ends when it fires; its CQE asks again */
   io_uring_prep_poll_remove(sqe, uring_ud_of_watch(w));
-  io_uring_sqe_set_data64(sqe, URING_UD_CANCEL);
-  w->removing = 1;
+  io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)w | URING_UD_UNPOLL);
+  w->removing = READY__REMOVING;
+  w->sock->pending++;
+}
+
+/* The CQE of ready__remove's POLL_REMOVE. -EALREADY with the poll still
+ * armed: asked again at the next poll_flush_updates (the task work will
+ * have run by then: either the poll's CQE came, or the poll waits again
+ * and can be removed). Other results: the poll's CQE says it all. */
+void uring_unpoll_cqe(riox_loop *loop, uint64_t ud, int res) {
+  poll_watch_t *w = (poll_watch_t *)(uintptr_t)(ud & ~(uint64_t)7u);
+  riox_sock *sock = w->sock;
+  (void)loop;
+  if (res == -EALREADY && w->armed && w->removing == READY__REMOVING) {
+    w->removing = READY__RETRY;
+    ready_queue(w);
+  }
+  sock_req_done(sock); /* last: the socket's close event may be queued here */
 }
 
 void uring_watch_poll(poll_watch_t *w, uint32_t events) {
@@ -75,7 +103,7 @@ void uring_watch_closing(poll_watch_t *w) {
   riox_loop *loop = w->sock->loop;
   if (!w->armed) return;
   ready__remove(w);
-  if (!w->removing) {
+  if (w->removing != READY__REMOVING) {
     ready_queue(w); /* no SQE: the next poll_flush_updates removes it */
     return;
   }
@@ -91,11 +119,19 @@ void uring_watch_closing(poll_watch_t *w) {
 void uring_watch_cqe(riox_loop *loop, uint64_t ud, int res) {
   poll_watch_t *w = uring_watch_of_ud(ud);
   riox_sock *sock = w->sock;
+  /* A report of a poll asked to go (a new interest, riox_unwatch) answers
+   * the old interest: a one-shot watch modified to READABLE|WRITABLE would
+   * take a READABLE-only report and be disarmed with WRITABLE never told
+   * (test_regress_uring_oneshot_modify_stale_report). It is asked anew,
+   * with the new interest, as epoll's EPOLL_CTL_MOD re-evaluates. */
+  int stale = w->removing != 0 && w->active && sock->state != SK_CLOSING;
   (void)loop;
   w->armed = 0;
   w->removing = 0;
   w->polled = 0;
-  if (res > 0) {
+  if (res > 0 && stale) {
+    ready_queue(w);
+  } else if (res > 0) {
     ready_event(sock, (uint32_t)res); /* the same mapping as epoll's */
   } else if (w->active && sock->state != SK_CLOSING) {
     if (res == -ECANCELED || res == 0) {

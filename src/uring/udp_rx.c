@@ -71,6 +71,11 @@ uring_rx_t *uring_rx_init(struct io_uring *ring, uint32_t slot_size) {
   rx->size = (uint32_t)(sizeof(struct io_uring_recvmsg_out) + sizeof(struct sockaddr_storage) +
                         LINUX_UDP_CTL) +
              slot_size;
+  /* Each buffer starts on a 16-byte boundary: the kernel writes a cmsghdr
+   * (8-aligned) at a fixed offset into it, which a stride such as
+   * 144 + CTL + 1500 would leave misaligned in every other buffer
+   * (test_regress_uring_rx_cmsg_misaligned). */
+  rx->size = (rx->size + 15u) & ~15u;
   for (n = 1024; n > 16 && (size_t)n * rx->size > URING_RX__MEM; n /= 2) {
   }
   rx->n = n;

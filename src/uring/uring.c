@@ -1272,6 +1272,8 @@ static void uring__wait(riox_loop *loop, uint32_t timeout_ms, uint32_t batch) {
         uring__cqe(loop, (req_t *)(uintptr_t)got[i].ud, got[i].res, got[i].flags);
       else if (uring_ud_is_watch(got[i].ud))
         uring_watch_cqe(loop, got[i].ud, got[i].res);
+      else if (uring_ud_is_unpoll(got[i].ud))
+        uring_unpoll_cqe(loop, got[i].ud, got[i].res);
       else if (uring_ud_is_sock(got[i].ud))
         uring_rx_cqe(loop, got[i].ud, got[i].res, got[i].flags);
       else if (got[i].ud == URING_UD_WAKE)

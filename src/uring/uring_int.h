@@ -11,6 +11,9 @@
  *                            8-aligned: bit 0 is free);
  *   low bits 100             a socket's multishot UDP receive:
  *                            (uintptr_t)riox_sock | 4 (calloc'd too);
+ *   low bits 010             the POLL_REMOVE of a watch's poll:
+ *                            (uintptr_t)poll_watch_t | 2 (its result
+ *                            matters: -EALREADY, ready.c);
  *   otherwise                a req_t (slab slots are 8-aligned).
  * So a req_t is never confused with a watch, and neither with a constant. */
 #ifndef RIOX_URING_URING_INT_H
@@ -22,9 +25,10 @@
 #define URING_UD_CANCEL 2u /* an ASYNC_CANCEL / POLL_REMOVE: its own result is ignored */
 #define URING_UD_WATCH 1u  /* tag bit of a poll_watch_t */
 #define URING_UD_SOCK 4u   /* tag bit of a riox_sock: its multishot UDP receive (udp_rx.c) */
+#define URING_UD_UNPOLL 2u /* tag bits of a poll_watch_t's POLL_REMOVE (ready.c) */
 
 static inline int uring_ud_is_req(uint64_t ud) {
-  return ud >= 8u && ud != LIBURING_UDATA_TIMEOUT && (ud & (URING_UD_WATCH | URING_UD_SOCK)) == 0;
+  return ud >= 8u && ud != LIBURING_UDATA_TIMEOUT && (ud & 7u) == 0;
 }
 static inline int uring_ud_is_sock(uint64_t ud) {
   return ud >= 8u && ud != LIBURING_UDATA_TIMEOUT && (ud & 7u) == URING_UD_SOCK;
@@ -44,6 +48,9 @@ static inline uint64_t uring_ud_of_watch(const poll_watch_t *w) {
 static inline poll_watch_t *uring_watch_of_ud(uint64_t ud) {
   return (poll_watch_t *)(uintptr_t)(ud & ~(uint64_t)URING_UD_WATCH);
 }
+static inline int uring_ud_is_unpoll(uint64_t ud) {
+  return ud >= 8u && ud != LIBURING_UDATA_TIMEOUT && (ud & 7u) == URING_UD_UNPOLL;
+}
 
 /* uring.c: an SQE (when the SQ is full, what it holds goes to the kernel
  * first; NULL when even that failed); submit what the SQ holds now and run
@@ -56,6 +63,7 @@ void uring_submit_settle(riox_loop *loop);
 void uring_watch_poll(poll_watch_t *w, uint32_t events);
 void uring_watch_closing(poll_watch_t *w);
 void uring_watch_cqe(riox_loop *loop, uint64_t ud, int res);
+void uring_unpoll_cqe(riox_loop *loop, uint64_t ud, int res);
 
 /* udp_rx.c: UDP receives through one multishot RECVMSG per socket into
  * the loop's provided-buffer ring (NULL from uring_rx_of: the loop uses
