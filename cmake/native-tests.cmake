@@ -187,3 +187,26 @@ foreach(src ${RIOX_LINUX_TESTS})
                          ENVIRONMENT "${_env}")
   endforeach()
 endforeach()
+
+# riox-echo regressions found by the abuse tests (issue 13): slow readers
+# must not take the whole pool; a stop (--seconds, SIGINT, SIGTERM) with
+# connections open exits 0 without a leak.
+if(TARGET echo_client)
+  foreach(backend epoll uring)
+    set(_rg ${PROJECT_SOURCE_DIR}/tests/e2e)
+    add_test(NAME e2e/regress-echo-slow-reader-pool-${backend} COMMAND ${_rg}/regress_echo_slow_reader_pool.sh
+             $<TARGET_FILE:echo_client> $<TARGET_FILE:riox-echo> ${backend})
+    add_test(NAME e2e/regress-echo-stop-open-conns-${backend} COMMAND ${_rg}/regress_echo_stop.sh
+             $<TARGET_FILE:riox-echo> ${backend} seconds)
+    add_test(NAME e2e/regress-echo-stop-open-conns-readiness-${backend} COMMAND ${_rg}/regress_echo_stop.sh
+             $<TARGET_FILE:riox-echo> ${backend} seconds --mode readiness)
+    add_test(NAME e2e/regress-echo-stop-sigint-${backend} COMMAND ${_rg}/regress_echo_stop.sh
+             $<TARGET_FILE:riox-echo> ${backend} SIGINT)
+    add_test(NAME e2e/regress-echo-stop-sigterm-threads-${backend} COMMAND ${_rg}/regress_echo_stop.sh
+             $<TARGET_FILE:riox-echo> ${backend} SIGTERM --threads 2)
+    set_tests_properties(e2e/regress-echo-slow-reader-pool-${backend} e2e/regress-echo-stop-open-conns-${backend}
+                         e2e/regress-echo-stop-open-conns-readiness-${backend} e2e/regress-echo-stop-sigint-${backend}
+                         e2e/regress-echo-stop-sigterm-threads-${backend}
+                         PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77)
+  endforeach()
+endif()

@@ -12,8 +12,10 @@
  * Two ways to serve the same protocol, one per half of riox's API:
  *  - completion (default): receives are posted into pool buffers and come
  *    back with data. Each UDP receive owns one pool buffer, which carries
- *    the reply and then the next receive; each TCP connection uses at most
- *    two (one being echoed, one receiving).
+ *    the reply and then the next receive; each TCP connection holds at most
+ *    two: one echo in flight and one receive, or two echoes in flight, and
+ *    then the next receive waits for the first echo to finish (so a peer
+ *    that sends and never reads holds two buffers, not the pool).
  *  - readiness: sockets are opened with RIOX_SOCK_READINESS, watched
  *    (riox_watch) and read and written with riox_try_recv/riox_try_send
  *    into the server's own memory, like a classic epoll server. Each TCP
@@ -26,7 +28,12 @@
  * docs/design.md); the OS spreads datagrams and connections over them.
  * Thread i's loop has cfg.cpu = i + 1 (Windows needs it; on Linux only with
  * --pin, which also pins thread i to processor i). Windows shares no TCP
- * port between listeners: there thread 0 alone listens. */
+ * port between listeners: there thread 0 alone listens.
+ *
+ * Stopping (--seconds over, or on Linux SIGINT/SIGTERM): every open
+ * connection is aborted, the UDP socket and the listener are closed, their
+ * close events are awaited (at most STOP_DRAIN_MS), then the loop is closed
+ * and whatever connection state is left is freed; the exit status is 0. */
 #if !defined(_WIN32) && !defined(_GNU_SOURCE)
 #define _GNU_SOURCE /* pthread_setaffinity_np */
 #endif
@@ -40,6 +47,7 @@
 #else
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #endif
 #ifdef RIOX_WITH_RIO_EMU
 #include "rio_emu.h"
@@ -47,6 +55,7 @@
 #endif
 
 #define ECHO_BUF_SIZE 65536u /* holds the largest UDP datagram (65507/65527) */
+#define STOP_DRAIN_MS 2000u  /* a stop waits this long at most for close events */
 
 typedef struct echo_opts {
   long udp_port, tcp_port; /* -1 = not served */
@@ -62,7 +71,16 @@ typedef struct echo_opts {
   int offload;  /* --offload on: RIOX_UDP_GRO, coalesced receives echoed as one segmented send */
 } echo_opts;
 
+/* Every accepted connection is on its thread's list until its
+ * RIOX_EV_CLOSE, so that a stop can close them all and free what is left.
+ * First member of conn and rconn. */
+typedef struct echo_link {
+  struct echo_link *prev, *next;
+  riox_sock *sock;
+} echo_link;
+
 typedef struct conn {
+  echo_link link;
   int recv_posted;
   int eof;
   int sends;
@@ -78,6 +96,22 @@ typedef struct conn {
 
 static ECHO_TLS riox_loop *g_loop;
 static ECHO_TLS uint32_t g_bufsz;
+static ECHO_TLS echo_link *g_conns; /* open connections (echo_link) */
+static ECHO_TLS int g_stopping;      /* a stop is draining: accept nothing more */
+
+static void link_add(echo_link *l, riox_sock *s) {
+  l->sock = s;
+  l->prev = NULL;
+  l->next = g_conns;
+  if (g_conns != NULL) g_conns->prev = l;
+  g_conns = l;
+}
+
+static void link_del(echo_link *l) {
+  if (l->prev != NULL) l->prev->next = l->next;
+  else g_conns = l->next;
+  if (l->next != NULL) l->next->prev = l->prev;
+}
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -258,8 +292,9 @@ static void tcp_accept(riox_sock *s) {
     riox_close(s);
     return;
   }
+  link_add(&c->link, s);
   riox_sock_set_ctx(s, c);
-  conn_post_recv(s, c, NULL);
+  if (!g_stopping) conn_post_recv(s, c, NULL);
   if (!c->recv_posted) {
     c->closing = 1;
     riox_abort(s); /* no buffer at all: shed load, keep serving others */
@@ -287,8 +322,9 @@ static void tcp_event(const riox_event *ev) {
         }
         break;
       }
-      c->sends++;
-      conn_post_recv(s, c, NULL); /* keep reading while the echo is sent */
+      /* Keep reading while this echo is sent, but not while an earlier
+       * one is still out too: the send's buffer carries the next receive. */
+      if (++c->sends == 1) conn_post_recv(s, c, NULL);
     } else {
       riox_buf_put(g_loop, ev->data);
       if (ev->status == RIOX_EOF) {
@@ -317,7 +353,10 @@ static void tcp_event(const riox_event *ev) {
     riox_close(s);
     break;
   case RIOX_EV_CLOSE:
-    free(c);
+    if (c != NULL) {
+      link_del(&c->link);
+      free(c);
+    }
     break;
   default:
     break;
@@ -329,6 +368,7 @@ static void tcp_event(const riox_event *ev) {
 #define RCONN_BUF 65536u
 
 typedef struct rconn {
+  echo_link link;
   char buf[RCONN_BUF];
   uint32_t off, len; /* bytes [off, len) received, not yet echoed */
   uint32_t interest; /* what the watch asks for now */
@@ -430,9 +470,10 @@ static void r_accept_all(riox_sock *listener) {
       riox_abort(s); /* shed load, keep serving others */
       continue;
     }
+    link_add(&c->link, s);
     riox_sock_set_ctx(s, c);
     c->interest = RIOX_READABLE | RIOX_RDHUP;
-    if (riox_watch(s, c->interest, c) < 0) {
+    if (g_stopping || riox_watch(s, c->interest, c) < 0) {
       c->closing = 1;
       riox_abort(s);
     }
@@ -447,7 +488,9 @@ static void readiness_event(const riox_event *ev, riox_sock *udp, riox_sock *tcp
   } else if (ev->type == RIOX_EV_SHUTDOWN) {
     riox_close(ev->sock);
   } else if (ev->type == RIOX_EV_CLOSE && ev->sock != udp && ev->sock != tcp) {
-    free(ev->sock_ctx);
+    rconn *c = (rconn *)ev->sock_ctx;
+    link_del(&c->link);
+    free(c);
   }
 }
 
@@ -465,7 +508,91 @@ typedef struct echo_thread {
   unsigned udp_bound, tcp_bound;
   const char *backend;
   riox_stats st;
+  riox_loop *live; /* the loop while it may be woken by a stop signal */
+  int signalled;   /* a stop signal came before the loop was registered */
 } echo_thread;
+
+/* ------------------------------------------------------------ signals */
+
+#ifndef _WIN32
+/* SIGINT and SIGTERM are blocked in every thread and taken by one thread
+ * (sigwait), which wakes every serving loop (riox_wake is no
+ * async-signal-safe call, but any thread may make it). The lock keeps a
+ * wake off a loop that is being closed. */
+static pthread_mutex_t g_sig_lock = PTHREAD_MUTEX_INITIALIZER;
+static echo_thread *g_sig_ts;
+static long g_sig_n;
+static int g_sig_got;  /* the signal that stopped the server (0: none) */
+static int g_sig_done; /* serving is over: the signal thread ends */
+static pthread_t g_sig_thread;
+static int g_sig_started;
+
+static void echo__sigset(sigset_t *set) {
+  sigemptyset(set);
+  sigaddset(set, SIGINT);
+  sigaddset(set, SIGTERM);
+}
+
+static void *echo__sig_main(void *arg) {
+  sigset_t set;
+  (void)arg;
+  echo__sigset(&set);
+  for (;;) {
+    int sig = 0;
+    long i;
+    if (sigwait(&set, &sig) != 0) continue;
+    pthread_mutex_lock(&g_sig_lock);
+    if (g_sig_done) {
+      pthread_mutex_unlock(&g_sig_lock);
+      return NULL;
+    }
+    g_sig_got = sig;
+    for (i = 0; i < g_sig_n; i++)
+      if (g_sig_ts[i].live != NULL) (void)riox_wake(g_sig_ts[i].live, NULL);
+    pthread_mutex_unlock(&g_sig_lock);
+  }
+}
+
+/* Before any other thread exists (they inherit the blocked mask). */
+static void echo_signals_start(echo_thread *ts, long n) {
+  sigset_t set;
+  echo__sigset(&set);
+  g_sig_ts = ts;
+  g_sig_n = n;
+  if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0) return;
+  if (pthread_create(&g_sig_thread, NULL, echo__sig_main, NULL) == 0) g_sig_started = 1;
+  else (void)pthread_sigmask(SIG_UNBLOCK, &set, NULL); /* they kill it, as before */
+}
+
+/* Returns the signal that stopped the server, 0 if none did. */
+static int echo_signals_stop(void) {
+  if (g_sig_started) {
+    pthread_mutex_lock(&g_sig_lock);
+    g_sig_done = 1;
+    pthread_mutex_unlock(&g_sig_lock);
+    (void)pthread_kill(g_sig_thread, SIGTERM);
+    (void)pthread_join(g_sig_thread, NULL);
+    g_sig_started = 0;
+  }
+  return g_sig_got;
+}
+
+/* loop: register it for stop signals; NULL: unregister (before closing). */
+static void echo_live(echo_thread *t, riox_loop *loop) {
+  pthread_mutex_lock(&g_sig_lock);
+  t->live = loop;
+  if (loop != NULL) t->signalled = g_sig_got != 0;
+  pthread_mutex_unlock(&g_sig_lock);
+}
+#else
+/* Windows: riox-echo runs until --seconds or until killed. */
+static void echo_signals_start(echo_thread *ts, long n) {
+  (void)ts;
+  (void)n;
+}
+static int echo_signals_stop(void) { return 0; }
+static void echo_live(echo_thread *t, riox_loop *loop) { t->live = loop; }
+#endif
 
 #ifdef _WIN32
 typedef HANDLE echo_os_thread;
@@ -539,6 +666,7 @@ static int echo_setup(echo_thread *t, riox_sock **udp, riox_sock **tcp) {
     echo_fail(t, "cannot create the loop", rc);
     return rc;
   }
+  echo_live(t, g_loop);
   g_bufsz = riox_loop_buf_size(g_loop);
   t->backend = riox_loop_backend(g_loop);
   /* "::" serves both families. */
@@ -578,11 +706,68 @@ static int echo_setup(echo_thread *t, riox_sock **udp, riox_sock **tcp) {
   return 0;
 }
 
-/* Serve until --seconds passed (or the process is killed). */
+static void echo_dispatch(const echo_thread *t, const riox_event *ev, riox_sock *udp,
+                          riox_sock *tcp) {
+  if (ev->type == RIOX_EV_ERROR)
+    fprintf(stderr, "riox-echo: loop error: %s\n", riox_strerror(ev->status));
+  else if (t->o->readiness) readiness_event(ev, udp, tcp);
+  else if (ev->sock == udp) udp_event(ev);
+  else tcp_event(ev);
+}
+
+/* The stop: abort every connection, close the UDP socket and the listener,
+ * and serve their last events until all have closed or STOP_DRAIN_MS
+ * passed (riox_loop_close then discards the rest; echo_close_loop frees the
+ * connections still listed). */
+static void echo_stop(const echo_thread *t, riox_sock *udp, riox_sock *tcp) {
+  static const char drain_token = 0;
+  riox_event evs[128];
+  echo_link *l;
+  uint64_t timer = 0;
+  int udp_open = udp != NULL, tcp_open = tcp != NULL, expired = 0;
+  g_stopping = 1;
+  for (l = g_conns; l != NULL; l = l->next) {
+    if (t->o->readiness) ((rconn *)l)->closing = 1;
+    else ((conn *)l)->closing = 1;
+    (void)riox_abort(l->sock); /* RIOX_ECLOSING if it was closing already */
+  }
+  if (udp_open && riox_close(udp) < 0) udp_open = 0;
+  if (tcp_open && riox_close(tcp) < 0) tcp_open = 0;
+  if (riox_timer_start(g_loop, STOP_DRAIN_MS, (void *)&drain_token, &timer) < 0) return;
+  while ((g_conns != NULL || udp_open || tcp_open) && !expired) {
+    int n = riox_wait(g_loop, evs, 128, -1), k;
+    if (n < 0) return;
+    for (k = 0; k < n; k++) {
+      const riox_event *ev = &evs[k];
+      if (ev->type == RIOX_EV_TIMER || ev->type == RIOX_EV_WAKE) {
+        if (ev->ctx == (const void *)&drain_token) expired = 1;
+        continue;
+      }
+      if (ev->type == RIOX_EV_CLOSE && ev->sock == udp) udp_open = 0;
+      if (ev->type == RIOX_EV_CLOSE && ev->sock == tcp) tcp_open = 0;
+      echo_dispatch(t, ev, udp, tcp);
+    }
+  }
+}
+
+/* Unregister the loop from the stop signals, close it, free what is left. */
+static void echo_close_loop(echo_thread *t) {
+  echo_live(t, NULL);
+  if (g_loop != NULL) riox_loop_close(g_loop);
+  g_loop = NULL;
+  while (g_conns != NULL) {
+    echo_link *l = g_conns;
+    link_del(l);
+    free(l); /* the conn or rconn it begins */
+  }
+  g_stopping = 0;
+}
+
+/* Serve until --seconds passed or a stop signal came, then stop. */
 static void echo_run(echo_thread *t, riox_sock *udp, riox_sock *tcp) {
   riox_event evs[128];
   uint64_t timer = 0;
-  int running = 1;
+  int running = !t->signalled;
   if (t->o->seconds > 0) riox_timer_start(g_loop, (uint64_t)t->o->seconds * 1000u, NULL, &timer);
   while (running) {
     int n = riox_wait(g_loop, evs, 128, -1), k;
@@ -592,15 +777,12 @@ static void echo_run(echo_thread *t, riox_sock *udp, riox_sock *tcp) {
     }
     for (k = 0; k < n; k++) {
       const riox_event *ev = &evs[k];
-      if (ev->type == RIOX_EV_TIMER) running = 0;
-      else if (ev->type == RIOX_EV_ERROR)
-        fprintf(stderr, "riox-echo: loop error: %s\n", riox_strerror(ev->status));
-      else if (t->o->readiness) readiness_event(ev, udp, tcp);
-      else if (ev->sock == udp) udp_event(ev);
-      else tcp_event(ev);
+      if (ev->type == RIOX_EV_TIMER || ev->type == RIOX_EV_WAKE) running = 0;
+      else echo_dispatch(t, ev, udp, tcp);
     }
   }
   riox_loop_stats(g_loop, &t->st);
+  echo_stop(t, udp, tcp);
 }
 
 static void echo_serve(echo_thread *t) {
@@ -608,8 +790,7 @@ static void echo_serve(echo_thread *t) {
   int rc = echo_setup(t, &udp, &tcp);
   (void)riox_wake(t->ctl, t);
   if (rc == 0) echo_run(t, udp, tcp);
-  if (g_loop != NULL) riox_loop_close(g_loop);
-  g_loop = NULL;
+  echo_close_loop(t);
 }
 
 #ifdef _WIN32
@@ -645,6 +826,11 @@ static int echo_start(echo_thread *t, echo_os_thread *ot, riox_loop *ctl) {
 }
 
 /* ----------------------------------------------------------------- main */
+
+static void echo_report_stop(const echo_opts *o) {
+  int sig = echo_signals_stop();
+  if (sig != 0 && !o->quiet) fprintf(stderr, "riox-echo: stopped by signal %d\n", sig);
+}
 
 static void echo_print_stats(const char *who, const riox_stats *st) {
   fprintf(stderr,
@@ -693,14 +879,17 @@ int main(int argc, char **argv) {
   if (o.threads == 1) {
     /* One loop, on this thread, as always. */
     riox_sock *udp = NULL, *tcp = NULL;
+    echo_signals_start(ts, 1);
     if (echo_setup(&ts[0], &udp, &tcp) < 0) {
-      if (g_loop != NULL) riox_loop_close(g_loop);
+      echo_close_loop(&ts[0]);
+      (void)echo_signals_stop();
       return 1;
     }
     printf("ready backend=%s udp=%u tcp=%u\n", ts[0].backend, ts[0].udp_bound, ts[0].tcp_bound);
     fflush(stdout);
     echo_run(&ts[0], udp, tcp);
-    riox_loop_close(g_loop);
+    echo_close_loop(&ts[0]);
+    echo_report_stop(&o);
     if (!o.quiet) echo_print_stats("", &ts[0].st);
     i = ts[0].rc < 0 ? 1 : 0;
     free(ts);
@@ -711,6 +900,7 @@ int main(int argc, char **argv) {
     /* The main thread only waits for the serving threads to be set up. */
     riox_loop_config cc;
     int rc;
+    echo_signals_start(ts, o.threads);
     riox_loop_config_init(&cc);
     cc.backend = o.backend;
     cc.buf_size = 64;
@@ -753,6 +943,7 @@ int main(int argc, char **argv) {
     sum.buf_total += ts[i].st.buf_total;
   }
   riox_loop_close(ctl);
+  echo_report_stop(&o);
   if (!o.quiet) {
     char who[32];
     echo_print_stats("", &sum);
