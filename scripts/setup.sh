@@ -7,7 +7,8 @@ riox_setup() {
   # libuv1-dev: the native echo baselines in bench/baselines.
   local pkgs=(cmake make gcc g++ pkg-config python3 mingw-w64 gcc-mingw-w64-x86-64
               g++-mingw-w64-x86-64 wine64 libcriterion-dev libbenchmark-dev gnuplot-nox
-              clang clang-tools libwine-dev liburing-dev libuv1-dev)
+              clang clang-tools libwine-dev liburing-dev libuv1-dev
+              libclang-rt-14-dev) # libFuzzer for clang-14 (scripts/fuzz.sh)
   local missing=() p
   for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -22,6 +22,8 @@ echo "== riox as a user gets it: install Linux/Windows, static/shared; consumers
 "$root/scripts/install-check.sh" || status=1
 echo "== native tests (Criterion, ASan+UBSan) and end-to-end echo under Wine"
 ctest --test-dir build/native --output-on-failure -j 2 || status=1
+echo "== fuzzing: every libFuzzer target for 10 s (scripts/fuzz.sh; corpus and regressions ran above)"
+"$root/scripts/fuzz.sh" 10 || status=1
 echo "== Windows tests under Wine"
 ctest --test-dir build/windows --output-on-failure -j 2 || status=1
 if [ "$status" -ne 0 ]; then

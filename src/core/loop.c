@@ -322,6 +322,11 @@ int riox_flush(riox_loop *loop) {
   int n;
   if (loop == NULL) return error_detail(RIOX_EINVAL, "riox_flush: loop is NULL");
   loop->flush_gen++; /* sends deferred so far are no longer held (sock.c) */
+  /* Completions made inside earlier posts first: a send that completed in
+   * its riox_send must not have its event queued behind that of a deferred
+   * send posted after it, which the flush may complete at once
+   * (test_regress_udp_send_order_deferred). */
+  loop__run_inline(loop);
   n = loop->be->flush(loop);
   if (n > 0) loop->stats.batches++;
   return n;

@@ -105,7 +105,10 @@ static void epoll__cancel_queue(riox_loop *loop, list_node_t *q, int held_only) 
   list_node_t *node, *tmp;
   list_for_each_safe(node, tmp, q) {
     req_t *req = container_of(node, req_t, node);
+    /* From the first held one on, held or not: the events of a socket's
+     * sends come in posting order (test_regress_epoll_cancel_held_send_order). */
     if (held_only && !(req->backend_data & EPOLL__HELD)) continue;
+    held_only = 0;
     list_remove(node);
     /* A UDP send riox was splitting reports the datagrams that went. */
     loop_complete_inline(loop, req, RIOX_ECANCELED,

@@ -64,10 +64,14 @@
  *    the ring (ready.c). The loop has no epoll instance. user_data scheme:
  *    uring_int.h. */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -139,6 +143,7 @@ static int uring__enable(riox_loop *loop) {
 }
 
 static void uring__chains(riox_loop *loop);
+static void uring__udp_release_fd(riox_sock *sock);
 
 static void uring__submit_now(riox_loop *loop) {
   uring_loop_t *ul = uring__of(loop);
@@ -349,6 +354,7 @@ static int uring__loop_fini(riox_loop *loop) {
   for (node = loop->socks.next; node != &loop->socks; node = node->next) {
     riox_sock *sock = container_of(node, riox_sock, node);
     if (sock->kind == SK_TCP_LISTEN) uring__lsn_free(sock);
+    uring__udp_release_fd(sock); /* a number retired for a chain (chain mode only) */
     if (sock->kind == SK_UDP) uring_rx_detach(sock); /* so are UDP sockets */
   }
   uring_rx_fini(ul->rx); /* the ring that used its buffers is gone */
@@ -373,6 +379,7 @@ static void uring__sock_detach(riox_sock *sock) {
     sock->dirty = 0;
   }
   if (sock->kind == SK_TCP_LISTEN) uring__lsn_free(sock);
+  uring__udp_release_fd(sock);
   if (sock->kind == SK_UDP) uring_rx_detach(sock);
 }
 
@@ -415,11 +422,106 @@ static int uring__any_live(list_node_t *q) {
   return 0;
 }
 
+/* ASYNC_CANCEL of what the socket has in the kernel: by descriptor, all of
+ * them, or one per request on kernels before 5.19. */
+static void uring__cancel_live(riox_sock *sock) {
+  riox_loop *loop = sock->loop;
+  struct io_uring_sqe *sqe;
+  list_node_t *node;
+  if (!uring__any_live(&sock->rxq) && !uring__any_live(&sock->txq)) {
+    /* nothing in the kernel to cancel */
+  } else if (uring__of(loop)->cancel_fd) {
+    sqe = uring__sqe(loop);
+    if (sqe != NULL) {
+      io_uring_prep_cancel_fd(sqe, sock->s, IORING_ASYNC_CANCEL_ALL);
+      io_uring_sqe_set_data64(sqe, URING__UD_CANCEL);
+    }
+  } else {
+    list_node_t *qs[2];
+    int k;
+    qs[0] = &sock->rxq;
+    qs[1] = &sock->txq;
+    for (k = 0; k < 2; k++) {
+      for (node = qs[k]->next; node != qs[k]; node = node->next) {
+        if (container_of(node, req_t, node)->ring_nop) continue;
+        sqe = uring__sqe(loop);
+        if (sqe == NULL) break;
+        io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)container_of(node, req_t, node), 0);
+        io_uring_sqe_set_data64(sqe, URING__UD_CANCEL);
+      }
+    }
+  }
+}
+
+/* A UDP receive chain in the kernel when riox_cancel or riox_close ends it
+ * (test_regress_uring_udp_chain_close_busy_head,
+ * test_regress_uring_udp_chain_close_fd_reuse): io_uring issues a linked
+ * request only once the one before it is done, and looks its descriptor
+ * number up only then. A head that completed just before the cancel (its
+ * datagram was there) has its next receive not issued yet: the cancel
+ * cannot find it, and it would be issued later -- after a close on the
+ * number's next owner, after a cancel on this socket, where it waits for a
+ * datagram and takes it from the receives posted since. So the number
+ * itself is retired: the socket moves to a duplicate (sock->s; the same
+ * socket, the layer closes that one), the old number is pointed at an
+ * eventfd, on which every later receive of the chain fails at once (its
+ * event says cancelled: ring_cut), and it is closed once the chain has
+ * drained (uring__udp_release_fd). What was issued on the socket between
+ * the cancel and the switch (task work run on the way out of the submit,
+ * on rings without DEFER_TASKRUN) is cancelled by the new number. The
+ * retired number is kept in sock->backend (unused by UDP sockets when the
+ * loop uses chains) as number + 1. Best effort: without descriptors to
+ * spare, things stay as they were. */
+static void uring__udp_retire_fd(riox_sock *sock) {
+  riox_loop *loop = sock->loop;
+  int old = sock->s, dup_fd, dead;
+  if (uring__of(loop)->rx != NULL || sock->backend != NULL || old < 0) return;
+  LOOP_OSCALL(loop);
+  dup_fd = fcntl(old, F_DUPFD_CLOEXEC, 0);
+  if (dup_fd < 0) return;
+  LOOP_OSCALL(loop);
+  dead = eventfd(0, EFD_CLOEXEC);
+  LOOP_OSCALL(loop);
+  if (dead < 0 || dup3(dead, old, O_CLOEXEC) < 0) {
+    if (dead >= 0) close(dead);
+    close(dup_fd);
+    return;
+  }
+  LOOP_OSCALL(loop);
+  close(dead);
+  sock->s = dup_fd;
+  sock->backend = (void *)(uintptr_t)((unsigned)old + 1u);
+  uring__cancel_live(sock);
+  uring__submit_now(loop);
+}
+
+/* The chain that used a retired number has drained (or the socket goes). */
+static void uring__udp_release_fd(riox_sock *sock) {
+  if (sock->kind != SK_UDP || uring__of(sock->loop)->rx != NULL || sock->backend == NULL) return;
+  LOOP_OSCALL(sock->loop);
+  close((int)((uintptr_t)sock->backend - 1u));
+  sock->backend = NULL;
+}
+
+/* A PKTINFO receive may complete after the close (the kernel had it done
+ * when the cancel came, its CQE not yet handed out): the port its local
+ * address needs is found now, while the descriptor is there
+ * (test_regress_udp_pktinfo_port_after_close). */
+static void uring__udp_keep_port(riox_sock *sock) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (sock->kind != SK_UDP || !sock->udp_cmsg || sock->udp_port != 0 || sock->s < 0) return;
+  LOOP_OSCALL(sock->loop);
+  if (getsockname(sock->s, (struct sockaddr *)&ss, &len) != 0) return;
+  sock->udp_port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                  : ((struct sockaddr_in *)&ss)->sin_port);
+}
+
 static void uring__sock_abort_io(riox_sock *sock) {
   riox_loop *loop = sock->loop;
   uring_loop_t *ul = uring__of(loop);
-  struct io_uring_sqe *sqe;
   list_node_t *node;
+  uring__udp_keep_port(sock);
   if (sock->kind == SK_UDP && ul->rx != NULL) {
     /* Multishot: the posted receives end now, the backlog goes, the
      * multishot is asked to end -- now, before the descriptor is closed. */
@@ -455,33 +557,12 @@ static void uring__sock_abort_io(riox_sock *sock) {
   }
   uring__nop_unsubmitted(sock);
   uring__zc_closing(sock);
-  if (!uring__any_live(&sock->rxq) && !uring__any_live(&sock->txq)) {
-    /* nothing in the kernel to cancel */
-  } else if (ul->cancel_fd) {
-    sqe = uring__sqe(loop);
-    if (sqe != NULL) {
-      io_uring_prep_cancel_fd(sqe, sock->s, IORING_ASYNC_CANCEL_ALL);
-      io_uring_sqe_set_data64(sqe, URING__UD_CANCEL);
-    }
-  } else {
-    list_node_t *qs[2];
-    int k;
-    qs[0] = &sock->rxq;
-    qs[1] = &sock->txq;
-    for (k = 0; k < 2; k++) {
-      for (node = qs[k]->next; node != qs[k]; node = node->next) {
-        if (container_of(node, req_t, node)->ring_nop) continue;
-        sqe = uring__sqe(loop);
-        if (sqe == NULL) break;
-        io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)container_of(node, req_t, node), 0);
-        io_uring_sqe_set_data64(sqe, URING__UD_CANCEL);
-      }
-    }
-  }
+  uring__cancel_live(sock);
   /* Now, not at the next wait: the layer closes the descriptor next, and
    * both the socket's own SQEs and the cancel must reach the kernel while
    * the number is still this socket's. */
   uring__submit_now(loop);
+  if (sock->kind == SK_UDP && uring__any_live(&sock->rxq)) uring__udp_retire_fd(sock);
 }
 
 /* ------------------------------------------------------------ issuing */
@@ -579,6 +660,7 @@ static int uring__status(int res, const char *what);
 
 static void uring__udp_drained(riox_sock *sock) {
   riox_loop *loop = sock->loop;
+  uring__udp_release_fd(sock);
   if (!list_empty(&sock->rxback)) {
     /* rxback, in order, in front of rxhold */
     list_node_t *first = sock->rxback.next, *last = sock->rxback.prev;
@@ -598,6 +680,9 @@ static void uring__udp_drained(riox_sock *sock) {
 }
 
 static void uring__udp_recv_cqe(riox_loop *loop, riox_sock *sock, req_t *req, int res) {
+  /* Ended by riox_cancel/close: issued on the retired number (-ENOTSOCK),
+   * cancelled, or cut short -- cancelled, whatever the kernel said. */
+  if (req->ring_cut && res < 0) res = -ECANCELED;
   if (res == -ECANCELED &&
       (!list_empty(&sock->rxback) || (req->ring_linked && !req->ring_cut && sock->s >= 0 &&
                                       sock->state != SK_CLOSING))) {
