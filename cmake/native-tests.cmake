@@ -186,23 +186,24 @@ endforeach()
 # must not take the whole pool; a stop (--seconds, SIGINT, SIGTERM) with
 # connections open exits 0 without a leak.
 if(TARGET echo_client)
+  set(_rg ${PROJECT_SOURCE_DIR}/tests/e2e)
   foreach(backend epoll uring)
-    set(_rg ${PROJECT_SOURCE_DIR}/tests/e2e)
     add_test(NAME e2e/regress-echo-slow-reader-pool-${backend} COMMAND ${_rg}/regress_echo_slow_reader_pool.sh
              $<TARGET_FILE:echo_client> $<TARGET_FILE:riox-echo> ${backend})
     add_test(NAME e2e/regress-echo-stop-open-conns-${backend} COMMAND ${_rg}/regress_echo_stop.sh
              $<TARGET_FILE:riox-echo> ${backend} seconds)
-    add_test(NAME e2e/regress-echo-stop-open-conns-readiness-${backend} COMMAND ${_rg}/regress_echo_stop.sh
-             $<TARGET_FILE:riox-echo> ${backend} seconds --mode readiness)
-    add_test(NAME e2e/regress-echo-stop-sigint-${backend} COMMAND ${_rg}/regress_echo_stop.sh
-             $<TARGET_FILE:riox-echo> ${backend} SIGINT)
-    add_test(NAME e2e/regress-echo-stop-sigterm-threads-${backend} COMMAND ${_rg}/regress_echo_stop.sh
-             $<TARGET_FILE:riox-echo> ${backend} SIGTERM --threads 2)
     set_tests_properties(e2e/regress-echo-slow-reader-pool-${backend} e2e/regress-echo-stop-open-conns-${backend}
-                         e2e/regress-echo-stop-open-conns-readiness-${backend} e2e/regress-echo-stop-sigint-${backend}
-                         e2e/regress-echo-stop-sigterm-threads-${backend}
                          PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77)
   endforeach()
+  # The same stops in readiness mode, by SIGINT, by SIGTERM with two threads.
+  add_test(NAME e2e/regress-echo-stop-open-conns-readiness-epoll COMMAND ${_rg}/regress_echo_stop.sh
+           $<TARGET_FILE:riox-echo> epoll seconds --mode readiness)
+  add_test(NAME e2e/regress-echo-stop-sigint-epoll COMMAND ${_rg}/regress_echo_stop.sh
+           $<TARGET_FILE:riox-echo> epoll SIGINT)
+  add_test(NAME e2e/regress-echo-stop-sigterm-threads-uring COMMAND ${_rg}/regress_echo_stop.sh
+           $<TARGET_FILE:riox-echo> uring SIGTERM --threads 2)
+  set_tests_properties(e2e/regress-echo-stop-open-conns-readiness-epoll e2e/regress-echo-stop-sigint-epoll
+                       e2e/regress-echo-stop-sigterm-threads-uring PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77)
 endif()
 
 # Abuse natively (tests/e2e/abuse.sh, issue 13) on every Linux backend and
@@ -224,10 +225,27 @@ if(TARGET echo_client)
   endforeach()
 endif()
 
-# scripts/soak.sh in a few seconds (docs/soak.md): echo load, RSS and open
+# scripts/soak.sh for 4 s (docs/soak.md): echo load, RSS and open
 # files sampled every second, verdict checked; the real soak runs minutes.
 foreach(backend epoll uring)
-  add_test(NAME e2e/soak-smoke-${backend} COMMAND ${PROJECT_SOURCE_DIR}/scripts/soak.sh 0.1 ${backend})
+  add_test(NAME e2e/soak-smoke-${backend} COMMAND ${PROJECT_SOURCE_DIR}/scripts/soak.sh 0.07 ${backend})
   set_tests_properties(e2e/soak-smoke-${backend} PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77
                        ENVIRONMENT "SOAK_BIN=$<TARGET_FILE_DIR:riox-echo>;SOAK_INTERVAL=1")
 endforeach()
+
+# The slow-reader regression against riox-echo.exe under Wine (same code).
+if(RIOX_WINDOWS_BIN AND TARGET echo_client)
+  foreach(backend iocp rio-emulated)
+    set(_be ${backend})
+    if(backend STREQUAL "rio-emulated")
+      set(_be rio)
+    endif()
+    add_test(NAME e2e/regress-echo-slow-reader-pool-${backend}
+             COMMAND ${PROJECT_SOURCE_DIR}/tests/e2e/regress_echo_slow_reader_pool.sh
+             $<TARGET_FILE:echo_client> ${RIOX_WINDOWS_BIN}/riox-echo.exe ${_be})
+    set_tests_properties(e2e/regress-echo-slow-reader-pool-${backend} PROPERTIES TIMEOUT 300
+                         SKIP_RETURN_CODE 77)
+  endforeach()
+  set_tests_properties(e2e/regress-echo-slow-reader-pool-rio-emulated PROPERTIES ENVIRONMENT
+                       "RIOX_RIO_EMULATION=1")
+endif()
