@@ -19,7 +19,8 @@
 # Environment:
 #   SOAK_BIN       directory with ASan builds of riox-echo, riox-perf and
 #                  echo_client (default: build them in build/soak)
-#   SOAK_INTERVAL  seconds between samples (default 5)
+#   SOAK_INTERVAL  seconds between samples (default 5; shorter on runs under
+#                  40 s, for 8 samples, but at least 1)
 #   SOAK_SLACK     RSS growth allowed, KiB (default 4096)
 #   SOAK_KEEP      a directory to keep each backend's samples and logs in
 set -euo pipefail
@@ -28,8 +29,10 @@ minutes=${1:-10}
 shift || true
 backends=("$@")
 [ ${#backends[@]} -gt 0 ] || backends=(epoll uring)
-interval=${SOAK_INTERVAL:-5} slack=${SOAK_SLACK:-4096}
+slack=${SOAK_SLACK:-4096}
 seconds=$(awk -v m="$minutes" 'BEGIN { s = m * 60; if (s < 1) s = 1; printf "%d", s + 0.5 }')
+# Every 5 s, or often enough for 8 samples on a short run (at most 1 a second).
+interval=${SOAK_INTERVAL:-$(((seconds / 8) < 1 ? 1 : (seconds / 8) > 5 ? 5 : seconds / 8))}
 [ -d /proc/self/fd ] || { echo "soak.sh: no /proc: cannot sample memory and files" >&2; exit 77; }
 
 bin=${SOAK_BIN:-}
