@@ -21,9 +21,10 @@ endforeach()
 if(EXISTS ${PROJECT_SOURCE_DIR}/tests/tools/echo_client.c)
   add_executable(echo_client ${PROJECT_SOURCE_DIR}/tests/tools/echo_client.c)
 endif()
-# Rough traffic (connection churn, resets, idle connections, ICMP, oversize
-# datagrams) for the resource-release end-to-end test.
-add_executable(abuse_client ${PROJECT_SOURCE_DIR}/tests/tools/abuse_client.c)
+# Rough traffic (connection churn, resets, idle connections, slow readers,
+# ICMP, zero-size and maximum-size datagrams) for the abuse end-to-end tests.
+file(GLOB _abuse_src CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/tools/abuse*.c)
+add_executable(abuse_client ${_abuse_src})
 
 # End-to-end: the native echo client against riox-echo.exe under Wine.
 set(RIOX_WINDOWS_BIN "" CACHE PATH "build/windows/bin, for the end-to-end echo tests")
@@ -40,13 +41,14 @@ if(RIOX_WINDOWS_BIN AND TARGET echo_client)
   set_tests_properties(e2e/echo-readiness-iocp e2e/echo-readiness-rio-emulated PROPERTIES TIMEOUT 600)
   set_tests_properties(e2e/echo-readiness-rio-emulated PROPERTIES ENVIRONMENT "RIOX_RIO_EMULATION=1")
   # Without the opt-in, asking for rio must fail loudly, never downgrade.
-  # Defect 12: sockets (and everything else) given back promptly after abuse.
-  set(_abuse ${PROJECT_SOURCE_DIR}/tests/e2e/abuse_fd_release.sh $<TARGET_FILE:abuse_client>
-      ${RIOX_WINDOWS_BIN}/riox-echo.exe)
+  # Defect 12 and issue 13: abuse (tests/e2e/abuse.sh), then sockets back
+  # within 3 s, correct echoes, memory within bounds.
+  set(_abuse ${PROJECT_SOURCE_DIR}/tests/e2e/abuse.sh $<TARGET_FILE:abuse_client>
+      $<TARGET_FILE:echo_client> ${RIOX_WINDOWS_BIN}/riox-echo.exe)
   add_test(NAME e2e/abuse-fd-release-iocp COMMAND ${_abuse} iocp)
   add_test(NAME e2e/abuse-fd-release-rio-emulated COMMAND ${_abuse} rio)
   set_tests_properties(e2e/abuse-fd-release-iocp e2e/abuse-fd-release-rio-emulated PROPERTIES
-                       TIMEOUT 120 SKIP_RETURN_CODE 77)
+                       TIMEOUT 300 SKIP_RETURN_CODE 77)
   set_tests_properties(e2e/abuse-fd-release-rio-emulated PROPERTIES ENVIRONMENT "RIOX_RIO_EMULATION=1")
   add_test(NAME e2e/echo-rio-unavailable COMMAND ${PROJECT_SOURCE_DIR}/tests/e2e/rio_unavailable.sh
            ${RIOX_WINDOWS_BIN}/riox-echo.exe)
@@ -192,21 +194,66 @@ endforeach()
 # must not take the whole pool; a stop (--seconds, SIGINT, SIGTERM) with
 # connections open exits 0 without a leak.
 if(TARGET echo_client)
+  set(_rg ${PROJECT_SOURCE_DIR}/tests/e2e)
   foreach(backend epoll uring)
-    set(_rg ${PROJECT_SOURCE_DIR}/tests/e2e)
     add_test(NAME e2e/regress-echo-slow-reader-pool-${backend} COMMAND ${_rg}/regress_echo_slow_reader_pool.sh
              $<TARGET_FILE:echo_client> $<TARGET_FILE:riox-echo> ${backend})
     add_test(NAME e2e/regress-echo-stop-open-conns-${backend} COMMAND ${_rg}/regress_echo_stop.sh
              $<TARGET_FILE:riox-echo> ${backend} seconds)
-    add_test(NAME e2e/regress-echo-stop-open-conns-readiness-${backend} COMMAND ${_rg}/regress_echo_stop.sh
-             $<TARGET_FILE:riox-echo> ${backend} seconds --mode readiness)
-    add_test(NAME e2e/regress-echo-stop-sigint-${backend} COMMAND ${_rg}/regress_echo_stop.sh
-             $<TARGET_FILE:riox-echo> ${backend} SIGINT)
-    add_test(NAME e2e/regress-echo-stop-sigterm-threads-${backend} COMMAND ${_rg}/regress_echo_stop.sh
-             $<TARGET_FILE:riox-echo> ${backend} SIGTERM --threads 2)
     set_tests_properties(e2e/regress-echo-slow-reader-pool-${backend} e2e/regress-echo-stop-open-conns-${backend}
-                         e2e/regress-echo-stop-open-conns-readiness-${backend} e2e/regress-echo-stop-sigint-${backend}
-                         e2e/regress-echo-stop-sigterm-threads-${backend}
                          PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77)
   endforeach()
+  # The same stops in readiness mode, by SIGINT, by SIGTERM with two threads.
+  add_test(NAME e2e/regress-echo-stop-open-conns-readiness-epoll COMMAND ${_rg}/regress_echo_stop.sh
+           $<TARGET_FILE:riox-echo> epoll seconds --mode readiness)
+  add_test(NAME e2e/regress-echo-stop-sigint-epoll COMMAND ${_rg}/regress_echo_stop.sh
+           $<TARGET_FILE:riox-echo> epoll SIGINT)
+  add_test(NAME e2e/regress-echo-stop-sigterm-threads-uring COMMAND ${_rg}/regress_echo_stop.sh
+           $<TARGET_FILE:riox-echo> uring SIGTERM --threads 2)
+  set_tests_properties(e2e/regress-echo-stop-open-conns-readiness-epoll e2e/regress-echo-stop-sigint-epoll
+                       e2e/regress-echo-stop-sigterm-threads-uring PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77)
+endif()
+
+# Abuse natively (tests/e2e/abuse.sh, issue 13) on every Linux backend and
+# mode; uring-basic without multishot accepts/receives and zero-copy sends.
+if(TARGET echo_client)
+  foreach(variant epoll uring uring-basic readiness-epoll readiness-uring)
+    string(REGEX REPLACE "^(readiness-)?(uring|epoll)(-basic)?$" "\\2" _be ${variant})
+    set(_args ${_be})
+    if(variant MATCHES "^readiness-")
+      list(APPEND _args --mode readiness)
+    endif()
+    add_test(NAME e2e/abuse-${variant} COMMAND ${PROJECT_SOURCE_DIR}/tests/e2e/abuse.sh
+             $<TARGET_FILE:abuse_client> $<TARGET_FILE:echo_client> $<TARGET_FILE:riox-echo> ${_args})
+    set_tests_properties(e2e/abuse-${variant} PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77)
+    if(variant STREQUAL "uring-basic")
+      set_tests_properties(e2e/abuse-${variant} PROPERTIES ENVIRONMENT
+                           "RIOX_URING_NO_MULTISHOT=1;RIOX_URING_ZC_MIN=0")
+    endif()
+  endforeach()
+endif()
+
+# scripts/soak.sh for 4 s (docs/soak.md): echo load, RSS and open
+# files sampled every second, verdict checked; the real soak runs minutes.
+foreach(backend epoll uring)
+  add_test(NAME e2e/soak-smoke-${backend} COMMAND ${PROJECT_SOURCE_DIR}/scripts/soak.sh 0.07 ${backend})
+  set_tests_properties(e2e/soak-smoke-${backend} PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77
+                       ENVIRONMENT "SOAK_BIN=$<TARGET_FILE_DIR:riox-echo>;SOAK_INTERVAL=1")
+endforeach()
+
+# The slow-reader regression against riox-echo.exe under Wine (same code).
+if(RIOX_WINDOWS_BIN AND TARGET echo_client)
+  foreach(backend iocp rio-emulated)
+    set(_be ${backend})
+    if(backend STREQUAL "rio-emulated")
+      set(_be rio)
+    endif()
+    add_test(NAME e2e/regress-echo-slow-reader-pool-${backend}
+             COMMAND ${PROJECT_SOURCE_DIR}/tests/e2e/regress_echo_slow_reader_pool.sh
+             $<TARGET_FILE:echo_client> ${RIOX_WINDOWS_BIN}/riox-echo.exe ${_be})
+    set_tests_properties(e2e/regress-echo-slow-reader-pool-${backend} PROPERTIES TIMEOUT 300
+                         SKIP_RETURN_CODE 77)
+  endforeach()
+  set_tests_properties(e2e/regress-echo-slow-reader-pool-rio-emulated PROPERTIES ENVIRONMENT
+                       "RIOX_RIO_EMULATION=1")
 endif()

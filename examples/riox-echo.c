@@ -98,6 +98,7 @@ static ECHO_TLS riox_loop *g_loop;
 static ECHO_TLS uint32_t g_bufsz;
 static ECHO_TLS echo_link *g_conns; /* open connections (echo_link) */
 static ECHO_TLS int g_stopping;      /* a stop is draining: accept nothing more */
+static ECHO_TLS long g_nconns, g_conns_high; /* open connections now, and at most */
 
 static void link_add(echo_link *l, riox_sock *s) {
   l->sock = s;
@@ -105,12 +106,14 @@ static void link_add(echo_link *l, riox_sock *s) {
   l->next = g_conns;
   if (g_conns != NULL) g_conns->prev = l;
   g_conns = l;
+  if (++g_nconns > g_conns_high) g_conns_high = g_nconns;
 }
 
 static void link_del(echo_link *l) {
   if (l->prev != NULL) l->prev->next = l->next;
   else g_conns = l->next;
   if (l->next != NULL) l->next->prev = l->prev;
+  g_nconns--;
 }
 
 static void usage(FILE *f) {
@@ -508,6 +511,7 @@ typedef struct echo_thread {
   unsigned udp_bound, tcp_bound;
   const char *backend;
   riox_stats st;
+  long conns_high; /* connections open at once, at most */
   riox_loop *live; /* the loop while it may be woken by a stop signal */
   int signalled;   /* a stop signal came before the loop was registered */
 } echo_thread;
@@ -782,6 +786,7 @@ static void echo_run(echo_thread *t, riox_sock *udp, riox_sock *tcp) {
     }
   }
   riox_loop_stats(g_loop, &t->st);
+  t->conns_high = g_conns_high;
   echo_stop(t, udp, tcp);
 }
 
@@ -827,9 +832,15 @@ static int echo_start(echo_thread *t, echo_os_thread *ot, riox_loop *ctl) {
 
 /* ----------------------------------------------------------------- main */
 
-static void echo_report_stop(const echo_opts *o) {
+static void echo_report_stop(const echo_opts *o, const echo_thread *ts) {
   int sig = echo_signals_stop();
-  if (sig != 0 && !o->quiet) fprintf(stderr, "riox-echo: stopped by signal %d\n", sig);
+  long i, high = 0;
+  if (o->quiet) return;
+  if (sig != 0) fprintf(stderr, "riox-echo: stopped by signal %d\n", sig);
+  for (i = 0; i < o->threads; i++) high += ts[i].conns_high;
+  /* The server's own memory per connection (readiness: its echo buffer). */
+  fprintf(stderr, "riox-echo: connections high-water %ld of %u bytes each\n", high,
+          (unsigned)(o->readiness ? sizeof(rconn) : sizeof(conn)));
 }
 
 static void echo_print_stats(const char *who, const riox_stats *st) {
@@ -889,7 +900,7 @@ int main(int argc, char **argv) {
     fflush(stdout);
     echo_run(&ts[0], udp, tcp);
     echo_close_loop(&ts[0]);
-    echo_report_stop(&o);
+    echo_report_stop(&o, ts);
     if (!o.quiet) echo_print_stats("", &ts[0].st);
     i = ts[0].rc < 0 ? 1 : 0;
     free(ts);
@@ -943,7 +954,7 @@ int main(int argc, char **argv) {
     sum.buf_total += ts[i].st.buf_total;
   }
   riox_loop_close(ctl);
-  echo_report_stop(&o);
+  echo_report_stop(&o, ts);
   if (!o.quiet) {
     char who[32];
     echo_print_stats("", &sum);

@@ -17,7 +17,7 @@ server=$1 backend=$2 how=$3
 shift 3
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 case $how in
-seconds) limit=3 ;;
+seconds) limit=2 ;;
 SIGINT | SIGTERM) limit=120 ;;
 *) echo "regress_echo_stop.sh: stop by seconds, SIGINT or SIGTERM, not '$how'" >&2; exit 2 ;;
 esac
