@@ -179,3 +179,6 @@ foreach(src ${RIOX_LINUX_TESTS})
                          ENVIRONMENT "${_env}")
   endforeach()
 endforeach()
+
+# Fault injection on every backend (tests/faults).
+include(${PROJECT_SOURCE_DIR}/cmake/faults.cmake)
