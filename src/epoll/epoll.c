@@ -90,7 +90,7 @@ static void epoll__sock_detach(riox_sock *sock) {
     sock->dirty = 0;
   }
   /* close() removed it from the interest list already when s is gone. */
-  if (sock->in_epoll && sock->s >= 0) (void)epoll_ctl(sock->loop->epfd, EPOLL_CTL_DEL, sock->s, NULL);
+  if (sock->in_epoll && sock->s >= 0) (void)sys_epoll_ctl(sock->loop->epfd, EPOLL_CTL_DEL, sock->s, NULL);
   sock->in_epoll = 0;
 }
 

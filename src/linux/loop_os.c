@@ -149,7 +149,7 @@ void linux_wake_take(riox_loop *loop) {
 void linux_wake_drain(riox_loop *loop) {
   uint64_t n;
   LOOP_OSCALL(loop);
-  (void)!read(loop->wake_fd, &n, sizeof n); /* EAGAIN: nothing was written */
+  (void)!sys_read(loop->wake_fd, &n, sizeof n); /* EAGAIN: nothing was written */
   linux_wake_take(loop);
 }
 

@@ -69,8 +69,8 @@ int sock_create(riox_loop *loop, int kind, int family, uint32_t flags, void *ctx
   }
   /* Listeners rebind at once after a restart, as Windows allows by default. */
   if (rc == 0 && (kind == SK_TCP_LISTEN || (flags & RIOX_SOCK_REUSEADDR)))
-    (void)setsockopt(sock->s, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-  if (rc == 0 && kind == SK_TCP) (void)setsockopt(sock->s, IPPROTO_TCP, 1 /* TCP_NODELAY */, &on, sizeof on);
+    (void)sys_setsockopt(sock->s, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  if (rc == 0 && kind == SK_TCP) (void)sys_setsockopt(sock->s, IPPROTO_TCP, 1 /* TCP_NODELAY */, &on, sizeof on);
   if (rc == 0 && kind == SK_UDP) rc = linux_udp_sock_opts(sock);
   if (rc == 0 && (flags & RIOX_SOCK_REUSEPORT)) rc = sock__reuseport(sock, loop->cfg.cpu);
   if (rc == 0) rc = sock_hold_close(sock);
@@ -95,7 +95,7 @@ int sock_adopt(riox_loop *loop, int fd, int family, int mode, riox_sock **out) {
   sock->mode = (uint8_t)mode;
   sock->accepted = 1;
   sock->connected = 1;
-  (void)setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &on, sizeof on);
+  (void)sys_setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &on, sizeof on);
   /* The connection finds the room its listener held for it (tcp.c). */
   rc = sock_hold_close(sock);
   if (rc < 0) {
@@ -154,5 +154,5 @@ void os_sock_linger0(riox_sock *sock) {
   struct linger lg;
   lg.l_onoff = 1;
   lg.l_linger = 0;
-  (void)setsockopt(sock->s, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  (void)sys_setsockopt(sock->s, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 }

@@ -81,6 +81,9 @@ static inline ssize_t sys__send(unsigned f, int fd, const void *buf, size_t len,
 #define sys_setsockopt(...) SYS__CALL("setsockopt", SYS_F_NOMEM, setsockopt(__VA_ARGS__))
 #define sys_getsockopt(...) SYS__CALL("getsockopt", SYS_F_NOMEM, getsockopt(__VA_ARGS__))
 #define sys_getsockname(...) SYS__CALL("getsockname", SYS_F_NOMEM, getsockname(__VA_ARGS__))
+#define sys_getpeername(...) SYS__CALL("getpeername", SYS_F_NOMEM, getpeername(__VA_ARGS__))
+/* The wake eventfd's drain: EAGAIN when nothing was written. */
+#define sys_read(...) SYS__CALL("read", RIOX_TEST_FAULT_AGAIN, read(__VA_ARGS__))
 #define sys_shutdown(...) SYS__CALL("shutdown", SYS_F_NOMEM, shutdown(__VA_ARGS__))
 #define sys_recv(...) SYS__CALL("recv", SYS_F_RECV, recv(__VA_ARGS__))
 #define sys_recvmsg(...) SYS__CALL("recvmsg", SYS_F_RECV, recvmsg(__VA_ARGS__))

@@ -859,7 +859,7 @@ static void uring__ms_arm(riox_sock *listener) {
 static int uring__ms_give(riox_sock *listener, req_t *req, int fd) {
   req->addrlen = (socklen_t)sizeof req->addr;
   LOOP_OSCALL(listener->loop);
-  if (getpeername(fd, (struct sockaddr *)&req->addr, &req->addrlen) != 0) {
+  if (sys_getpeername(fd, (struct sockaddr *)&req->addr, &req->addrlen) != 0) {
     close(fd);
     return 0;
   }
@@ -877,7 +877,7 @@ static int uring__ms_accept(riox_sock *listener, req_t *req) {
      * would look like a success and the back-off would start over). */
     int fd;
     LOOP_OSCALL(listener->loop);
-    fd = accept4(listener->s, (struct sockaddr *)&req->addr, &req->addrlen,
+    fd = sys_accept4(listener->s, (struct sockaddr *)&req->addr, &req->addrlen,
                  SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0 && uring__resource_error(-errno)) return uring__status(-errno, "accept");
     ls->error = 0;
@@ -1077,7 +1077,7 @@ static void uring__zc_closing(riox_sock *sock) {
   lg.l_onoff = 1;
   lg.l_linger = 0;
   LOOP_OSCALL(sock->loop);
-  if (setsockopt(sock->s, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) == 0) sock->ring_zc_reset = 1;
+  if (sys_setsockopt(sock->s, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) == 0) sock->ring_zc_reset = 1;
 }
 
 /* Issue req again (a send's tail, the next connection of an accept);
