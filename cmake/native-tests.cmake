@@ -257,3 +257,6 @@ if(RIOX_WINDOWS_BIN AND TARGET echo_client)
   set_tests_properties(e2e/regress-echo-slow-reader-pool-rio-emulated PROPERTIES ENVIRONMENT
                        "RIOX_RIO_EMULATION=1")
 endif()
+
+# Fault injection on every backend (tests/faults).
+include(${PROJECT_SOURCE_DIR}/cmake/faults.cmake)

@@ -20,3 +20,6 @@ foreach(src ${RIOX_WIN_TESTS})
   add_test(NAME win/${name} COMMAND ${name})
   set_tests_properties(win/${name} PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77)
 endforeach()
+
+# Fault injection on every backend (tests/faults).
+include(${PROJECT_SOURCE_DIR}/cmake/faults.cmake)

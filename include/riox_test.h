@@ -72,6 +72,47 @@ unsigned riox_test_init_runs(void);
  * closes started afterwards. 0 restores the default (5 s). Not thread-safe. */
 void riox_test_set_close_linger_ms(unsigned ms);
 
+/* Fault injection (test builds only, RIOX_TEST_HOOKS; src/core/fault.c).
+ * Every OS call riox makes on a path that can fail goes through a fault
+ * site: one place in riox's source, registered (numbered from 0, in the
+ * order they first run) the first time it runs, with the faults that are
+ * real there. A rule makes chosen passes of a site fail with one of them
+ * instead of calling the OS: on Linux errno (ENOMEM, EAGAIN, EMFILE,
+ * ECONNRESET), on Windows the WSA/Win32 equivalent; RIOX_TEST_FAULT_SHORT
+ * makes a stream send take fewer bytes than asked (at least one). */
+enum riox_test_fault {
+  RIOX_TEST_FAULT_NOMEM = 1u << 0,
+  RIOX_TEST_FAULT_AGAIN = 1u << 1,
+  RIOX_TEST_FAULT_MFILE = 1u << 2,
+  RIOX_TEST_FAULT_CONNRESET = 1u << 3,
+  RIOX_TEST_FAULT_SHORT = 1u << 4,
+  RIOX_TEST_FAULT_INTR = 1u << 5, /* a wait cut short by a signal (EINTR, WAIT_IO_COMPLETION) */
+  RIOX_TEST_FAULT_ALL = (1u << 6) - 1u
+};
+
+typedef struct riox_test_fault_site_info {
+  const char *call;    /* the OS call ("epoll_ctl", "io_uring_submit", "WSARecv") */
+  const char *file;    /* where riox makes it */
+  int line;
+  unsigned faults;     /* RIOX_TEST_FAULT_* real there */
+  unsigned long hits;  /* passes so far */
+  unsigned long failed; /* of them failed by a rule */
+} riox_test_fault_site_info;
+
+/* Sites registered so far, and what is known of site k (0, or RIOX_EINVAL). */
+unsigned riox_test_fault_sites(void);
+int riox_test_fault_site(unsigned k, riox_test_fault_site_info *out);
+/* Arm a rule (at most 4 at once): site k (site >= 0), or (site < 0) every
+ * site of the OS call named `call`, counted together; its nth matching pass
+ * from now (1 = the next) fails with the lowest bit of `fault` that is real
+ * there -- and, with `every`, each pass after it too. Passes of a site where
+ * none of `fault` is real do not count. 0, RIOX_EINVAL, or RIOX_ENOBUFS (four
+ * rules armed). riox_test_fault_disarm drops every rule;
+ * riox_test_fault_injected counts the faults injected since the start. */
+int riox_test_fault_arm(int site, const char *call, unsigned long nth, unsigned fault, int every);
+void riox_test_fault_disarm(void);
+unsigned long riox_test_fault_injected(void);
+
 #ifdef __cplusplus
 }
 #endif

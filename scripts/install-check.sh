@@ -156,6 +156,26 @@ check_symbols() {
   if grep -qv '^riox_' <<<"$got"; then bad "$os-shared: an exported name does not start with riox_"; else ok; fi
 }
 
+# check_no_fault_seam OS KIND PREFIX: the installed library has no fault
+# site machinery (src/core/fault.c and the macro layers' helpers: issue 13),
+# not even as a local symbol: a release build's fault macros are the plain
+# calls.
+check_no_fault_seam() {
+  local os=$1 kind=$2 prefix=$3 nmtool=nm lib syms seam
+  [ "$os" = windows ] && nmtool="$mingw-nm"
+  if [ "$kind" = static ]; then lib="$prefix/$(libdir_of "$os" static)/libriox.a"
+  elif [ "$os" = linux ]; then lib="$prefix/lib/libriox.so"
+  else lib="$prefix/bin/riox.dll"; fi
+  if ! syms=$("$nmtool" -a "$lib" 2>/dev/null); then
+    bad "$os-$kind: nm could not read $lib"
+    return
+  fi
+  seam=$(awk '{print $NF}' <<<"$syms" |
+    grep -E '^_?(fault_hit|fault__[a-z_]+|riox_test_fault_[a-z_]+|uring_fault_[a-z_]+|ws_fault|oscall_fault|oscall_status|sys__fail|sys__send)$' |
+    sort -u | tr '\n' ' ' || true)
+  if [ -n "$seam" ]; then bad "$os-$kind: the installed library has fault-seam symbols: $seam"; else ok; fi
+}
+
 # consumer OS KIND PREFIX: build tests/install/consumer.c both ways, run it.
 consumer() {
   local os=$1 kind=$2 prefix=$3 dir=$out/$os-$kind tc=() exe pcflags
@@ -275,6 +295,7 @@ for os in linux windows; do
     fi
     check_files "$os" "$kind" "$dir/prefix"
     check_symbols "$os" "$kind" "$dir/prefix"
+    check_no_fault_seam "$os" "$kind" "$dir/prefix"
     consumer "$os" "$kind" "$dir/prefix"
   done
 done

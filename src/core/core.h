@@ -125,6 +125,7 @@ struct riox_sock {
   uint8_t lingering;  /* riox_close waits for issued sends before the FIN */
   uint8_t accept_failing; /* listener: a streak of failed AcceptEx posts was reported */
   uint8_t accept_ran_dry; /* listener: the streak is of accepts failing when they ran */
+  uint32_t accept_resets; /* listener: accepts that failed in a row otherwise (tcp.c) */
   uint8_t report_hold;    /* completion listener: holds the room of its next RIOX_EV_ERROR */
   uint8_t report_queued;  /* ... which is queued now, not yet handed out (tcp.c) */
   uint32_t flags;     /* riox_sock_flags */

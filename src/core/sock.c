@@ -676,7 +676,7 @@ int sock_bind(riox_sock *sock, const riox_addr *local) {
   }
   rc = sockaddr_from(local, sock->family, &ss, &len);
   if (rc < 0) return rc;
-  if (bind(sock->s, (struct sockaddr *)&ss, (os_socklen_t)len) != 0) return os_sock_error("bind");
+  if (os_bind(sock->s, (struct sockaddr *)&ss, (os_socklen_t)len) != 0) return os_sock_error("bind");
   return 0;
 }
 
@@ -700,7 +700,7 @@ int riox_udp_open(riox_loop *loop, const riox_addr *local, const riox_addr *remo
     struct sockaddr_storage ss;
     int len;
     rc = sockaddr_from(remote, family, &ss, &len);
-    if (rc == 0 && connect(sock->s, (struct sockaddr *)&ss, (os_socklen_t)len) != 0) rc = os_sock_error("connect");
+    if (rc == 0 && os_connect(sock->s, (struct sockaddr *)&ss, (os_socklen_t)len) != 0) rc = os_sock_error("connect");
     if (rc == 0) {
       sock->connected = 1;
       sock->peer = *remote;
@@ -721,7 +721,7 @@ int riox_sock_local(const riox_sock *sock, riox_addr *out) {
     return error_detail(RIOX_EINVAL, "riox_sock_local: sock and out must not be NULL");
   if (sock->s == OS_INVALID_SOCKET)
     return error_detail(RIOX_ECLOSING, "riox_sock_local: socket closed");
-  if (getsockname(sock->s, (struct sockaddr *)&ss, &len) != 0) return os_sock_error("getsockname");
+  if (os_getsockname(sock->s, (struct sockaddr *)&ss, &len) != 0) return os_sock_error("getsockname");
   return sockaddr_to((struct sockaddr *)&ss, out);
 }
 

@@ -6,6 +6,9 @@
 
 /* Immediate resets re-posted at once by one tcp_accept_post. */
 #define TCP__RESET_BURST 64u
+/* Accepts that failed when they ran (not for want of descriptors or
+ * memory) re-posted at once, in a row, before the listener backs off. */
+#define TCP__GONE_BURST 16u
 /* Back-off of a listener whose posts fail: 10 ms, doubling, at most 1 s. */
 #define TCP__RETRY_FIRST_MS 10u
 #define TCP__RETRY_MAX_MS 1000u
@@ -131,7 +134,7 @@ void tcp_accept_refill(riox_sock *listener) {
   if (rc == 0) {
     /* The streak is over -- unless its accepts failed when they ran, not
      * at the post: then only an accepted connection ends it. */
-    if (!listener->accept_ran_dry) {
+    if (!listener->accept_ran_dry && listener->accept_resets <= TCP__GONE_BURST) {
       listener->accept_failing = 0;
       listener->accept_retry_ms = 0;
     }
@@ -163,6 +166,19 @@ void tcp_accept_retry(riox_sock *listener) { tcp_accept_refill(listener); }
  * readable that is a loop that never waits -- so back off as for a failed
  * post. Anything else: keep the depth now. */
 void tcp_accept_completed(riox_sock *listener, int status) {
+  /* Any other failure (the connection gone before it was taken: a reset),
+   * re-posted at once -- but not without end: a kernel that keeps failing
+   * them would keep riox_wait from ever waiting. Beyond a burst in a row the
+   * listener backs off too; an accepted connection ends the streak. */
+  if (status < 0 && status != RIOX_ENOBUFS && status != RIOX_ENOMEM && status != RIOX_ECANCELED) {
+    if (++listener->accept_resets > TCP__GONE_BURST && listener->state != SK_CLOSING &&
+        listener->deadline_id == 0) {
+      tcp__back_off(listener, status, 0);
+      return;
+    }
+  } else if (status == 0) {
+    listener->accept_resets = 0;
+  }
   if (status == RIOX_ENOBUFS || status == RIOX_ENOMEM) {
     listener->accept_ran_dry = 1;
     if (listener->state != SK_CLOSING && listener->deadline_id == 0) {
@@ -194,7 +210,7 @@ int riox_tcp_listen(riox_loop *loop, const riox_addr *local, int backlog, uint32
   rc = sock_create(loop, SK_TCP_LISTEN, family, flags, ctx, &sock);
   if (rc < 0) return rc;
   rc = sock_bind(sock, local);
-  if (rc == 0 && listen(sock->s, backlog > 0 ? backlog : SOMAXCONN) != 0) rc = os_sock_error("listen");
+  if (rc == 0 && os_listen(sock->s, backlog > 0 ? backlog : SOMAXCONN) != 0) rc = os_sock_error("listen");
   if (rc == 0 && sock->mode == SK_MODE_READINESS) {
     /* No accept posted: the application accepts with riox_try_accept when the
      * listener reports RIOX_READABLE. */

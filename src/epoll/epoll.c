@@ -35,6 +35,7 @@
 #define EPOLL__EVENTS 256
 #define EPOLL__BATCH 64 /* datagrams per recvmmsg/sendmmsg */
 #define EPOLL__BATCH_FIRST 4 /* recvmmsg entries a socket starts with */
+#define EPOLL__ACCEPT_GONE_MAX 64u /* accept4 retries after lost connections, per pass */
 
 typedef struct epoll_loop {
   struct epoll_event events[EPOLL__EVENTS];
@@ -76,7 +77,7 @@ static int epoll__sock_attach(riox_sock *sock) {
   ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
   ev.data.ptr = sock;
   LOOP_OSCALL(sock->loop);
-  if (epoll_ctl(sock->loop->epfd, EPOLL_CTL_ADD, sock->s, &ev) != 0)
+  if (sys_epoll_ctl(sock->loop->epfd, EPOLL_CTL_ADD, sock->s, &ev) != 0)
     return sock_errno_error("epoll_ctl(ADD)");
   sock->in_epoll = 1;
   sock->wr_ready = 1; /* a fresh socket can write; EAGAIN says otherwise */
@@ -89,7 +90,7 @@ static void epoll__sock_detach(riox_sock *sock) {
     sock->dirty = 0;
   }
   /* close() removed it from the interest list already when s is gone. */
-  if (sock->in_epoll && sock->s >= 0) (void)epoll_ctl(sock->loop->epfd, EPOLL_CTL_DEL, sock->s, NULL);
+  if (sock->in_epoll && sock->s >= 0) (void)sys_epoll_ctl(sock->loop->epfd, EPOLL_CTL_DEL, sock->s, NULL);
   sock->in_epoll = 0;
 }
 
@@ -173,7 +174,7 @@ static void epoll__rx_udp(riox_sock *sock) {
       node = node->next;
     }
     LOOP_OSCALL(loop);
-    got = recvmmsg(sock->s, el->mm, (unsigned)n, MSG_DONTWAIT, NULL);
+    got = sys_recvmmsg(sock->s, el->mm, (unsigned)n, MSG_DONTWAIT, NULL);
     if (got < 0) {
       int e = errno;
       if (e == EAGAIN || e == EWOULDBLOCK) {
@@ -210,7 +211,7 @@ static void epoll__rx_tcp(riox_sock *sock) {
     req_t *req = container_of(sock->rxq.next, req_t, node);
     ssize_t n;
     LOOP_OSCALL(loop);
-    n = recv(sock->s, req->data, req->len, MSG_DONTWAIT);
+    n = sys_recv(sock->s, req->data, req->len, MSG_DONTWAIT);
     if (n < 0) {
       int e = errno;
       if (e == EINTR) continue;
@@ -229,12 +230,13 @@ static void epoll__rx_tcp(riox_sock *sock) {
 
 static void epoll__rx_accept(riox_sock *listener) {
   riox_loop *loop = listener->loop;
+  unsigned gone = 0; /* connections gone before they were taken, in a row */
   while (listener->rd_ready && !list_empty(&listener->rxq)) {
     req_t *req = container_of(listener->rxq.next, req_t, node);
     int fd;
     req->addrlen = (socklen_t)sizeof req->addr;
     LOOP_OSCALL(loop);
-    fd = accept4(listener->s, (struct sockaddr *)&req->addr, &req->addrlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    fd = sys_accept4(listener->s, (struct sockaddr *)&req->addr, &req->addrlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       int e = errno;
       if (e == EAGAIN || e == EWOULDBLOCK) {
@@ -242,7 +244,10 @@ static void epoll__rx_accept(riox_sock *listener) {
         return;
       }
       /* The connection went away before it was taken: try the next one. */
-      if (e == EINTR || e == ECONNABORTED || e == EPROTO) continue;
+      /* A burst at most: then the request fails with it, and the core
+       * decides (src/core/tcp.c, tcp_accept_completed). */
+      if ((e == EINTR || e == ECONNABORTED || e == EPROTO) && ++gone <= EPOLL__ACCEPT_GONE_MAX)
+        continue;
       /* Out of descriptors or memory: the core re-posts on a back-off. */
       list_remove(&req->node);
       epoll__done(loop, req, error_detail(error_from_errno(e), "accept4: errno %d", e), 0);
@@ -314,7 +319,7 @@ static void epoll__tx_udp(riox_sock *sock, int flushing, int inline_done) {
     }
     if (n == 0) return;
     LOOP_OSCALL(loop);
-    sent = sendmmsg(sock->s, el->mm, (unsigned)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+    sent = sys_sendmmsg(sock->s, el->mm, (unsigned)n, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (sent < 0) {
       int e = errno;
       req_t *req = el->reqs[0];
@@ -355,14 +360,14 @@ static void epoll__tx_tcp(riox_sock *sock, int flushing) {
       socklen_t len = sizeof err;
       list_remove(&req->node);
       LOOP_OSCALL(loop);
-      if (getsockopt(sock->s, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+      if (sys_getsockopt(sock->s, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
       epoll__done(loop, req,
                   err == 0 ? 0 : error_detail(error_from_errno(err), "connect: errno %d", err), 0);
       continue;
     }
     if ((req->backend_data & EPOLL__HELD) && !flushing) return;
     LOOP_OSCALL(loop);
-    n = send(sock->s, req->data + done, req->len - done, MSG_DONTWAIT | MSG_NOSIGNAL);
+    n = sys_stream_send(sock->s, req->data + done, req->len - done, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n < 0) {
       int e = errno;
       if (e == EINTR) continue;
@@ -501,7 +506,7 @@ static void epoll__wait(riox_loop *loop, uint32_t timeout_ms, uint32_t batch) {
   timeout = timeout_ms == OS_WAIT_INFINITE ? -1 : timeout_ms > INT_MAX ? INT_MAX : (int)timeout_ms;
   LOOP_OSCALL(loop);
   loop->stats.waits++;
-  n = epoll_wait(loop->epfd, el->events, (int)batch, timeout);
+  n = sys_epoll_wait(loop->epfd, el->events, (int)batch, timeout);
   for (i = 0; i < n; i++) {
     struct epoll_event *e = &el->events[i];
     riox_sock *sock = (riox_sock *)e->data.ptr;

@@ -12,12 +12,12 @@
 
 int epoll_set_open(riox_loop *loop) {
   struct epoll_event ev;
-  loop->epfd = epoll_create1(EPOLL_CLOEXEC);
+  loop->epfd = sys_epoll_create1(EPOLL_CLOEXEC);
   if (loop->epfd < 0) return sock_errno_error("epoll_create1");
   memset(&ev, 0, sizeof ev);
   ev.events = EPOLLIN;
   ev.data.ptr = NULL; /* NULL: the wake channel; else a riox_sock */
-  if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->wake_fd, &ev) != 0) {
+  if (sys_epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->wake_fd, &ev) != 0) {
     int rc = sock_errno_error("epoll_ctl(eventfd)");
     close(loop->epfd);
     loop->epfd = -1;
@@ -32,22 +32,37 @@ void epoll_set_close(riox_loop *loop) {
 }
 
 /* A report for `events` (0: none) replaces what was asked before; the
- * socket joins the set when it is first armed. */
+ * socket joins the set when it is first armed. An arm the kernel refuses
+ * (ENOMEM, ENOSPC) is reported as an error condition, as on uring and
+ * Windows, and asked again once the application has that event (or, with
+ * no room for it, at the next wait): never a watch that silently stopped. */
 void epoll_watch_poll(poll_watch_t *w, uint32_t events) {
   riox_sock *sock = w->sock;
   riox_loop *loop = sock->loop;
   struct epoll_event ev;
+  int rc, e;
   memset(&ev, 0, sizeof ev);
   ev.data.ptr = sock;
   ev.events = events != 0 ? events | EPOLLONESHOT : 0;
   LOOP_OSCALL(loop);
   if (sock->in_epoll) {
-    if (epoll_ctl(loop->epfd, EPOLL_CTL_MOD, sock->s, &ev) != 0) return;
+    rc = sys_epoll_ctl(loop->epfd, EPOLL_CTL_MOD, sock->s, &ev);
   } else {
-    if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, sock->s, &ev) != 0) return;
-    sock->in_epoll = 1;
+    rc = sys_epoll_ctl(loop->epfd, EPOLL_CTL_ADD, sock->s, &ev);
+    if (rc == 0) sock->in_epoll = 1;
   }
-  w->armed = (uint8_t)(events != 0);
+  if (rc == 0) {
+    w->armed = (uint8_t)(events != 0);
+    return;
+  }
+  /* Stopping failed: the armed report, if it fires, finds nothing of
+   * interest (ready_event). */
+  if (events == 0) return;
+  e = errno;
+  w->armed = 0;
+  if (!watch_push(w, RIOX_ERROR,
+                  error_detail(error_from_errno(e), "epoll_ctl: %s (errno %d)", strerror(e), e), 0))
+    ready_queue(w);
 }
 
 /* close() takes the socket out of the interest list; nothing is pending. */

@@ -4,6 +4,7 @@
  * Only in test builds. */
 #define _POSIX_C_SOURCE 200809L /* nanosleep under -std=c11 */
 #include "hooks.h"
+#include "fault.h"
 
 #ifdef RIOX_TEST_HOOKS
 #include <errno.h>
@@ -11,6 +12,12 @@
 #include <time.h>
 
 static pthread_mutex_t hooks__lock = PTHREAD_MUTEX_INITIALIZER;
+/* The fault registry's own lock (fault.h), apart from the counters'. */
+static pthread_mutex_t hooks__fault_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void os_hooks_lock(void) { pthread_mutex_lock(&hooks__fault_lock); }
+
+void os_hooks_unlock(void) { pthread_mutex_unlock(&hooks__fault_lock); }
 
 long os_hooks_add(volatile long *p, long n) {
   long v;

@@ -5,6 +5,7 @@
 #define RIOX_LINUX_LINUX_H
 
 #include "core.h"
+#include "sys.h"
 
 /* udp(7)'s offload options, for C libraries whose headers predate them
  * (the same numbers the kernel's uapi gives; an identical redefinition is

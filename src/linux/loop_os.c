@@ -23,7 +23,7 @@ int os_loop_init(riox_loop *loop) {
   loop->epfd = -1; /* the epoll backend's (epoll_set_open) */
   /* Non-blocking: riox_wake never blocks on it, and a drain that finds
    * nothing written reads EAGAIN. */
-  loop->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  loop->wake_fd = sys_eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (loop->wake_fd < 0) return sock_errno_error("eventfd");
   if (pthread_mutex_init(&loop->wake_lock, NULL) != 0) {
     int rc = error_detail(RIOX_ENOMEM, "pthread_mutex_init failed");
@@ -149,7 +149,7 @@ void linux_wake_take(riox_loop *loop) {
 void linux_wake_drain(riox_loop *loop) {
   uint64_t n;
   LOOP_OSCALL(loop);
-  (void)!read(loop->wake_fd, &n, sizeof n); /* EAGAIN: nothing was written */
+  (void)!sys_read(loop->wake_fd, &n, sizeof n); /* EAGAIN: nothing was written */
   linux_wake_take(loop);
 }
 

@@ -40,7 +40,7 @@ int riox_try_recv(riox_sock *sock, void *buf, uint32_t cap, riox_addr *from) {
     m.msg_namelen = sizeof ss;
     m.msg_iov = &iov;
     m.msg_iovlen = 1;
-    n = recvmsg(sock->s, &m, MSG_DONTWAIT);
+    n = sys_recvmsg(sock->s, &m, MSG_DONTWAIT);
     if (n < 0) {
       int e = errno;
       rc = sock_try_icmp(sock, error_from_errno(e));
@@ -57,7 +57,7 @@ int riox_try_recv(riox_sock *sock, void *buf, uint32_t cap, riox_addr *from) {
       return error_detail(RIOX_EMSGSIZE, "riox_try_recv: datagram longer than %u bytes, truncated", cap);
     }
   } else {
-    n = recv(sock->s, buf, cap, MSG_DONTWAIT);
+    n = sys_recv(sock->s, buf, cap, MSG_DONTWAIT);
     if (n < 0) return nb__errno(sock, "recv");
     sock_try_transferred(sock);
     if (n == 0) {
@@ -79,9 +79,9 @@ int riox_try_send(riox_sock *sock, const void *data, uint32_t len, const riox_ad
   if (rc < 0) return rc;
   LOOP_OSCALL(sock->loop);
   if (sslen == 0)
-    n = send(sock->s, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    n = sys_send(sock->s, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
   else
-    n = sendto(sock->s, data, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&ss, (socklen_t)sslen);
+    n = sys_sendto(sock->s, data, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&ss, (socklen_t)sslen);
   if (n < 0) return nb__errno(sock, sock->kind == SK_TCP ? "send" : "sendto");
   return sock_try_sent(sock, (int)n);
 }
@@ -93,7 +93,7 @@ int riox_try_accept(riox_sock *listener, riox_sock **out, riox_addr *peer) {
   int rc = sock_try_accept_check(listener, out), fd;
   if (rc < 0) return rc;
   LOOP_OSCALL(listener->loop);
-  fd = accept4(listener->s, (struct sockaddr *)&ss, &sslen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  fd = sys_accept4(listener->s, (struct sockaddr *)&ss, &sslen, SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (fd < 0) return nb__errno(listener, "accept4");
   rc = sock_adopt(listener->loop, fd, listener->family, SK_MODE_READINESS, &conn);
   if (rc < 0) {
@@ -110,7 +110,7 @@ int riox_sock_error(riox_sock *sock) {
   if (sock == NULL) return error_detail(RIOX_EINVAL, "riox_sock_error: sock is NULL");
   if (sock->s < 0) return error_detail(RIOX_ECLOSING, "riox_sock_error: socket is closed");
   LOOP_OSCALL(sock->loop);
-  if (getsockopt(sock->s, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+  if (sys_getsockopt(sock->s, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
     return nb__errno(sock, "getsockopt(SO_ERROR)");
   if (err == 0) return 0;
   return error_detail(error_from_errno(err), "pending socket error: %s (errno %d)", strerror(err), err);

@@ -17,12 +17,20 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "sys.h"
+
 typedef int os_socket_t;
 /* Room for a UDP request's ancillary data: a receive's UDP_GRO (24 bytes)
  * with IPV6_PKTINFO (40) and, on a dual-stack socket, IP_PKTINFO (32); a
  * send's UDP_SEGMENT (24) with one PKTINFO (<= 40). src/linux/udp_msg.c. */
 #define LINUX_UDP_CTL 128
 typedef socklen_t os_socklen_t;
+/* The socket calls the core makes itself (src/core: bind, listen, a UDP
+ * connect, getsockname), through their fault sites (sys.h). */
+#define os_bind sys_bind
+#define os_listen sys_listen
+#define os_connect sys_connect
+#define os_getsockname sys_getsockname
 #define OS_INVALID_SOCKET (-1)
 /* A UDP receive re-posted after a swallowed ICMP report keeps its place
  * among the socket's receives (1), or goes behind them (0):

@@ -54,8 +54,11 @@ static uint32_t ready__from_poll(uint32_t e) {
 }
 
 void poll_flush_updates(riox_loop *loop) {
-  list_node_t *node;
-  while ((node = list_pop_front(&loop->ready_updates)) != NULL) {
+  list_node_t batch, *node;
+  /* The watches queued so far: one the backend queues again (an arm that
+   * failed with no room for its report) waits for the next pass. */
+  list_take_all(&batch, &loop->ready_updates);
+  while ((node = list_pop_front(&batch)) != NULL) {
     poll_watch_t *w = container_of(node, poll_watch_t, update);
     riox_sock *sock = w->sock;
     /* No report while one of the socket's events is still queued: its hand-

@@ -34,11 +34,11 @@ static void sock__init_os(riox_sock *sock) {
  * packet in (honoured inside reuseport groups since Linux 6.2). */
 static int sock__reuseport(riox_sock *sock, uint32_t cpu) {
   int on = 1;
-  if (setsockopt(sock->s, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0)
+  if (sys_setsockopt(sock->s, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0)
     return sock_errno_error("setsockopt(SO_REUSEPORT)");
   if (cpu != 0) {
     int c = (int)(cpu - 1);
-    if (setsockopt(sock->s, SOL_SOCKET, SO_INCOMING_CPU, &c, sizeof c) != 0)
+    if (sys_setsockopt(sock->s, SOL_SOCKET, SO_INCOMING_CPU, &c, sizeof c) != 0)
       return sock_errno_error("setsockopt(SO_INCOMING_CPU)");
   }
   return 0;
@@ -56,7 +56,7 @@ int sock_create(riox_loop *loop, int kind, int family, uint32_t flags, void *ctx
   sock__init_os(sock);
   sock->mode = (uint8_t)((flags & RIOX_SOCK_READINESS) ? SK_MODE_READINESS : SK_MODE_COMPLETION);
   LOOP_OSCALL(loop);
-  sock->s = socket(family, type, kind == SK_UDP ? IPPROTO_UDP : IPPROTO_TCP);
+  sock->s = sys_socket(family, type, kind == SK_UDP ? IPPROTO_UDP : IPPROTO_TCP);
   if (sock->s < 0) {
     rc = sock_errno_error("socket");
     free(sock);
@@ -64,13 +64,13 @@ int sock_create(riox_loop *loop, int kind, int family, uint32_t flags, void *ctx
   }
   if (family == AF_INET6) {
     int v6only = (flags & RIOX_SOCK_DUALSTACK) ? 0 : 1;
-    if (setsockopt(sock->s, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) != 0)
+    if (sys_setsockopt(sock->s, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) != 0)
       rc = sock_errno_error("setsockopt(IPV6_V6ONLY)");
   }
   /* Listeners rebind at once after a restart, as Windows allows by default. */
   if (rc == 0 && (kind == SK_TCP_LISTEN || (flags & RIOX_SOCK_REUSEADDR)))
-    (void)setsockopt(sock->s, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-  if (rc == 0 && kind == SK_TCP) (void)setsockopt(sock->s, IPPROTO_TCP, 1 /* TCP_NODELAY */, &on, sizeof on);
+    (void)sys_setsockopt(sock->s, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  if (rc == 0 && kind == SK_TCP) (void)sys_setsockopt(sock->s, IPPROTO_TCP, 1 /* TCP_NODELAY */, &on, sizeof on);
   if (rc == 0 && kind == SK_UDP) rc = linux_udp_sock_opts(sock);
   if (rc == 0 && (flags & RIOX_SOCK_REUSEPORT)) rc = sock__reuseport(sock, loop->cfg.cpu);
   if (rc == 0) rc = sock_hold_close(sock);
@@ -95,7 +95,7 @@ int sock_adopt(riox_loop *loop, int fd, int family, int mode, riox_sock **out) {
   sock->mode = (uint8_t)mode;
   sock->accepted = 1;
   sock->connected = 1;
-  (void)setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &on, sizeof on);
+  (void)sys_setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &on, sizeof on);
   /* The connection finds the room its listener held for it (tcp.c). */
   rc = sock_hold_close(sock);
   if (rc < 0) {
@@ -126,7 +126,7 @@ void os_sock_cancel(riox_sock *sock) {
 
 int os_sock_shutdown_send(riox_sock *sock) {
   LOOP_OSCALL(sock->loop);
-  return shutdown(sock->s, SHUT_WR) == 0 ? 0 : sock_errno_error("shutdown(SHUT_WR)");
+  return sys_shutdown(sock->s, SHUT_WR) == 0 ? 0 : sock_errno_error("shutdown(SHUT_WR)");
 }
 
 /* close() ends nothing riox holds (unlike closesocket, which aborts the
@@ -154,5 +154,5 @@ void os_sock_linger0(riox_sock *sock) {
   struct linger lg;
   lg.l_onoff = 1;
   lg.l_linger = 0;
-  (void)setsockopt(sock->s, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  (void)sys_setsockopt(sock->s, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 }

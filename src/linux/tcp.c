@@ -94,7 +94,7 @@ int riox_tcp_connect(riox_loop *loop, const riox_addr *remote, const riox_addr *
     sock->state = SK_CONNECTING;
     rc = loop->be->connect(sock, req);
     if (rc < 0) loop_complete_inline(loop, req, rc, 0);
-  } else if (LOOP_OSCALL(loop), connect(sock->s, (struct sockaddr *)&ss, (socklen_t)len) == 0) {
+  } else if (LOOP_OSCALL(loop), sys_connect(sock->s, (struct sockaddr *)&ss, (socklen_t)len) == 0) {
     if (req == NULL) {
       sock->connected = 1;
       loop->stats.connects++;

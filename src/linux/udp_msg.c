@@ -42,7 +42,7 @@ int linux_udp_sock_opts(riox_sock *sock) {
   int one = 1;
   if (sock->mode != SK_MODE_COMPLETION) return 0; /* riox_try_recv reads plain datagrams */
   if ((sock->flags & RIOX_UDP_GRO) && sock->loop->udp_gro) {
-    if (setsockopt(sock->s, IPPROTO_UDP, UDP_GRO, &one, sizeof one) != 0)
+    if (sys_setsockopt(sock->s, IPPROTO_UDP, UDP_GRO, &one, sizeof one) != 0)
       return sock_errno_error("setsockopt(UDP_GRO)");
     sock->udp_cmsg = 1;
   }
@@ -50,10 +50,10 @@ int linux_udp_sock_opts(riox_sock *sock) {
     /* A dual-stack socket's IPv4 datagrams carry IP_PKTINFO (udpv6_recvmsg
      * hands them to the IPv4 code), its IPv6 ones IPV6_PKTINFO. */
     if ((sock->family == AF_INET || (sock->flags & RIOX_SOCK_DUALSTACK)) &&
-        setsockopt(sock->s, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) != 0)
+        sys_setsockopt(sock->s, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) != 0)
       return sock_errno_error("setsockopt(IP_PKTINFO)");
     if (sock->family == AF_INET6 &&
-        setsockopt(sock->s, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one) != 0)
+        sys_setsockopt(sock->s, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one) != 0)
       return sock_errno_error("setsockopt(IPV6_RECVPKTINFO)");
     sock->udp_cmsg = 1;
   }
@@ -113,7 +113,7 @@ static void udp__port(riox_sock *sock) {
   socklen_t len = sizeof ss;
   if (sock->udp_port != 0) return;
   LOOP_OSCALL(sock->loop);
-  if (getsockname(sock->s, (struct sockaddr *)&ss, &len) != 0) return;
+  if (sys_getsockname(sock->s, (struct sockaddr *)&ss, &len) != 0) return;
   sock->udp_port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                                                   : ((struct sockaddr_in *)&ss)->sin_port);
 }

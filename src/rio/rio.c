@@ -11,7 +11,8 @@ static int rio__register(riox_loop *loop, char *base, size_t size, RIO_BUFFERID 
   if (size > 0xffffffffu) return error_detail(RIOX_EINVAL, "RIO: region of %llu bytes is too large",
                                                    (unsigned long long)size);
   LOOP_OSCALL(loop);
-  *id = rl->fn.RIORegisterBuffer(base, (DWORD)size);
+  *id = RIO_FAULT("RIORegisterBuffer", RIOX_TEST_FAULT_NOMEM, RIO_INVALID_BUFFERID,
+                  rl->fn.RIORegisterBuffer(base, (DWORD)size));
   if (*id == RIO_INVALID_BUFFERID) {
     int err = WSAGetLastError();
     return error_detail(error_from_win32((uint32_t)err), "RIORegisterBuffer(%llu bytes) failed: WSA error %d",
@@ -38,8 +39,7 @@ static int rio__loop_init(riox_loop *loop) {
     loop->pool.regions[i].user = (void *)RIO_INVALID_BUFFERID;
   /* One address slot per request is enough: only requests use them. */
   rl->naddrs = loop->cfg.max_requests;
-  rl->addrs = (SOCKADDR_INET *)VirtualAlloc(NULL, (SIZE_T)rl->naddrs * sizeof(SOCKADDR_INET),
-                                            MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+  rl->addrs = (SOCKADDR_INET *)OSCALL_VALLOC((SIZE_T)rl->naddrs * sizeof(SOCKADDR_INET));
   rl->addr_free = (uint32_t *)malloc((size_t)rl->naddrs * sizeof(uint32_t));
   if (rl->addrs == NULL || rl->addr_free == NULL) {
     rc = error_detail(RIOX_ENOMEM, "no memory for %u RIO address slots", rl->naddrs);

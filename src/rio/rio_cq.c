@@ -21,7 +21,8 @@ static int rio__cq_resize(riox_loop *loop, uint64_t need) {
   if (size < need) size = need;
   if (size > RIO_MAX_CQ_SIZE) size = RIO_MAX_CQ_SIZE;
   LOOP_OSCALL(loop);
-  if (!rl->fn.RIOResizeCompletionQueue(rl->cq, (DWORD)size)) {
+  if (!RIO_FAULT("RIOResizeCompletionQueue", RIOX_TEST_FAULT_NOMEM, FALSE,
+                 rl->fn.RIOResizeCompletionQueue(rl->cq, (DWORD)size))) {
     int err = WSAGetLastError();
     return error_detail(error_from_win32((uint32_t)err),
                         "RIOResizeCompletionQueue(%u -> %llu) failed: WSA error %d", rl->cq_size,
@@ -141,7 +142,8 @@ int rio_cq_create(riox_loop *loop) {
   }
   rl->cq_size = RIO_CQ_INITIAL;
   LOOP_OSCALL(loop);
-  rl->cq = rl->fn.RIOCreateCompletionQueue(rl->cq_size, pnc);
+  rl->cq = RIO_FAULT("RIOCreateCompletionQueue", RIOX_TEST_FAULT_NOMEM, RIO_INVALID_CQ,
+                     rl->fn.RIOCreateCompletionQueue(rl->cq_size, pnc));
   if (rl->cq == RIO_INVALID_CQ) {
     int err = WSAGetLastError();
     return error_detail(error_from_win32((uint32_t)err),
@@ -203,7 +205,7 @@ int rio_cq_before_wait(riox_loop *loop, uint32_t *timeout_ms) {
     /* A kernel entry: arming asks the kernel to post a packet or set an
      * event when the CQ turns non-empty (LPFN_RIONOTIFY). */
     LOOP_OSCALL(loop);
-    rc = rl->fn.RIONotify(rl->cq);
+    rc = RIO_FAULT("RIONotify", RIOX_TEST_FAULT_NOMEM, WSAENOBUFS, rl->fn.RIONotify(rl->cq));
     if (rc == 0 || rc == WSAEALREADY) {
       /* WSAEALREADY: a notification is still outstanding, so one will come. */
       rl->armed = 1;

@@ -15,6 +15,13 @@
 
 #include "win.h"
 
+/* The RIO table's calls as fault sites (src/core/fault.h; ws.h's WSA
+ * errors): RIO_FAULT(name, faults, fail, call) makes `call` -- an entry of
+ * rl->fn -- fail with `fail` in a test's run; the plain call in a release
+ * build. RIONotify answers its error code: `fail` is WSAENOBUFS there. */
+#define RIO_FAULT(name, faults, fail, call) WS__FAULT(name, faults, fail, call)
+#define RIO_F_POST (RIOX_TEST_FAULT_NOMEM | RIOX_TEST_FAULT_CONNRESET)
+
 #define RIO_DEQUEUE_MAX 256
 #define RIO_CQ_INITIAL 1024u
 #define RIO_RQ_MAX 65536u

@@ -39,7 +39,8 @@ int rio_rq_attach(riox_sock *sock) {
     return rc;
   }
   LOOP_OSCALL(loop);
-  q->rq = rl->fn.RIOCreateRequestQueue(sock->s, depth, 1, depth, 1, rl->cq, rl->cq, sock);
+  q->rq = RIO_FAULT("RIOCreateRequestQueue", RIOX_TEST_FAULT_NOMEM, RIO_INVALID_RQ,
+                    rl->fn.RIOCreateRequestQueue(sock->s, depth, 1, depth, 1, rl->cq, rl->cq, sock));
   if (q->rq == RIO_INVALID_RQ && WSAGetLastError() == WSAENOBUFS &&
       rio_cq_grow(loop, 2 * depth) == 0) {
     /* Room a closed socket's queue held may come back some time after its
@@ -86,7 +87,8 @@ static int rio__reserve(riox_sock *sock, rio_rq_t *q, int recv) {
   rc = rio_cq_reserve(sock->loop, grown - cur);
   if (rc < 0) return rc;
   LOOP_OSCALL(sock->loop);
-  ok = rl->fn.RIOResizeRequestQueue(q->rq, recv ? grown : q->max_recv, recv ? q->max_send : grown);
+  ok = RIO_FAULT("RIOResizeRequestQueue", RIOX_TEST_FAULT_NOMEM, FALSE,
+                 rl->fn.RIOResizeRequestQueue(q->rq, recv ? grown : q->max_recv, recv ? q->max_send : grown));
   if (!ok && WSAGetLastError() == WSAENOBUFS && rio_cq_grow(sock->loop, grown - cur) == 0) {
     LOOP_OSCALL(sock->loop); /* as in rio_rq_attach: grow the CQ, retry once */
     ok = rl->fn.RIOResizeRequestQueue(q->rq, recv ? grown : q->max_recv, recv ? q->max_send : grown);
@@ -137,11 +139,12 @@ static int rio__ctrl_region(riox_loop *loop) {
   rio_loop_t *rl = rio_loop_of(loop);
   SIZE_T size = (SIZE_T)rl->naddrs * RIO_CTRL_SLOT;
   if (rl->ctrls != NULL) return 0;
-  rl->ctrls = (char *)VirtualAlloc(NULL, size, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+  rl->ctrls = (char *)OSCALL_VALLOC(size);
   if (rl->ctrls == NULL)
     return error_detail(RIOX_ENOMEM, "no memory for %u RIO control slots", rl->naddrs);
   LOOP_OSCALL(loop);
-  rl->ctrl_id = rl->fn.RIORegisterBuffer(rl->ctrls, (DWORD)size);
+  rl->ctrl_id = RIO_FAULT("RIORegisterBuffer", RIOX_TEST_FAULT_NOMEM, RIO_INVALID_BUFFERID,
+                          rl->fn.RIORegisterBuffer(rl->ctrls, (DWORD)size));
   if (rl->ctrl_id == RIO_INVALID_BUFFERID) {
     int err = WSAGetLastError();
     VirtualFree(rl->ctrls, 0, MEM_RELEASE);
@@ -293,9 +296,10 @@ int rio_rq_recv(riox_sock *sock, req_t *req) {
    * flush. */
   LOOP_RINGOP(loop);
   if (sock->kind == SK_UDP)
-    ok = rl->fn.RIOReceiveEx(q->rq, &data, 1, NULL, &addr, pctrl, NULL, RIO_MSG_DEFER, req);
+    ok = RIO_FAULT("RIOReceiveEx", RIO_F_POST, FALSE,
+                   rl->fn.RIOReceiveEx(q->rq, &data, 1, NULL, &addr, pctrl, NULL, RIO_MSG_DEFER, req));
   else
-    ok = rl->fn.RIOReceive(q->rq, &data, 1, RIO_MSG_DEFER, req);
+    ok = RIO_FAULT("RIOReceive", RIO_F_POST, FALSE, rl->fn.RIOReceive(q->rq, &data, 1, RIO_MSG_DEFER, req));
   if (!rio__accepted(ok)) return rio__refused(loop, req, "RIOReceive");
   rio__posted(loop, req);
   q->recv_out++;
@@ -395,10 +399,11 @@ static int rio__issue_send(riox_sock *sock, req_t *req, uint32_t flags) {
   }
   if (paddr != NULL || pctrl != NULL) {
     rio__count_post(loop, rflags);
-    ok = rl->fn.RIOSendEx(q->rq, pdata, count, NULL, paddr, pctrl, NULL, rflags, req);
+    ok = RIO_FAULT("RIOSendEx", RIO_F_POST, FALSE,
+                   rl->fn.RIOSendEx(q->rq, pdata, count, NULL, paddr, pctrl, NULL, rflags, req));
   } else {
     rio__count_post(loop, rflags);
-    ok = rl->fn.RIOSend(q->rq, pdata, count, rflags, req);
+    ok = RIO_FAULT("RIOSend", RIO_F_POST, FALSE, rl->fn.RIOSend(q->rq, pdata, count, rflags, req));
   }
   if (!rio__accepted(ok)) return rio__refused(loop, req, "RIOSend");
   rio__posted(loop, req);

@@ -92,7 +92,7 @@ void uring_watch_poll(poll_watch_t *w, uint32_t events) {
     return;
   }
   io_uring_prep_poll_add(sqe, sock->s, events);
-  io_uring_sqe_set_data64(sqe, uring_ud_of_watch(w));
+  URING_SET_DATA64(sock->loop, sqe, uring_ud_of_watch(w), "poll_add", URING_F_POLL);
   w->armed = 1;
   w->removing = 0;
   w->polled = events;

@@ -89,7 +89,7 @@ uring_rx_t *uring_rx_init(struct io_uring *ring, uint32_t slot_size) {
   reg.ring_addr = (uint64_t)(uintptr_t)rx->br;
   reg.ring_entries = n;
   reg.bgid = URING_RX__BGID;
-  if (io_uring_register_buf_ring(ring, &reg, 0) != 0) goto fail;
+  if (URING_CALL("io_uring_register_buf_ring", RIOX_TEST_FAULT_NOMEM, io_uring_register_buf_ring(ring, &reg, 0)) != 0) goto fail;
   io_uring_buf_ring_init(rx->br);
   for (i = 0; i < n; i++)
     io_uring_buf_ring_add(rx->br, rx->mem + (size_t)i * rx->size, rx->size, (unsigned short)i,
@@ -236,7 +236,7 @@ void uring_rx_arm(riox_sock *sock) {
   io_uring_prep_recvmsg_multishot(sqe, sock->s, &rx->msg, 0);
   sqe->flags |= IOSQE_BUFFER_SELECT;
   sqe->buf_group = URING_RX__BGID;
-  io_uring_sqe_set_data64(sqe, uring_ud_of_sock(sock));
+  URING_SET_DATA64(sock->loop, sqe, uring_ud_of_sock(sock), "recvmsg_multishot", URING_F_RECV);
   rs->armed = 1;
   rs->ending = 0;
   rs->starved = 0;

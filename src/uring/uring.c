@@ -136,7 +136,7 @@ static int uring__enable(riox_loop *loop) {
   int rc;
   if (ul->enabled) return 0;
   LOOP_OSCALL(loop);
-  rc = uring_ring_enable(&ul->ring);
+  rc = URING_CALL("io_uring_register", RIOX_TEST_FAULT_NOMEM, uring_ring_enable(&ul->ring));
   if (rc < 0) return error_detail(error_from_errno(-rc), "io_uring enable: %s", strerror(-rc));
   ul->enabled = 1;
   return 0;
@@ -155,7 +155,7 @@ static void uring__submit_now(riox_loop *loop) {
     if (io_uring_sq_ready(&ul->ring) == 0 || uring__enable(loop) < 0) return;
     LOOP_OSCALL(loop);
     /* A failure leaves the SQEs for the next enter. */
-    if (io_uring_submit(&ul->ring) < 0 || io_uring_sq_ready(&ul->ring) != 0) return;
+    if (URING_CALL("io_uring_submit", URING_F_ENTER, io_uring_submit(&ul->ring)) < 0 || io_uring_sq_ready(&ul->ring) != 0) return;
     ul->deferred = 0;
     if (list_empty(&loop->work)) return;
   }
@@ -173,10 +173,10 @@ static void uring__push(riox_loop *loop) {
 /* An SQE; when the SQ is full, what it holds goes to the kernel first. */
 static struct io_uring_sqe *uring__sqe(riox_loop *loop) {
   uring_loop_t *ul = uring__of(loop);
-  struct io_uring_sqe *sqe = io_uring_get_sqe(&ul->ring);
+  struct io_uring_sqe *sqe = URING_GET_SQE(&ul->ring);
   if (sqe == NULL) {
     uring__submit_now(loop);
-    sqe = io_uring_get_sqe(&ul->ring);
+    sqe = URING_GET_SQE(&ul->ring);
   }
   if (sqe != NULL) LOOP_RINGOP(loop); /* one ring op per SQE written (docs/design.md) */
   return sqe;
@@ -204,7 +204,7 @@ void uring_submit_settle(riox_loop *loop) {
   uring_loop_t *ul = uring__of(loop);
   if (uring__enable(loop) < 0) return;
   LOOP_OSCALL(loop);
-  if (io_uring_submit_and_get_events(&ul->ring) >= 0 && io_uring_sq_ready(&ul->ring) == 0)
+  if (URING_CALL("io_uring_submit", URING_F_ENTER, io_uring_submit_and_get_events(&ul->ring)) >= 0 && io_uring_sq_ready(&ul->ring) == 0)
     ul->deferred = 0;
 }
 
@@ -230,7 +230,8 @@ static void uring__register(riox_loop *loop) {
     iov[i].iov_len = loop->pool.regions[i].size;
   }
   LOOP_OSCALL(loop);
-  ul->fixed = io_uring_register_buffers(&ul->ring, iov, loop->pool.nregions) == 0;
+  ul->fixed = URING_CALL("io_uring_register_buffers", RIOX_TEST_FAULT_NOMEM,
+                                io_uring_register_buffers(&ul->ring, iov, loop->pool.nregions)) == 0;
   free(iov);
 }
 
@@ -291,7 +292,8 @@ static int uring__loop_init(riox_loop *loop) {
   /* Room for a CQE of every request the slab can hold (the kernel keeps
    * overflow too, IORING_FEAT_NODROP, but at a cost). */
   while (cq < loop->cfg.max_requests + 64u && cq < 65536u) cq *= 2;
-  rc = uring_ring_init(&ul->ring, URING__SQ, cq, &ul->setup_flags);
+  rc = URING_CALL("io_uring_queue_init", SYS_F_SOCKET,
+                  uring_ring_init(&ul->ring, URING__SQ, cq, &ul->setup_flags));
   if (rc < 0) {
     free(ul);
     return error_detail(error_from_errno(-rc), "io_uring_queue_init: %s", strerror(-rc));
@@ -350,6 +352,7 @@ static int uring__loop_fini(riox_loop *loop) {
   int os_may_write = ul->inflight > 0;
   list_node_t *node;
   io_uring_queue_exit(&ul->ring); /* unregisters the buffers too */
+  uring_fault_loop_gone(loop);
   /* Listeners the drain gave up on keep their state until here. */
   for (node = loop->socks.next; node != &loop->socks; node = node->next) {
     riox_sock *sock = container_of(node, riox_sock, node);
@@ -422,12 +425,52 @@ static int uring__any_live(list_node_t *q) {
   return 0;
 }
 
+/* An ASYNC_CANCEL of each request of the socket in the kernel, by its
+ * user_data (not by descriptor). */
+static void uring__cancel_each(riox_sock *sock) {
+  list_node_t *qs[2], *node;
+  struct io_uring_sqe *sqe;
+  int k;
+  qs[0] = &sock->rxq;
+  qs[1] = &sock->txq;
+  for (k = 0; k < 2; k++) {
+    for (node = qs[k]->next; node != qs[k]; node = node->next) {
+      if (container_of(node, req_t, node)->ring_nop) continue;
+      sqe = uring__sqe(sock->loop);
+      if (sqe == NULL) return;
+      io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)container_of(node, req_t, node), 0);
+      io_uring_sqe_set_data64(sqe, URING__UD_CANCEL);
+    }
+  }
+}
+
+/* The socket's cancel by descriptor is still in the SQ (the submit of
+ * riox_close failed): the layer closes the descriptor next, so by the time
+ * the kernel read it the number would name nothing (or another socket),
+ * and the requests it was to end -- which hold the socket's file -- would
+ * never end (regression test_regress_uring_cancel_after_close). It becomes a
+ * NOP; the requests are cancelled by user_data instead. 1 if it was there. */
+static int uring__fd_cancel_unsent(riox_sock *sock) {
+  struct io_uring *ring = &uring__of(sock->loop)->ring;
+  unsigned p = io_uring_smp_load_acquire(ring->sq.khead);
+  int found = 0;
+  for (; p != ring->sq.sqe_tail; p++) {
+    struct io_uring_sqe *sqe = &ring->sq.sqes[p & ring->sq.ring_mask];
+    if (sqe->opcode != IORING_OP_ASYNC_CANCEL || sqe->user_data != URING__UD_CANCEL ||
+        sqe->fd != sock->s || !(sqe->cancel_flags & IORING_ASYNC_CANCEL_FD))
+      continue;
+    io_uring_prep_nop(sqe);
+    io_uring_sqe_set_data64(sqe, URING__UD_CANCEL);
+    found = 1;
+  }
+  return found;
+}
+
 /* ASYNC_CANCEL of what the socket has in the kernel: by descriptor, all of
  * them, or one per request on kernels before 5.19. */
 static void uring__cancel_live(riox_sock *sock) {
   riox_loop *loop = sock->loop;
   struct io_uring_sqe *sqe;
-  list_node_t *node;
   if (!uring__any_live(&sock->rxq) && !uring__any_live(&sock->txq)) {
     /* nothing in the kernel to cancel */
   } else if (uring__of(loop)->cancel_fd) {
@@ -437,19 +480,7 @@ static void uring__cancel_live(riox_sock *sock) {
       io_uring_sqe_set_data64(sqe, URING__UD_CANCEL);
     }
   } else {
-    list_node_t *qs[2];
-    int k;
-    qs[0] = &sock->rxq;
-    qs[1] = &sock->txq;
-    for (k = 0; k < 2; k++) {
-      for (node = qs[k]->next; node != qs[k]; node = node->next) {
-        if (container_of(node, req_t, node)->ring_nop) continue;
-        sqe = uring__sqe(loop);
-        if (sqe == NULL) break;
-        io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)container_of(node, req_t, node), 0);
-        io_uring_sqe_set_data64(sqe, URING__UD_CANCEL);
-      }
-    }
+    uring__cancel_each(sock);
   }
 }
 
@@ -562,6 +593,10 @@ static void uring__sock_abort_io(riox_sock *sock) {
    * both the socket's own SQEs and the cancel must reach the kernel while
    * the number is still this socket's. */
   uring__submit_now(loop);
+  if (io_uring_sq_ready(&ul->ring) != 0 && ul->cancel_fd && uring__fd_cancel_unsent(sock)) {
+    uring__cancel_each(sock);
+    uring__submit_now(loop);
+  }
   if (sock->kind == SK_UDP && uring__any_live(&sock->rxq)) uring__udp_retire_fd(sock);
 }
 
@@ -741,7 +776,7 @@ static int uring__recv_issue(riox_sock *sock, req_t *req) {
     io_uring_prep_read_fixed(sqe, sock->s, req->data, req->len, 0, (int)region);
   else
     io_uring_prep_recv(sqe, sock->s, req->data, req->len, 0);
-  io_uring_sqe_set_data(sqe, req);
+  URING_SET_DATA(loop, sqe, req, "recv", URING_F_RECV);
   return 0;
 }
 
@@ -756,7 +791,7 @@ static void uring__prep_tcp_send(riox_sock *sock, req_t *req, struct io_uring_sq
                                 region);
   else
     io_uring_prep_send(sqe, sock->s, req->data + done, req->len - done, MSG_NOSIGNAL);
-  io_uring_sqe_set_data(sqe, req);
+  URING_SET_DATA(sock->loop, sqe, req, "send", URING_F_STREAM_SEND);
 }
 
 /* A UDP send from byte req->backend_data on: the whole of it (one
@@ -784,7 +819,7 @@ static void uring__prep_udp_send(riox_sock *sock, req_t *req, struct io_uring_sq
     req->msg.msg_controllen = ctl;
   }
   io_uring_prep_sendmsg(sqe, sock->s, &req->msg, MSG_NOSIGNAL);
-  io_uring_sqe_set_data(sqe, req);
+  URING_SET_DATA(sock->loop, sqe, req, "sendmsg", URING_F_SEND);
 }
 
 static int uring__send(riox_sock *sock, req_t *req, uint32_t flags) {
@@ -811,7 +846,7 @@ static void uring__prep_accept(riox_sock *listener, req_t *req, struct io_uring_
   req->addrlen = (socklen_t)sizeof req->addr;
   io_uring_prep_accept(sqe, listener->s, (struct sockaddr *)&req->addr, &req->addrlen,
                        SOCK_NONBLOCK | SOCK_CLOEXEC);
-  io_uring_sqe_set_data(sqe, req);
+  URING_SET_DATA(listener->loop, sqe, req, "accept", URING_F_ACCEPT);
 }
 
 static int uring__ms_accept(riox_sock *listener, req_t *req);
@@ -884,7 +919,7 @@ static void uring__ms_arm(riox_sock *listener) {
     if (sqe != NULL) {
       ms->ring_ms = 1;
       io_uring_prep_multishot_accept(sqe, listener->s, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      io_uring_sqe_set_data(sqe, ms);
+      URING_SET_DATA(loop, sqe, ms, "accept_multishot", URING_F_ACCEPT);
       ls->ms = ms;
       ls->cancelling = 0;
       uring__push(loop);
@@ -908,7 +943,7 @@ static void uring__ms_arm(riox_sock *listener) {
 static int uring__ms_give(riox_sock *listener, req_t *req, int fd) {
   req->addrlen = (socklen_t)sizeof req->addr;
   LOOP_OSCALL(listener->loop);
-  if (getpeername(fd, (struct sockaddr *)&req->addr, &req->addrlen) != 0) {
+  if (sys_getpeername(fd, (struct sockaddr *)&req->addr, &req->addrlen) != 0) {
     close(fd);
     return 0;
   }
@@ -926,7 +961,7 @@ static int uring__ms_accept(riox_sock *listener, req_t *req) {
      * would look like a success and the back-off would start over). */
     int fd;
     LOOP_OSCALL(listener->loop);
-    fd = accept4(listener->s, (struct sockaddr *)&req->addr, &req->addrlen,
+    fd = sys_accept4(listener->s, (struct sockaddr *)&req->addr, &req->addrlen,
                  SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0 && uring__resource_error(-errno)) return uring__status(-errno, "accept");
     ls->error = 0;
@@ -1013,9 +1048,18 @@ static void uring__ms_cqe(riox_loop *loop, req_t *ms, int res, unsigned flags) {
       list_remove(&req->node);
       uring__done(loop, req, uring__status(res, "accept"), 0);
     }
+  } else if (res < 0 && res != -ECANCELED && listener->state != SK_CLOSING &&
+             !list_empty(&listener->rxhold)) {
+    /* ECONNABORTED and the like: the oldest waiting request ends with it
+     * and the core posts again -- a burst at most before it backs off
+     * (src/core/tcp.c, tcp_accept_completed), so a multishot the kernel
+     * keeps failing is not re-armed without end. The next post arms it. */
+    req_t *req = container_of(listener->rxhold.next, req_t, node);
+    list_remove(&req->node);
+    uring__done(loop, req, uring__status(res, "accept"), 0);
   } else {
-    /* Cancelled (a full backlog, riox_cancel), ECONNABORTED and the like,
-     * or ended after a connection: again, while requests wait. */
+    /* Cancelled (a full backlog, riox_cancel), or ended after a
+     * connection: again, while requests wait. */
     uring__ms_arm(listener);
   }
   uring__done(loop, ms, 0, 0);
@@ -1030,7 +1074,7 @@ static int uring__connect(riox_sock *sock, req_t *req) {
   sqe = uring__req_sqe(sock->loop, req, &sock->txq);
   if (sqe == NULL) return uring__sq_full();
   io_uring_prep_connect(sqe, sock->s, (struct sockaddr *)&req->addr, req->addrlen);
-  io_uring_sqe_set_data(sqe, req);
+  URING_SET_DATA(sock->loop, sqe, req, "connect", URING_F_CONNECT);
   uring__push(sock->loop);
   return 0;
 }
@@ -1117,7 +1161,7 @@ static void uring__zc_closing(riox_sock *sock) {
   lg.l_onoff = 1;
   lg.l_linger = 0;
   LOOP_OSCALL(sock->loop);
-  if (setsockopt(sock->s, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) == 0) sock->ring_zc_reset = 1;
+  if (sys_setsockopt(sock->s, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) == 0) sock->ring_zc_reset = 1;
 }
 
 /* Issue req again (a send's tail, the next connection of an accept);
@@ -1244,8 +1288,10 @@ static void uring__cqe(riox_loop *loop, req_t *req, int res, unsigned flags) {
         req->accept_fd = res;
         uring__done(loop, req, 0, 0);
       } else if ((res == -ECONNABORTED || res == -EPROTO || res == -EINTR || res == -EAGAIN) &&
-                 sock->state != SK_CLOSING && sock->s >= 0) {
-        uring__reissue(sock, req, 0); /* gone before it was taken: the next one */
+                 sock->state != SK_CLOSING && sock->s >= 0 && req->done++ < 8u) {
+        /* Gone before it was taken: the next one -- a burst at most, then
+         * the core decides (src/core/tcp.c, tcp_accept_completed). */
+        uring__reissue(sock, req, 0);
       } else {
         /* Out of descriptors or memory: the core re-posts on a back-off. */
         uring__done(loop, req, uring__status(res, "accept"), 0);
@@ -1275,7 +1321,7 @@ static void uring__arm_wake(riox_loop *loop) {
     io_uring_prep_poll_add(sqe, loop->wake_fd, POLLIN);
   else
     io_uring_prep_read(sqe, loop->wake_fd, &ul->wake_buf, sizeof ul->wake_buf, 0);
-  io_uring_sqe_set_data64(sqe, URING_UD_WAKE);
+  URING_SET_DATA64(loop, sqe, URING_UD_WAKE, "wake_read", URING_F_WAKE);
   ul->wake_armed = 1;
 }
 
@@ -1311,16 +1357,17 @@ static void uring__wait(riox_loop *loop, uint32_t timeout_ms, uint32_t batch) {
     /* nothing to call the kernel for */
   } else if (io_uring_cq_ready(&ul->ring) > 0 || timeout_ms == 0) {
     LOOP_OSCALL(loop);
-    (void)io_uring_submit_and_get_events(&ul->ring); /* runs deferred task work, no wait */
+    (void)URING_CALL("io_uring_enter", URING_F_ENTER, io_uring_submit_and_get_events(&ul->ring)); /* runs deferred task work, no wait */
   } else if (timeout_ms == OS_WAIT_INFINITE) {
     LOOP_OSCALL(loop);
-    (void)io_uring_submit_and_wait(&ul->ring, 1);
+    (void)URING_CALL("io_uring_enter", URING_F_ENTER, io_uring_submit_and_wait(&ul->ring, 1));
   } else {
     struct __kernel_timespec ts;
     ts.tv_sec = timeout_ms / 1000u;
     ts.tv_nsec = (long long)(timeout_ms % 1000u) * 1000000;
     LOOP_OSCALL(loop);
-    (void)io_uring_submit_and_wait_timeout(&ul->ring, &cqe, 1, &ts, NULL); /* -ETIME: none came */
+    (void)URING_CALL("io_uring_enter", URING_F_ENTER,
+                     io_uring_submit_and_wait_timeout(&ul->ring, &cqe, 1, &ts, NULL)); /* -ETIME: none came */
   }
   if (io_uring_sq_ready(&ul->ring) == 0) ul->deferred = 0;
   while (taken < batch) {
@@ -1338,7 +1385,7 @@ static void uring__wait(riox_loop *loop, uint32_t timeout_ms, uint32_t batch) {
       ul->rx_next = 0;
       uring__chains(loop);
       LOOP_OSCALL(loop);
-      (void)io_uring_submit_and_get_events(&ul->ring);
+      (void)URING_CALL("io_uring_enter", URING_F_ENTER, io_uring_submit_and_get_events(&ul->ring));
       if (io_uring_sq_ready(&ul->ring) == 0) ul->deferred = 0;
       ul->push_owed = 0;
       continue;
@@ -1348,7 +1395,7 @@ static void uring__wait(riox_loop *loop, uint32_t timeout_ms, uint32_t batch) {
     for (i = 0; i < n; i++) {
       LOOP_RINGOP(loop); /* one ring op per CQE reaped */
       got[i].ud = cqes[i]->user_data;
-      got[i].res = cqes[i]->res;
+      got[i].res = URING_CQE_RES(got[i].ud, cqes[i]->res);
       got[i].flags = cqes[i]->flags;
     }
     io_uring_cq_advance(&ul->ring, n);

@@ -45,4 +45,50 @@ const uring_caps_t *uring_caps(void);
 
 extern const backend_ops_t uring_backend;
 
+/* Fault sites of the ring (src/core/fault.h), test builds only; each is the
+ * plain call in a release build.
+ *  - URING_CALL: a liburing call returning 0/count or -errno (an enter, a
+ *    registration): a fault returns -errno instead of calling.
+ *  - URING_GET_SQE: io_uring_get_sqe; a fault (RIOX_TEST_FAULT_AGAIN) is a
+ *    full SQ: NULL.
+ *  - URING_SET_DATA: io_uring_sqe_set_data of a prepared SQE; a fault turns
+ *    the SQE into a NOP (its user_data and flags kept) whose CQE then
+ *    carries -errno (URING_CQE_RES, where the CQEs are read), so the
+ *    completion path runs as if the kernel had failed the operation; a
+ *    short write (RIOX_TEST_FAULT_SHORT, stream sends) halves the SQE's
+ *    length instead. URING_SET_DATA64 the same for a user_data value.
+ *  - uring_fault_loop_gone: a loop's ring is torn down; NOPs it still had carry
+ *    nothing any more. */
+#define URING_F_ENTER (RIOX_TEST_FAULT_NOMEM | RIOX_TEST_FAULT_AGAIN | RIOX_TEST_FAULT_INTR)
+#define URING_F_RECV (RIOX_TEST_FAULT_NOMEM | RIOX_TEST_FAULT_CONNRESET)
+#define URING_F_SEND (RIOX_TEST_FAULT_NOMEM | RIOX_TEST_FAULT_CONNRESET)
+#define URING_F_STREAM_SEND (URING_F_SEND | RIOX_TEST_FAULT_SHORT)
+#define URING_F_ACCEPT (RIOX_TEST_FAULT_NOMEM | RIOX_TEST_FAULT_MFILE | RIOX_TEST_FAULT_CONNRESET)
+#define URING_F_CONNECT (RIOX_TEST_FAULT_NOMEM | RIOX_TEST_FAULT_AGAIN | RIOX_TEST_FAULT_CONNRESET)
+#define URING_F_POLL RIOX_TEST_FAULT_NOMEM
+#define URING_F_WAKE (RIOX_TEST_FAULT_NOMEM | RIOX_TEST_FAULT_AGAIN)
+#ifdef RIOX_TEST_HOOKS
+void uring_fault_sqe(const void *loop, struct io_uring_sqe *sqe, unsigned fault, int reset);
+int uring_fault_res(uint64_t ud, int res);
+void uring_fault_loop_gone(const void *loop);
+#define URING_CALL(name, faults, expr) \
+  (sys__fail(FAULT_HIT(name, faults), ECONNRESET) ? -errno : (expr))
+#define URING_GET_SQE(ring) \
+  (FAULT_HIT("io_uring_get_sqe", RIOX_TEST_FAULT_AGAIN) ? NULL : io_uring_get_sqe(ring))
+#define URING_SET_DATA(loop, sqe, data, name, faults)                                      \
+  (io_uring_sqe_set_data(sqe, data),                                                      \
+   uring_fault_sqe(loop, sqe, FAULT_HIT(name, faults),                                    \
+                   ((faults) & RIOX_TEST_FAULT_MFILE) ? ECONNABORTED : ECONNRESET))
+#define URING_SET_DATA64(loop, sqe, data, name, faults) \
+  (io_uring_sqe_set_data64(sqe, data), uring_fault_sqe(loop, sqe, FAULT_HIT(name, faults), ECONNRESET))
+#define URING_CQE_RES(ud, res) uring_fault_res(ud, res)
+#else
+#define URING_CALL(name, faults, expr) (expr)
+#define URING_GET_SQE(ring) io_uring_get_sqe(ring)
+#define URING_SET_DATA(loop, sqe, data, name, faults) io_uring_sqe_set_data(sqe, data)
+#define URING_SET_DATA64(loop, sqe, data, name, faults) io_uring_sqe_set_data64(sqe, data)
+#define URING_CQE_RES(ud, res) (res)
+#define uring_fault_loop_gone(loop) ((void)0)
+#endif
+
 #endif

@@ -6,6 +6,7 @@
 #include "afd.h"
 #include "error.h"
 #include "hooks.h"
+#include "oscall.h"
 #include "ws.h"
 
 /* After afd.h (winapi.h): the SDK's winternl.h needs windows.h first. */
@@ -87,12 +88,12 @@ static HANDLE afd__open_device(HANDLE port, ULONG_PTR key) {
   st = ws_nt_create(afd__create, &h, SYNCHRONIZE, &attrs, &iosb, NULL, 0,
                     FILE_SHARE_READ | FILE_SHARE_WRITE, FILE_OPEN, 0, NULL, 0);
   if (st != 0 || h == NULL) return NULL;
-  if (CreateIoCompletionPort(h, port, key, 0) == NULL) {
+  if (OSCALL_CREATE_PORT(h, port, key, 0) == NULL) {
     CloseHandle(h);
     return NULL;
   }
   /* Nobody waits on the handle itself; skip signalling it. */
-  (void)SetFileCompletionNotificationModes(h, FILE_SKIP_SET_EVENT_ON_HANDLE);
+  (void)OSCALL_SET_MODES(h, FILE_SKIP_SET_EVENT_ON_HANDLE);
   return h;
 }
 
@@ -108,7 +109,7 @@ static int afd__open_socket(HANDLE port, ULONG_PTR key, afd_handle_t *out) {
                         err);
   }
   rc = afd_base_socket(s, &base);
-  if (rc == 0 && CreateIoCompletionPort((HANDLE)base, port, key, 0) == NULL)
+  if (rc == 0 && OSCALL_CREATE_PORT((HANDLE)base, port, key, 0) == NULL)
     rc = error_detail(error_from_win32(GetLastError()), "CreateIoCompletionPort(poll socket) failed: %lu",
                       GetLastError());
   if (rc < 0) {
@@ -116,7 +117,7 @@ static int afd__open_socket(HANDLE port, ULONG_PTR key, afd_handle_t *out) {
     return rc;
   }
   /* Nobody waits on the handle itself; skip signalling it. */
-  (void)SetFileCompletionNotificationModes((HANDLE)base, FILE_SKIP_SET_EVENT_ON_HANDLE);
+  (void)OSCALL_SET_MODES((HANDLE)base, FILE_SKIP_SET_EVENT_ON_HANDLE);
   out->owner = s;
   out->h = (HANDLE)base;
   return 0;

@@ -73,7 +73,7 @@ static uint16_t cmsg__port(riox_sock *sock) {
     int len = (int)sizeof ss;
     riox_addr a;
     memset(&ss, 0, sizeof ss);
-    if (getsockname(sock->s, (struct sockaddr *)&ss, &len) == 0 &&
+    if (ws_getsockname(sock->s, (struct sockaddr *)&ss, &len) == 0 &&
         sockaddr_to((const struct sockaddr *)&ss, &a) == 0) {
       sock->port = a.port;
       sock->port_known = 1;

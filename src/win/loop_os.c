@@ -32,7 +32,7 @@ int os_loop_init(riox_loop *loop) {
     if (loop->entries == NULL) rc = error_detail(RIOX_ENOMEM, "no memory for completion entries");
   }
   if (rc == 0) {
-    loop->port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 1);
+    loop->port = OSCALL_CREATE_PORT(INVALID_HANDLE_VALUE, NULL, 0, 1);
     if (loop->port == NULL)
       rc = error_detail(error_from_win32(GetLastError()), "CreateIoCompletionPort failed: error %lu",
                         GetLastError());
@@ -152,7 +152,7 @@ static int loop__req_status(req_t *req) {
  * (only when memory ran out and every slot of the queue is owed). */
 static void loop__wake(riox_loop *loop, OVERLAPPED_ENTRY *e) {
   if (loop_push_wake(loop, (void *)e->lpOverlapped) == 0) return;
-  if (!PostQueuedCompletionStatus(loop->port, 0, WIN_KEY_WAKE, e->lpOverlapped))
+  if (!OSCALL_POST(loop->port, 0, WIN_KEY_WAKE, e->lpOverlapped))
     loop->stats.drops++;
 }
 
@@ -165,7 +165,7 @@ void os_wait(riox_loop *loop, uint32_t timeout) {
   if (loop->be == &rio_backend && rio_cq_skip_port(loop, timeout)) return;
   LOOP_OSCALL(loop);
   loop->stats.waits++;
-  ok = GetQueuedCompletionStatusEx(loop->port, loop->entries, batch, &count, (DWORD)timeout, FALSE);
+  ok = OSCALL_WAIT(loop->port, loop->entries, batch, &count, (DWORD)timeout);
   if (!ok) return; /* WAIT_TIMEOUT: nothing arrived */
   for (i = 0; i < count; i++) {
     OVERLAPPED_ENTRY *e = &loop->entries[i];
@@ -173,7 +173,7 @@ void os_wait(riox_loop *loop, uint32_t timeout) {
     case WIN_KEY_REQ: {
       req_t *req = container_of(e->lpOverlapped, req_t, ov);
       loop->stats.completions++;
-      req->complete(loop, req, loop__req_status(req), e->dwNumberOfBytesTransferred);
+      req->complete(loop, req, OSCALL_STATUS(loop__req_status(req)), e->dwNumberOfBytesTransferred);
       break;
     }
     case WIN_KEY_WAKE:
@@ -190,7 +190,7 @@ void os_wait(riox_loop *loop, uint32_t timeout) {
 
 int riox_wake(riox_loop *loop, void *ctx) {
   if (loop == NULL) return error_detail(RIOX_EINVAL, "riox_wake: loop is NULL");
-  if (!PostQueuedCompletionStatus(loop->port, 0, WIN_KEY_WAKE, (OVERLAPPED *)ctx))
+  if (!OSCALL_POST(loop->port, 0, WIN_KEY_WAKE, (OVERLAPPED *)ctx))
     return error_detail(error_from_win32(GetLastError()), "PostQueuedCompletionStatus failed: %lu",
                         GetLastError());
   return 0;

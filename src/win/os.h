@@ -16,6 +16,12 @@ typedef SOCKET os_socket_t;
 /* cmsg.c: room for the control data of one UDP request (win.h). */
 #define WIN_CTRL_SIZE 128u
 typedef int os_socklen_t;
+/* The socket calls the core makes itself (src/core: bind, listen, a UDP
+ * connect, getsockname). */
+#define os_bind ws_bind
+#define os_listen ws_listen
+#define os_connect ws_connect
+#define os_getsockname ws_getsockname
 #define OS_INVALID_SOCKET INVALID_SOCKET
 /* A UDP receive re-posted after a swallowed ICMP report keeps its place
  * among the socket's receives (1), or goes behind them (0):

@@ -49,14 +49,14 @@ static void sock__provider(riox_sock *sock) {
    * posts its packet (tcp.c). */
   modes = FILE_SKIP_SET_EVENT_ON_HANDLE;
   if (sock->kind == SK_TCP) modes = (UCHAR)(modes | FILE_SKIP_COMPLETION_PORT_ON_SUCCESS);
-  if (SetFileCompletionNotificationModes((HANDLE)sock->s, modes))
+  if (OSCALL_SET_MODES((HANDLE)sock->s, modes))
     sock->skip_iocp = (uint8_t)((modes & FILE_SKIP_COMPLETION_PORT_ON_SUCCESS) != 0);
 }
 
 /* Options every riox socket gets; called on fresh and accepted sockets. */
 static int sock__setup(riox_sock *sock) {
   riox_loop *loop = sock->loop;
-  if (CreateIoCompletionPort((HANDLE)sock->s, loop->port, WIN_KEY_REQ, 0) == NULL)
+  if (OSCALL_CREATE_PORT((HANDLE)sock->s, loop->port, WIN_KEY_REQ, 0) == NULL)
     return error_detail(error_from_win32(GetLastError()),
                         "CreateIoCompletionPort(socket) failed: error %lu", GetLastError());
   if (sock->kind == SK_UDP && !(sock->flags & RIOX_UDP_REPORT_UNREACH)) {

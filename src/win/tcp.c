@@ -116,7 +116,7 @@ static int tcp__connect_nonblocking(riox_sock *sock, const riox_addr *remote, in
   if (rc < 0) return rc;
   sock->peer = *remote;
   LOOP_OSCALL(sock->loop);
-  if (connect(sock->s, (struct sockaddr *)&ss, len) == 0) {
+  if (ws_connect(sock->s, (struct sockaddr *)&ss, len) == 0) {
     sock->connected = 1;
     sock->loop->stats.connects++;
     return 0;
@@ -166,8 +166,8 @@ int riox_tcp_connect(riox_loop *loop, const riox_addr *remote, const riox_addr *
   sock->peer = *remote;
   sock->state = SK_CONNECTING;
   LOOP_OSCALL(loop);
-  if (loop->ext.ConnectEx(sock->s, (struct sockaddr *)&req->u.addr, req->addrlen, NULL, 0, NULL,
-                          &req->ov)) {
+  if (ws_connect_ex(loop->ext.ConnectEx, sock->s, (struct sockaddr *)&req->u.addr, req->addrlen,
+                    &req->ov)) {
     if (sock->skip_iocp) loop_complete_inline(loop, req, 0, 0);
   } else {
     int err = WSAGetLastError();

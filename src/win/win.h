@@ -5,6 +5,7 @@
 #define RIOX_WIN_WIN_H
 
 #include "core.h"
+#include "oscall.h"
 
 /* The failed Winsock call's WSAGetLastError as RIOX_E*, with a detail. */
 int sock_wsa_error(const char *what);

@@ -7,6 +7,31 @@
 #ifdef RIOX_TEST_HOOKS
 const ws_api_t *ws_hook;
 
+int ws_fault(unsigned fault) {
+  int err;
+  switch (fault) {
+    case 0:
+      return 0;
+    case RIOX_TEST_FAULT_NOMEM:
+      err = WSAENOBUFS;
+      break;
+    case RIOX_TEST_FAULT_AGAIN:
+      err = WSAEWOULDBLOCK;
+      break;
+    case RIOX_TEST_FAULT_MFILE:
+      err = WSAEMFILE;
+      break;
+    case RIOX_TEST_FAULT_CONNRESET:
+      err = WSAECONNRESET;
+      break;
+    default:
+      err = WSAEINTR;
+      break;
+  }
+  WSASetLastError(err);
+  return 1;
+}
+
 int riox_test_set_sockapi(const void *api) {
   ws_hook = (const ws_api_t *)api;
   return 0;
