@@ -15,20 +15,11 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "peer.h"
 
 /* One datagram to `to` from a plain socket (the wake-up happens inside
  * sendto on loopback). */
-static int h__poke(const riox_addr *to) {
-  struct sockaddr_in sa;
-  int fd = socket(AF_INET, SOCK_DGRAM, 0), rc;
-  memset(&sa, 0, sizeof sa);
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(to->port);
-  memcpy(&sa.sin_addr, to->ip, 4);
-  rc = (int)sendto(fd, "x", 1, 0, (struct sockaddr *)&sa, sizeof sa);
-  close(fd);
-  return rc == 1 ? 0 : -1;
-}
+static int h__poke(const riox_addr *to) { return peer_udp_send(to, "x", 1); }
 
 /* An armed READABLE watch on a fresh readiness socket; the poll is in the
  * kernel when this returns (a wait ran). */
