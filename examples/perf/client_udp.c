@@ -50,6 +50,11 @@ static int udp__send_ctl(client_t *c, client_conn_t *k, uint8_t type, uint16_t s
   h.type = type;
   h.slot = slot;
   h.session = c->session;
+  /* The window ends with the last datagram that came, not with the answer
+   * to a query the flood made the receiver drop and that came again up to
+   * 200 ms later. It starts with the answer to START: no data is sent while
+   * START is unanswered (udp__send_one). */
+  if (type == PERF_MSG_STATS && slot != UDP__Q_START) h.flags = PERF_STATS_AT_LAST_DATA;
   perf_hdr_write(buf, &h);
   if (riox_send(k->sock, buf, PERF_HDR_LEN, 0, &udp__ctl_tag) < 0) {
     client_buf_push(k, buf);

@@ -13,7 +13,9 @@
  * unchanged (udp-rr: seq/slot find the request, stamp is its intended send
  * time); STATS is answered STATS_ACK with seq = DATA datagrams the session has
  * delivered and stamp = the server's clock in ns, so the receive rate is
- * measured on the receiver's own clock.
+ * measured on the receiver's own clock: the time of the answer, or with
+ * flags = PERF_STATS_AT_LAST_DATA the time the last of those DATA came (a
+ * window's end must not grow by the time its query spent being retried).
  * TCP: the client sends HELLO with flags = PERF_TCP_ECHO or PERF_TCP_SINK and
  * the server answers HELLO_ACK; after that the connection is a plain byte
  * stream, echoed (tcp-rr) or discarded (tcp-stream). Portable code. */
@@ -37,6 +39,9 @@ enum perf_msg {
 };
 
 enum perf_tcp_kind { PERF_TCP_ECHO = 1, PERF_TCP_SINK = 2 };
+
+/* STATS flags. */
+enum { PERF_STATS_AT_LAST_DATA = 1 };
 
 typedef struct perf_hdr {
   uint8_t type;

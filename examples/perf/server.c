@@ -26,6 +26,7 @@
 typedef struct srv__session {
   uint64_t token; /* 0 = unused */
   uint64_t data;  /* DATA datagrams delivered */
+  uint64_t last_ns; /* when the last of them came (the wait batch's clock) */
 } srv__session_t;
 
 typedef struct srv__conn {
@@ -52,9 +53,11 @@ struct perf_server {
   int stop;
   uint64_t bad; /* datagrams or headers that were not riox-perf's */
   /* Test seam: RIOX_PERF_TEST_LOSE_START=N ignores the first N udp-flood
-   * window START queries, as an overrun receiver drops them
+   * window START queries, as an overrun receiver drops them, and
+   * RIOX_PERF_TEST_LOSE_END=N the first N END queries
    * (tests/e2e/regress_perf_flood_start_lost.sh). */
-  unsigned lose_start;
+  unsigned lose_start, lose_end;
+  uint64_t batch_ns; /* plat_now_ns() when the current wait batch came */
 };
 
 /* Distinct addresses used as event contexts. */
@@ -62,6 +65,11 @@ static char srv__cmd_tag[3];
 static char srv__ctl_tag;
 
 /* --------------------------------------------------------------- UDP */
+
+static void srv__count_data(perf_server_t *s, srv__session_t *sess) {
+  sess->data++;
+  sess->last_ns = s->batch_ns;
+}
 
 static srv__session_t *srv__session(perf_server_t *s, uint64_t token, int create) {
   uint32_t i;
@@ -94,7 +102,7 @@ static void srv__udp_coalesced(perf_server_t *s, const riox_event *ev) {
       s->bad++;
     } else if (h.type == PERF_MSG_DATA) {
       sess = srv__session(s, h.session, 0);
-      if (sess != NULL) sess->data++;
+      if (sess != NULL) srv__count_data(s, sess);
       else s->bad++;
     } else if (h.type == PERF_MSG_REQ) {
       h.type = PERF_MSG_RESP;
@@ -134,7 +142,7 @@ static void srv__udp_recv(perf_server_t *s, const riox_event *ev) {
   switch (h.type) {
   case PERF_MSG_DATA:
     sess = srv__session(s, h.session, 0);
-    if (sess != NULL) sess->data++;
+    if (sess != NULL) srv__count_data(s, sess);
     else s->bad++;
     srv__udp_repost(s, ev->data);
     return;
@@ -147,15 +155,17 @@ static void srv__udp_recv(perf_server_t *s, const riox_event *ev) {
     h.type = PERF_MSG_HELLO_ACK;
     break;
   case PERF_MSG_STATS:
-    if (h.slot == 1 && s->lose_start > 0) { /* 1: the client's START query */
-      s->lose_start--;
+    if ((h.slot == 1 && s->lose_start > 0) || (h.slot == 2 && s->lose_end > 0)) {
+      if (h.slot == 1) s->lose_start--; /* 1: the client's START query */
+      else s->lose_end--;               /* 2: its END query */
       srv__udp_repost(s, ev->data);
       return;
     }
     sess = srv__session(s, h.session, 0);
     h.type = PERF_MSG_STATS_ACK;
     h.seq = sess != NULL ? sess->data : 0;
-    h.stamp = plat_now_ns();
+    h.stamp = (h.flags & PERF_STATS_AT_LAST_DATA) && sess != NULL && sess->data > 0 ? sess->last_ns
+                                                                                   : plat_now_ns();
     break;
   default:
     s->bad++;
@@ -334,6 +344,8 @@ int perf_server_open(const perf_opts *o, int udp, int tcp, uint32_t buf_size, pe
   {
     const char *lose = getenv("RIOX_PERF_TEST_LOSE_START");
     s->lose_start = lose != NULL ? (unsigned)strtoul(lose, NULL, 10) : 0;
+    lose = getenv("RIOX_PERF_TEST_LOSE_END");
+    s->lose_end = lose != NULL ? (unsigned)strtoul(lose, NULL, 10) : 0;
   }
   list_init(&s->conns);
   depth = o->conns * o->depth + 64u;
@@ -424,6 +436,7 @@ int perf_server_run(perf_server_t *s, double duration_s) {
       fprintf(stderr, "riox-perf: server: riox_wait: %s (%s)\n", riox_strerror(n), riox_last_detail());
       return PERF_EXIT_FAIL;
     }
+    s->batch_ns = plat_now_ns(); /* one clock read per batch, not per datagram */
     for (i = 0; i < n; i++) {
       const riox_event *ev = &evs[i];
       if (ev->type == RIOX_EV_WAKE) srv__command(s, ev->ctx);
